@@ -1,0 +1,320 @@
+//! Configuration from environment variables, read once at cold start. Every problem is
+//! reported at once, by variable name, without echoing secret values.
+
+use std::fmt;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::allowed_origins::AllowedOrigins;
+use crate::base_url::BaseUrl;
+use crate::secret::Secret;
+use crate::token::{MIN_KEY_BYTES, SigningKey};
+
+pub const DEFAULT_STATE_TTL_SECONDS: u64 = 600;
+pub const DEFAULT_WECHAT_TIMEOUT_MS: u64 = 6500;
+/// A callback must answer within 10 s whatever WeChat does; the store takes up to 3 s.
+pub const MAX_WECHAT_TIMEOUT_MS: u64 = 6500;
+pub const DEFAULT_WECHAT_OPEN_BASE: &str = "https://open.weixin.qq.com";
+pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// Every environment variable wxauth reads (besides the AWS SDK's own).
+pub const VARIABLES: [&str; 11] = [
+    "WECHAT_APP_ID",
+    "WECHAT_APP_SECRET",
+    "ALLOWED_RETURN_ORIGINS",
+    "TOKEN_SIGNING_KEY",
+    "STATE_TABLE",
+    "STATE_TTL_SECONDS",
+    "PUBLIC_BASE_URL",
+    "WECHAT_OPEN_BASE",
+    "WECHAT_API_BASE",
+    "WECHAT_TIMEOUT_MS",
+    "MP_VERIFY_TOKEN",
+];
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub app_id: String,
+    pub app_secret: Secret,
+    pub allowed_origins: AllowedOrigins,
+    pub signing_key: SigningKey,
+    /// `None` only makes sense for the local server (embedded in-memory store).
+    pub state_table: Option<String>,
+    pub state_ttl: Duration,
+    pub public_base_url: Option<BaseUrl>,
+    pub wechat_open_base: Url,
+    pub wechat_api_base: Url,
+    /// The whole budget for WeChat calls in one callback.
+    pub wechat_timeout: Duration,
+    pub mp_verify_token: Option<String>,
+}
+
+/// One problem per variable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<(&'static str, String)>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for (name, problem) in &self.problems {
+            writeln!(f, "  {name}: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (tests pass a map). Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut reader = Reader {
+            lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
+            problems: Vec::new(),
+        };
+        let app_id = reader.required("WECHAT_APP_ID", |v| {
+            let ok = v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            ok.then(|| v.to_owned())
+                .ok_or_else(|| "must be the Official Account's AppID (letters and digits, as wx0123456789abcdef)".to_owned())
+        });
+        let app_secret = reader.required("WECHAT_APP_SECRET", |v| {
+            if v.bytes().all(|b| b.is_ascii_graphic()) {
+                Ok(Secret::new(v))
+            } else {
+                Err("must be printable ASCII without spaces (the value is not shown)".into())
+            }
+        });
+        let allowed_origins = reader.required("ALLOWED_RETURN_ORIGINS", |v| {
+            AllowedOrigins::parse(v).map_err(|e| e.to_string())
+        });
+        let signing_key = reader.required("TOKEN_SIGNING_KEY", |v| {
+            SigningKey::new(v.as_bytes()).map_err(|_| {
+                format!(
+                    "must be at least {MIN_KEY_BYTES} bytes (it has {}; the value is not shown)",
+                    v.len()
+                )
+            })
+        });
+        let state_table = reader.optional("STATE_TABLE", |v| {
+            let ok = (3..=255).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            ok.then(|| v.to_owned())
+                .ok_or_else(|| "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)".to_owned())
+        });
+        let state_ttl = reader
+            .optional("STATE_TTL_SECONDS", |v| seconds_in(v, 60, 3600))
+            .unwrap_or(Duration::from_secs(DEFAULT_STATE_TTL_SECONDS));
+        let public_base_url = reader.optional("PUBLIC_BASE_URL", |v| {
+            BaseUrl::parse(v).map_err(|e| e.to_string())
+        });
+        let wechat_open_base = reader
+            .optional("WECHAT_OPEN_BASE", base_url)
+            .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_OPEN_BASE).expect("valid default"));
+        let wechat_api_base = reader
+            .optional("WECHAT_API_BASE", base_url)
+            .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_API_BASE).expect("valid default"));
+        let wechat_timeout = reader
+            .optional("WECHAT_TIMEOUT_MS", |v| {
+                let ms: u64 = v.parse().map_err(|_| "must be a whole number of milliseconds".to_owned())?;
+                if (100..=MAX_WECHAT_TIMEOUT_MS).contains(&ms) {
+                    Ok(Duration::from_millis(ms))
+                } else {
+                    Err(format!("must be between 100 and {MAX_WECHAT_TIMEOUT_MS}"))
+                }
+            })
+            .unwrap_or(Duration::from_millis(DEFAULT_WECHAT_TIMEOUT_MS));
+        let mp_verify_token = reader.optional("MP_VERIFY_TOKEN", |v| {
+            let ok = v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric());
+            ok.then(|| v.to_owned()).ok_or_else(|| {
+                "must be the XXXX of MP_verify_XXXX.txt (letters and digits)".to_owned()
+            })
+        });
+
+        if !reader.problems.is_empty() {
+            return Err(ConfigError {
+                problems: reader.problems,
+            });
+        }
+        // Every `required` value is Some when there were no problems.
+        Ok(Self {
+            app_id: app_id.expect("checked"),
+            app_secret: app_secret.expect("checked"),
+            allowed_origins: allowed_origins.expect("checked"),
+            signing_key: signing_key.expect("checked"),
+            state_table,
+            state_ttl,
+            public_base_url,
+            wechat_open_base,
+            wechat_api_base,
+            wechat_timeout,
+            mp_verify_token,
+        })
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<(&'static str, String)>,
+}
+
+impl Reader<'_> {
+    fn required<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match (self.lookup)(name) {
+            None => {
+                self.problems.push((name, "is required but not set".into()));
+                None
+            }
+            Some(v) => self.parse(name, v.trim(), parse),
+        }
+    }
+
+    fn optional<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let v = (self.lookup)(name)?;
+        self.parse(name, v.trim(), parse)
+    }
+
+    fn parse<T>(
+        &mut self,
+        name: &'static str,
+        value: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(value) {
+            Ok(v) => Some(v),
+            Err(problem) => {
+                self.problems.push((name, problem));
+                None
+            }
+        }
+    }
+}
+
+fn seconds_in(v: &str, min: u64, max: u64) -> Result<Duration, String> {
+    let n: u64 = v
+        .parse()
+        .map_err(|_| "must be a whole number of seconds".to_owned())?;
+    if (min..=max).contains(&n) {
+        Ok(Duration::from_secs(n))
+    } else {
+        Err(format!("must be between {min} and {max}"))
+    }
+}
+
+fn base_url(v: &str) -> Result<Url, String> {
+    BaseUrl::parse(v)
+        .map_err(|e| e.to_string())
+        .and_then(|b| Url::parse(b.as_str()).map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const MINIMAL: &[(&str, &str)] = &[
+        ("WECHAT_APP_ID", "wx0123456789abcdef"),
+        ("WECHAT_APP_SECRET", "s3cr3t-value-that-must-not-leak"),
+        ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+    ];
+
+    #[test]
+    fn minimal_configuration_gets_defaults() {
+        let c = config(MINIMAL).unwrap();
+        assert_eq!(c.app_id, "wx0123456789abcdef");
+        assert_eq!(c.state_table, None);
+        assert_eq!(c.state_ttl, Duration::from_secs(600));
+        assert_eq!(c.wechat_open_base.as_str(), "https://open.weixin.qq.com/");
+        assert_eq!(c.wechat_api_base.as_str(), "https://api.weixin.qq.com/");
+        assert_eq!(c.wechat_timeout, Duration::from_millis(6500));
+        assert_eq!(c.public_base_url, None);
+        assert_eq!(c.mp_verify_token, None);
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_name() {
+        let err = config(&[
+            ("WECHAT_APP_SECRET", "s3cr3t value"),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com/path"),
+            ("TOKEN_SIGNING_KEY", "short-key-s3cr3t"),
+            ("STATE_TTL_SECONDS", "ten"),
+            ("PUBLIC_BASE_URL", "gw.example.com"),
+            ("WECHAT_API_BASE", "ftp://x"),
+            ("WECHAT_TIMEOUT_MS", "60000"),
+            ("MP_VERIFY_TOKEN", "../etc"),
+            ("STATE_TABLE", "a b"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "WECHAT_APP_ID",
+                "WECHAT_APP_SECRET",
+                "ALLOWED_RETURN_ORIGINS",
+                "TOKEN_SIGNING_KEY",
+                "STATE_TABLE",
+                "STATE_TTL_SECONDS",
+                "PUBLIC_BASE_URL",
+                "WECHAT_API_BASE",
+                "WECHAT_TIMEOUT_MS",
+                "MP_VERIFY_TOKEN",
+            ]
+        );
+        let text = err.to_string();
+        assert!(text.contains("WECHAT_APP_ID: is required but not set"));
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[test]
+    fn optional_values_are_read() {
+        let mut vars = MINIMAL.to_vec();
+        vars.extend([
+            ("STATE_TABLE", "wxauth-states"),
+            ("STATE_TTL_SECONDS", "300"),
+            ("PUBLIC_BASE_URL", "https://login.example.com/"),
+            ("WECHAT_OPEN_BASE", "http://127.0.0.1:9000/wechat"),
+            ("MP_VERIFY_TOKEN", "AbC123"),
+            ("WECHAT_TIMEOUT_MS", "1000"),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.state_table.as_deref(), Some("wxauth-states"));
+        assert_eq!(c.state_ttl, Duration::from_secs(300));
+        assert_eq!(
+            c.public_base_url.unwrap().as_str(),
+            "https://login.example.com"
+        );
+        assert_eq!(c.wechat_open_base.as_str(), "http://127.0.0.1:9000/wechat");
+        assert_eq!(c.mp_verify_token.as_deref(), Some("AbC123"));
+        assert_eq!(c.wechat_timeout, Duration::from_millis(1000));
+    }
+}

@@ -1,0 +1,112 @@
+//! Why a request to the gateway failed, mapped once to an HTTP status and an OAuth-style
+//! error code. Failures after a valid state are not errors here: they go back to the front
+//! end as a redirect (see `callback`).
+
+use http::StatusCode;
+
+use crate::query::QueryError;
+use crate::return_url::ReturnUrlError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0}")]
+    Query(#[from] QueryError),
+    #[error("the `{0}` parameter is required")]
+    Missing(&'static str),
+    #[error("{0}")]
+    ReturnUrl(#[from] ReturnUrlError),
+    #[error("scope must be snsapi_base or snsapi_userinfo")]
+    Scope,
+    #[error("response_mode must be query or fragment")]
+    ResponseMode,
+    #[error("{0}")]
+    State(#[from] StateProblem),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the gateway cannot tell its own URL; set PUBLIC_BASE_URL")]
+    NoBaseUrl,
+    #[error("no such route")]
+    NotFound,
+    #[error("only GET is supported")]
+    MethodNotAllowed,
+}
+
+/// Why a callback's `state` is refused. Each leads to a 400 and no call to WeChat.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StateProblem {
+    #[error("the state parameter is not one this gateway issues")]
+    Malformed,
+    #[error("this login is unknown or was already completed; start the login again")]
+    UnknownOrUsed,
+    #[error("this login has expired; start the login again")]
+    Expired,
+    #[error("this login was started for the other callback")]
+    WrongRoute,
+}
+
+impl RequestError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) | Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `error` field of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Query(_) | Self::Missing(_) | Self::ReturnUrl(_) | Self::ResponseMode => {
+                "invalid_request"
+            }
+            Self::Scope => "invalid_scope",
+            Self::State(_) => "invalid_state",
+            Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
+            Self::Store(_) | Self::NoBaseUrl => "server_error",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// What the client is told. Internal details (store errors) stay in the logs.
+    pub fn description(&self) -> String {
+        match self {
+            Self::Store(StoreError::Unavailable(_)) => {
+                "the login store is unavailable right now; try again shortly".into()
+            }
+            Self::Store(_) => "the login store returned an unexpected item".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_status_and_code() {
+        let cases: Vec<(RequestError, u16, &str)> = vec![
+            (RequestError::Missing("url"), 400, "invalid_request"),
+            (RequestError::Scope, 400, "invalid_scope"),
+            (StateProblem::Expired.into(), 400, "invalid_state"),
+            (
+                StoreError::Unavailable("connection refused to 10.0.0.1".into()).into(),
+                503,
+                "temporarily_unavailable",
+            ),
+            (StoreError::Corrupt("x".into()).into(), 500, "server_error"),
+            (RequestError::NotFound, 404, "not_found"),
+            (RequestError::MethodNotAllowed, 405, "method_not_allowed"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err:?}");
+            assert_eq!(err.code(), code, "{err:?}");
+        }
+        let store = RequestError::from(StoreError::Unavailable("10.0.0.1 refused".into()));
+        assert!(!store.description().contains("10.0.0.1"));
+    }
+}

@@ -1,0 +1,36 @@
+//! The core of wxauth: everything about a WeChat web-authorization login that does not
+//! depend on where it runs. Lambda functions and the local server are thin adapters around
+//! [`Gateway`].
+
+pub mod accept;
+pub mod allowed_origins;
+pub mod base_url;
+pub mod callback;
+pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod html;
+pub mod login_state;
+pub mod query;
+pub mod response;
+pub mod result_url;
+pub mod return_url;
+pub mod route;
+pub mod scope;
+pub mod secret;
+pub mod start_login;
+pub mod store;
+pub mod token;
+pub mod wechat;
+
+pub use allowed_origins::AllowedOrigins;
+pub use base_url::BaseUrl;
+pub use config::{Config, ConfigError};
+pub use gateway::{Gateway, GatewayRequest};
+pub use login_state::{LoginState, StateId};
+pub use return_url::ReturnUrl;
+pub use route::Route;
+pub use scope::{ResponseMode, Scope};
+pub use store::{StateStore, StoreError};
+pub use token::{ResultClaims, SigningKey, TokenError};
+pub use wechat::{WeChatClient, WeChatError};

@@ -1,0 +1,128 @@
+//! A started login: what the callback needs to finish it, keyed by the OAuth `state`.
+
+use std::fmt;
+
+use crate::return_url::ReturnUrl;
+use crate::scope::{ResponseMode, Scope};
+
+/// The `state` parameter: 32 characters from `[A-Za-z0-9]` (about 190 random bits), the
+/// alphabet and length WeChat documents (at most 128 bytes).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct StateId(String);
+
+const STATE_LEN: usize = 32;
+const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+impl StateId {
+    /// A fresh state from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut out = String::with_capacity(STATE_LEN);
+        let mut buf = [0u8; 64];
+        while out.len() < STATE_LEN {
+            getrandom::fill(&mut buf).expect("the operating system's random source failed");
+            // 248 = 4 × 62: dropping bytes above it keeps every character equally likely.
+            for &b in buf.iter().filter(|&&b| b < 248) {
+                if out.len() == STATE_LEN {
+                    break;
+                }
+                out.push(ALPHABET[usize::from(b % 62)] as char);
+            }
+        }
+        Self(out)
+    }
+
+    /// A state as it comes back on a callback: WeChat's alphabet, 1 to 128 bytes.
+    pub fn parse(value: &str) -> Option<Self> {
+        let ok = !value.is_empty()
+            && value.len() <= 128
+            && value.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// A state is a bearer value until it is used: keep it out of logs in full.
+impl fmt::Debug for StateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StateId({}…)", &self.0[..self.0.len().min(4)])
+    }
+}
+
+/// What `/auth` stores and the callback consumes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginState {
+    pub state: StateId,
+    pub scope: Scope,
+    pub return_url: ReturnUrl,
+    pub response_mode: ResponseMode,
+    /// Epoch seconds; also the DynamoDB TTL attribute.
+    pub expires_at: i64,
+}
+
+impl LoginState {
+    pub fn is_expired(&self, now: i64) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn generated_states_fit_wechat_and_do_not_repeat() {
+        let states: HashSet<String> = (0..2000)
+            .map(|_| StateId::generate().as_str().to_owned())
+            .collect();
+        assert_eq!(states.len(), 2000);
+        for s in &states {
+            assert_eq!(s.len(), STATE_LEN);
+            assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert!(StateId::parse(s).is_some());
+        }
+    }
+
+    #[test]
+    fn generated_states_use_the_whole_alphabet_evenly() {
+        let mut counts = [0usize; 128];
+        for _ in 0..2000 {
+            for b in StateId::generate().as_str().bytes() {
+                counts[usize::from(b)] += 1;
+            }
+        }
+        // 64,000 draws over 62 symbols: about 1,032 each; a biased mapping would skew this.
+        for &c in ALPHABET {
+            let n = counts[usize::from(c)];
+            assert!((800..1300).contains(&n), "{} drawn {n} times", c as char);
+        }
+    }
+
+    #[test]
+    fn callback_states_are_checked() {
+        assert!(StateId::parse("").is_none());
+        assert!(StateId::parse("abc-def").is_none());
+        assert!(StateId::parse("abc def").is_none());
+        assert!(StateId::parse("ÄÖÜ").is_none());
+        assert!(StateId::parse(&"a".repeat(129)).is_none());
+        assert!(StateId::parse(&"a".repeat(128)).is_some());
+    }
+
+    #[test]
+    fn debug_shows_only_a_prefix() {
+        let s = StateId::parse("abcdefghijkl").unwrap();
+        assert_eq!(format!("{s:?}"), "StateId(abcd…)");
+    }
+}

@@ -1,0 +1,109 @@
+//! How the gateway's answers look on the wire. Every response gets the same security
+//! headers; error bodies are JSON, or HTML for browsers.
+
+use http::{HeaderValue, Response, StatusCode, header};
+
+use crate::error::RequestError;
+use crate::html;
+
+pub type GatewayResponse = Response<String>;
+
+/// For HTML pages: nothing may load or run; inline styles only.
+const HTML_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+pub fn redirect(location: &str) -> GatewayResponse {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            let mut response = with_headers(StatusCode::FOUND, String::new());
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        // Locations are built from percent-encoded parts; this cannot happen, and if it
+        // did, a 500 is better than a mangled redirect.
+        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect".into()),
+    }
+}
+
+pub fn error(err: &RequestError, prefer_html: bool) -> GatewayResponse {
+    let mut response = if prefer_html {
+        let body = html::page(
+            "Login failed",
+            &format!(
+                "<h1>Login failed</h1><p>{}</p><p><code>{}</code></p>",
+                html::escape(&err.description()),
+                html::escape(err.code())
+            ),
+        );
+        let mut r = with_headers(err.status(), body);
+        set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
+        set(&mut r, header::CONTENT_SECURITY_POLICY, HTML_CSP);
+        r
+    } else {
+        let body = serde_json::json!({
+            "error": err.code(),
+            "error_description": err.description(),
+        })
+        .to_string();
+        let mut r = with_headers(err.status(), body);
+        set(&mut r, header::CONTENT_TYPE, "application/json");
+        r
+    };
+    if matches!(err, RequestError::MethodNotAllowed) {
+        set(&mut response, header::ALLOW, "GET");
+    }
+    response
+}
+
+pub fn plain(status: StatusCode, body: String) -> GatewayResponse {
+    let mut r = with_headers(status, body);
+    set(&mut r, header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    r
+}
+
+/// A response with the headers every answer carries.
+pub fn with_headers(status: StatusCode, body: String) -> GatewayResponse {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    set(&mut r, header::CACHE_CONTROL, "no-store");
+    set(&mut r, header::REFERRER_POLICY, "no-referrer");
+    set(&mut r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    r
+}
+
+fn set(r: &mut GatewayResponse, name: header::HeaderName, value: &'static str) {
+    r.headers_mut().insert(name, HeaderValue::from_static(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::return_url::ReturnUrlError;
+
+    #[test]
+    fn errors_never_redirect_and_escape_what_they_echo() {
+        let err = RequestError::ReturnUrl(ReturnUrlError::NotCanonical(
+            "https://x/<script>".into(),
+        ));
+        let html = error(&err, true);
+        assert_eq!(html.status(), 400);
+        assert!(html.headers().get(header::LOCATION).is_none());
+        assert!(html.body().contains("&lt;script&gt;"));
+        assert!(!html.body().contains("<script>"));
+        assert_eq!(html.headers()[header::CONTENT_SECURITY_POLICY], HTML_CSP);
+        let json = error(&err, false);
+        let body: serde_json::Value = serde_json::from_str(json.body()).unwrap();
+        assert_eq!(body["error"], "invalid_request");
+        assert_eq!(json.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(json.headers()[header::REFERRER_POLICY], "no-referrer");
+    }
+
+    #[test]
+    fn redirects_carry_the_security_headers() {
+        let r = redirect("https://app.example.com/?openid=o1");
+        assert_eq!(r.status(), 302);
+        assert_eq!(r.headers()[header::LOCATION], "https://app.example.com/?openid=o1");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(r.headers()[header::REFERRER_POLICY], "no-referrer");
+    }
+}

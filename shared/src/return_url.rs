@@ -1,0 +1,191 @@
+//! The `url` a front end asks to be sent back to, checked the way a browser will read it.
+//!
+//! Open-redirect bypasses live in the gap between what a checker thinks a URL means and
+//! what the browser does with it (backslashes, userinfo, encoded or unicode hosts, IPv4
+//! shorthands, trailing dots, tabs the browser strips...). We close the gap by accepting a
+//! URL only if it is *already* in the form a WHATWG parser gives back: then there is one
+//! reading, and its origin is what we compare with the allowlist.
+
+use url::{Host, Url};
+
+use crate::allowed_origins::AllowedOrigins;
+
+/// The most characters a return URL may have.
+pub const MAX_RETURN_URL_LEN: usize = 5000;
+
+/// A return URL that is absolute http(s), canonical, and on the allowlist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnUrl {
+    url: Url,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReturnUrlError {
+    #[error("the url is longer than {MAX_RETURN_URL_LEN} characters")]
+    TooLong,
+    #[error("the url contains a control character")]
+    ControlCharacter,
+    #[error("the url contains a space; percent-encode it as %20")]
+    Whitespace,
+    #[error("the url contains a backslash")]
+    Backslash,
+    #[error("the url contains non-ASCII characters; percent-encode them and punycode the host")]
+    NonAscii,
+    #[error("the url must be absolute and start with https:// or http:// (lowercase)")]
+    NotAbsoluteHttp,
+    #[error("the url is not a valid URL: {0}")]
+    Malformed(String),
+    #[error("the url must not contain user information (user@ or user:password@)")]
+    Userinfo,
+    #[error("the url's host must not end with a dot")]
+    TrailingDot,
+    #[error("the url is not in canonical form; a browser would read it as {0}")]
+    NotCanonical(String),
+    #[error("the url's origin {0} is not in ALLOWED_RETURN_ORIGINS")]
+    OriginNotAllowed(String),
+}
+
+impl ReturnUrl {
+    pub fn parse(raw: &str, allowed: &AllowedOrigins) -> Result<Self, ReturnUrlError> {
+        let url = parse_canonical(raw)?;
+        if !allowed.allows(&url) {
+            return Err(ReturnUrlError::OriginNotAllowed(
+                url.origin().ascii_serialization(),
+            ));
+        }
+        Ok(Self { url })
+    }
+
+    /// Rebuilds a URL that was checked when the login started (read back from the store).
+    pub fn from_stored(raw: &str) -> Result<Self, ReturnUrlError> {
+        parse_canonical(raw).map(|url| Self { url })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.url.as_str()
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// `scheme://host[:port]`, as used for the token's audience.
+    pub fn origin(&self) -> String {
+        self.url.origin().ascii_serialization()
+    }
+}
+
+fn parse_canonical(raw: &str) -> Result<Url, ReturnUrlError> {
+    if raw.len() > MAX_RETURN_URL_LEN {
+        return Err(ReturnUrlError::TooLong);
+    }
+    for c in raw.chars() {
+        match c {
+            c if !c.is_ascii() => return Err(ReturnUrlError::NonAscii),
+            ' ' => return Err(ReturnUrlError::Whitespace),
+            c if c.is_ascii_control() => return Err(ReturnUrlError::ControlCharacter),
+            '\\' => return Err(ReturnUrlError::Backslash),
+            _ => {}
+        }
+    }
+    let after_scheme = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or(ReturnUrlError::NotAbsoluteHttp)?;
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    if after_scheme[..authority_end].contains('@') {
+        return Err(ReturnUrlError::Userinfo);
+    }
+    let url = Url::parse(raw).map_err(|e| ReturnUrlError::Malformed(e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ReturnUrlError::Userinfo);
+    }
+    match url.host() {
+        Some(Host::Domain(domain)) if domain.ends_with('.') => {
+            return Err(ReturnUrlError::TrailingDot);
+        }
+        Some(_) => {}
+        None => return Err(ReturnUrlError::NotAbsoluteHttp),
+    }
+    // `https://example.com` and `https://example.com?x` only gain the "/" every http(s)
+    // URL has; any other difference is a rewrite the browser would do behind our back.
+    let scheme_len = raw.len() - after_scheme.len();
+    let with_root_path = if after_scheme[authority_end..].starts_with('/') {
+        None
+    } else {
+        let split = scheme_len + authority_end;
+        Some(format!("{}/{}", &raw[..split], &raw[split..]))
+    };
+    let expected = with_root_path.as_deref().unwrap_or(raw);
+    if url.as_str() != expected {
+        return Err(ReturnUrlError::NotCanonical(url.as_str().to_owned()));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins() -> AllowedOrigins {
+        AllowedOrigins::parse("https://app.example.com,https://*.example.org,http://127.0.0.1:3000")
+            .unwrap()
+    }
+
+    #[test]
+    fn accepts_canonical_allowed_urls() {
+        for ok in [
+            "https://app.example.com/",
+            "https://app.example.com",
+            "https://app.example.com?x=1",
+            "https://app.example.com/path/page.html?a=1&b=%20#frag",
+            "https://shop.example.org/#/home?x=1",
+            "http://127.0.0.1:3000/demo",
+        ] {
+            let parsed = ReturnUrl::parse(ok, &origins());
+            assert!(parsed.is_ok(), "{ok}: {parsed:?}");
+        }
+        assert_eq!(
+            ReturnUrl::parse("https://app.example.com?x=1", &origins())
+                .unwrap()
+                .as_str(),
+            "https://app.example.com/?x=1"
+        );
+    }
+
+    #[test]
+    fn reports_why_a_url_is_refused() {
+        let cases: &[(&str, ReturnUrlError)] = &[
+            ("//app.example.com/", ReturnUrlError::NotAbsoluteHttp),
+            ("HTTPS://app.example.com/", ReturnUrlError::NotAbsoluteHttp),
+            ("javascript:alert(1)", ReturnUrlError::NotAbsoluteHttp),
+            ("https://app.example.com@evil.com/", ReturnUrlError::Userinfo),
+            ("https:\\\\evil.com", ReturnUrlError::Backslash),
+            ("https://app.example.com./", ReturnUrlError::TrailingDot),
+            ("https://app.example.com/\t", ReturnUrlError::ControlCharacter),
+            ("https://app.example.com/ x", ReturnUrlError::Whitespace),
+            ("https://app.exаmple.com/", ReturnUrlError::NonAscii),
+            (
+                "https://APP.example.com/",
+                ReturnUrlError::NotCanonical("https://app.example.com/".into()),
+            ),
+            (
+                "https://evil.com/",
+                ReturnUrlError::OriginNotAllowed("https://evil.com".into()),
+            ),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(ReturnUrl::parse(raw, &origins()).as_ref(), Err(expected), "{raw}");
+        }
+        let long = format!("https://app.example.com/{}", "a".repeat(MAX_RETURN_URL_LEN));
+        assert_eq!(ReturnUrl::parse(&long, &origins()), Err(ReturnUrlError::TooLong));
+    }
+
+    #[test]
+    fn origin_is_the_ascii_serialization() {
+        let url = ReturnUrl::parse("http://127.0.0.1:3000/x", &origins()).unwrap();
+        assert_eq!(url.origin(), "http://127.0.0.1:3000");
+    }
+}

@@ -1,0 +1,70 @@
+//! The gateway's routes, independent of how a request reached it.
+
+use crate::scope::Scope;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /auth`: start a login.
+    Auth,
+    /// `GET /getOpenId` or `GET /getWxUserInfo`: WeChat sends the user back here.
+    Callback(Scope),
+    /// `GET /MP_verify_{name}.txt`: WeChat's domain-ownership check; holds `{name}`.
+    MpVerify(String),
+    NotFound,
+}
+
+impl Route {
+    /// The route for a path relative to the gateway's root.
+    pub fn from_path(path: &str) -> Self {
+        match path {
+            "/auth" => Self::Auth,
+            "/getOpenId" => Self::Callback(Scope::Base),
+            "/getWxUserInfo" => Self::Callback(Scope::UserInfo),
+            _ => Self::mp_verify(path).unwrap_or(Self::NotFound),
+        }
+    }
+
+    /// The domain-verification route if the path's last segment is `MP_verify_{name}.txt`.
+    /// API Gateway may prefix the path with a stage, so only the last segment counts.
+    pub fn mp_verify(path: &str) -> Option<Self> {
+        let last = path.rsplit('/').next()?;
+        let name = last.strip_prefix("MP_verify_")?.strip_suffix(".txt")?;
+        Some(Self::MpVerify(name.to_owned()))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Callback(Scope::Base) => "base-callback",
+            Self::Callback(Scope::UserInfo) => "userinfo-callback",
+            Self::MpVerify(_) => "mp-verify",
+            Self::NotFound => "not-found",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_routes() {
+        assert_eq!(Route::from_path("/auth"), Route::Auth);
+        assert_eq!(Route::from_path("/getOpenId"), Route::Callback(Scope::Base));
+        assert_eq!(
+            Route::from_path("/getWxUserInfo"),
+            Route::Callback(Scope::UserInfo)
+        );
+        assert_eq!(
+            Route::from_path("/MP_verify_abc123.txt"),
+            Route::MpVerify("abc123".into())
+        );
+        assert_eq!(
+            Route::from_path("/prod/MP_verify_abc123.txt"),
+            Route::MpVerify("abc123".into())
+        );
+        assert_eq!(Route::from_path("/auth/"), Route::NotFound);
+        assert_eq!(Route::from_path("/AUTH"), Route::NotFound);
+        assert_eq!(Route::from_path("/MP_verify_x.txt.bak"), Route::NotFound);
+    }
+}

@@ -1,0 +1,69 @@
+//! The two WeChat web-authorization scopes and how results are handed back.
+
+use std::fmt;
+
+/// `snsapi_base` (silent, openid only) or `snsapi_userinfo` (consent, profile too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Base,
+    UserInfo,
+}
+
+impl Scope {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "snsapi_base" => Some(Self::Base),
+            "snsapi_userinfo" => Some(Self::UserInfo),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Base => "snsapi_base",
+            Self::UserInfo => "snsapi_userinfo",
+        }
+    }
+
+    /// The gateway path WeChat sends the user back to for this scope.
+    pub fn callback_path(self) -> &'static str {
+        match self {
+            Self::Base => "/getOpenId",
+            Self::UserInfo => "/getWxUserInfo",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the result parameters go in the return URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    /// `?openid=…` — the classic form.
+    #[default]
+    Query,
+    /// `#openid=…` / `#/route?openid=…` — for hash-router single-page apps; also keeps the
+    /// values out of server access logs.
+    Fragment,
+}
+
+impl ResponseMode {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "query" => Some(Self::Query),
+            "fragment" => Some(Self::Fragment),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Fragment => "fragment",
+        }
+    }
+}

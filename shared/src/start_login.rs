@@ -1,0 +1,53 @@
+//! `GET /auth`: check where the user wants to go back to, remember it under a fresh state,
+//! and send the user to WeChat's consent page.
+
+use crate::base_url::BaseUrl;
+use crate::error::RequestError;
+use crate::gateway::Gateway;
+use crate::login_state::{LoginState, StateId, now_epoch_seconds};
+use crate::query::parse_query;
+use crate::return_url::ReturnUrl;
+use crate::scope::{ResponseMode, Scope};
+use crate::wechat::authorize_url;
+
+/// The start of a login: where to send the user, and what was stored.
+pub struct StartedLogin {
+    pub authorize_url: String,
+    pub login: LoginState,
+}
+
+pub async fn start_login(
+    gateway: &Gateway,
+    raw_query: Option<&str>,
+    base_url: &BaseUrl,
+) -> Result<StartedLogin, RequestError> {
+    let config = gateway.config();
+    let params = parse_query(raw_query, &["url", "scope", "response_mode"])?;
+    let url = params.get("url").ok_or(RequestError::Missing("url"))?;
+    let return_url = ReturnUrl::parse(url, &config.allowed_origins)?;
+    let scope = params.get("scope").ok_or(RequestError::Missing("scope"))?;
+    let scope = Scope::parse(scope).ok_or(RequestError::Scope)?;
+    let response_mode = match params.get("response_mode") {
+        None => ResponseMode::default(),
+        Some(mode) => ResponseMode::parse(mode).ok_or(RequestError::ResponseMode)?,
+    };
+    let login = LoginState {
+        state: StateId::generate(),
+        scope,
+        return_url,
+        response_mode,
+        expires_at: now_epoch_seconds() + config.state_ttl.as_secs() as i64,
+    };
+    gateway.store().put_new(&login).await?;
+    let authorize_url = authorize_url(
+        &config.wechat_open_base,
+        &config.app_id,
+        &base_url.join(scope.callback_path()),
+        scope,
+        &login.state,
+    );
+    Ok(StartedLogin {
+        authorize_url,
+        login,
+    })
+}

@@ -1,0 +1,183 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{StateStore, StoreError};
+use crate::login_state::{LoginState, StateId};
+use crate::return_url::ReturnUrl;
+use crate::scope::{ResponseMode, Scope};
+
+/// Attribute names of a login item. `state` is the partition key, `expires_at` the TTL
+/// attribute (epoch seconds, type N).
+pub(crate) mod attr {
+    pub const STATE: &str = "state";
+    pub const SCOPE: &str = "scope";
+    pub const RETURN_URL: &str = "return_url";
+    pub const RESPONSE_MODE: &str = "response_mode";
+    pub const EXPIRES_AT: &str = "expires_at";
+}
+
+/// Logins in a DynamoDB table, shared by every Lambda execution environment.
+#[derive(Clone, Debug)]
+pub struct DynamoStateStore {
+    client: Client,
+    table: String,
+}
+
+/// The SDK's timeouts, chosen so that the store's share of a callback's 10 s stays small:
+/// a first call from a cold 128 MB function can spend most of a second on TLS.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1500))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(3))
+        .build()
+}
+
+impl DynamoStateStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the SDK's standard environment (region, credentials,
+    /// AWS_ENDPOINT_URL_DYNAMODB), built once per process.
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(sdk_timeouts())
+            .load()
+            .await;
+        Self::new(Client::new(&sdk), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+#[async_trait::async_trait]
+impl StateStore for DynamoStateStore {
+    async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(login)))
+            .condition_expression("attribute_not_exists(#state)")
+            .expression_attribute_names("#state", attr::STATE)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn take(&self, state: &StateId) -> Result<Option<LoginState>, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(attr::STATE, AttributeValue::S(state.as_str().to_owned()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.attributes.map(|item| from_item(&item)).transpose()
+    }
+}
+
+fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = match err.code() {
+        Some(code) => format!("{code}: {}", err.message().unwrap_or("no message")),
+        None => DisplayErrorContext(&err).to_string(),
+    };
+    StoreError::Unavailable(detail)
+}
+
+fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    HashMap::from([
+        (attr::STATE.to_owned(), s(login.state.as_str())),
+        (attr::SCOPE.to_owned(), s(login.scope.as_str())),
+        (attr::RETURN_URL.to_owned(), s(login.return_url.as_str())),
+        (attr::RESPONSE_MODE.to_owned(), s(login.response_mode.as_str())),
+        (
+            attr::EXPIRES_AT.to_owned(),
+            AttributeValue::N(login.expires_at.to_string()),
+        ),
+    ])
+}
+
+fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, StoreError> {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("missing string attribute {name}")))
+    };
+    let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
+    let expires_at = item
+        .get(attr::EXPIRES_AT)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .ok_or_else(|| corrupt("missing or non-integer expires_at"))?;
+    Ok(LoginState {
+        state: StateId::parse(text(attr::STATE)?).ok_or_else(|| corrupt("bad state"))?,
+        scope: Scope::parse(text(attr::SCOPE)?).ok_or_else(|| corrupt("bad scope"))?,
+        return_url: ReturnUrl::from_stored(text(attr::RETURN_URL)?)
+            .map_err(|e| StoreError::Corrupt(format!("bad return_url: {e}")))?,
+        response_mode: ResponseMode::parse(text(attr::RESPONSE_MODE)?)
+            .ok_or_else(|| corrupt("bad response_mode"))?,
+        expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allowed_origins::AllowedOrigins;
+
+    #[test]
+    fn items_round_trip() {
+        let origins = AllowedOrigins::parse("https://a.example.com").unwrap();
+        let login = LoginState {
+            state: StateId::generate(),
+            scope: Scope::UserInfo,
+            return_url: ReturnUrl::parse("https://a.example.com/x?y=1#/z", &origins).unwrap(),
+            response_mode: ResponseMode::Fragment,
+            expires_at: 1_900_000_000,
+        };
+        assert_eq!(from_item(&to_item(&login)).unwrap(), login);
+    }
+
+    #[test]
+    fn foreign_items_are_corrupt_not_panics() {
+        let mut item = to_item(&LoginState {
+            state: StateId::generate(),
+            scope: Scope::Base,
+            return_url: ReturnUrl::from_stored("https://a.example.com/").unwrap(),
+            response_mode: ResponseMode::Query,
+            expires_at: 1,
+        });
+        item.insert(attr::EXPIRES_AT.into(), AttributeValue::S("soon".into()));
+        assert!(matches!(from_item(&item), Err(StoreError::Corrupt(_))));
+        item.remove(attr::EXPIRES_AT);
+        assert!(matches!(from_item(&item), Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,11 @@
+//! WeChat's web-authorization API: the authorize URL, the code exchange, the profile.
+
+mod authorize_url;
+mod client;
+mod error;
+mod reply;
+
+pub use authorize_url::authorize_url;
+pub use client::WeChatClient;
+pub use error::{ErrorClass, WeChatError};
+pub use reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
