@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    wxauth_lambda::run(userinfo_callback::route).await
+}

@@ -1,0 +1,106 @@
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::Scope;
+use crate::ids;
+
+struct IssuedCode {
+    user: String,
+    scope: Scope,
+    issued_at: Instant,
+    used: bool,
+}
+
+pub(crate) enum Redemption {
+    Granted { user: String, scope: Scope },
+    Unknown,
+    AlreadyUsed,
+    Expired,
+}
+
+/// Authorization codes. Redeemed codes are kept so a replay is reported as
+/// 40163 "code been used" rather than 40029 "invalid code", as WeChat does.
+#[derive(Default)]
+pub(crate) struct CodeStore {
+    codes: HashMap<String, IssuedCode>,
+}
+
+impl CodeStore {
+    pub(crate) fn issue(&mut self, user: &str, scope: Scope, now: Instant) -> String {
+        loop {
+            let code = ids::random_alnum(32);
+            if self.codes.contains_key(&code) {
+                continue;
+            }
+            self.codes.insert(
+                code.clone(),
+                IssuedCode {
+                    user: user.to_owned(),
+                    scope,
+                    issued_at: now,
+                    used: false,
+                },
+            );
+            return code;
+        }
+    }
+
+    pub(crate) fn redeem(&mut self, code: &str, now: Instant, ttl: Duration) -> Redemption {
+        let Some(entry) = self.codes.get_mut(code) else {
+            return Redemption::Unknown;
+        };
+        if entry.used {
+            return Redemption::AlreadyUsed;
+        }
+        if now.saturating_duration_since(entry.issued_at) >= ttl {
+            return Redemption::Expired;
+        }
+        entry.used = true;
+        Redemption::Granted {
+            user: entry.user.clone(),
+            scope: entry.scope,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_granted_once_then_reported_as_used() {
+        let mut store = CodeStore::default();
+        let now = Instant::now();
+        let code = store.issue("alice", Scope::UserInfo, now);
+        let ttl = Duration::from_secs(300);
+        assert!(matches!(
+            store.redeem(&code, now, ttl),
+            Redemption::Granted { ref user, scope: Scope::UserInfo } if user == "alice"
+        ));
+        assert!(matches!(
+            store.redeem(&code, now, ttl),
+            Redemption::AlreadyUsed
+        ));
+        assert!(matches!(
+            store.redeem("nope", now, ttl),
+            Redemption::Unknown
+        ));
+    }
+
+    #[test]
+    fn a_code_expires_at_its_ttl() {
+        let mut store = CodeStore::default();
+        let now = Instant::now();
+        let code = store.issue("bob", Scope::Base, now);
+        let ttl = Duration::from_secs(300);
+        assert!(matches!(
+            store.redeem(&code, now + ttl, ttl),
+            Redemption::Expired
+        ));
+        // An expired code stays expired; it was never consumed.
+        assert!(matches!(
+            store.redeem(&code, now + ttl * 2, ttl),
+            Redemption::Expired
+        ));
+    }
+}

@@ -1,0 +1,214 @@
+//! A test double of WeChat's official-account web authorization (OAuth 2.0
+//! `snsapi_base` / `snsapi_userinfo`), served over real HTTP.
+//!
+//! It reproduces the behaviour clients have to cope with: the silent base
+//! redirect and the userinfo consent sheet, single-use five-minute codes,
+//! errors as HTTP 200 `text/plain` JSON with an `errcode`, `unionid` only for
+//! accounts bound to the Open Platform, snapshot-mode visitors, `sex` sent as a
+//! string, and injectable faults (errcodes, delays, gateway pages, garbage
+//! bodies, dropped connections).
+//!
+//! Routes (at the router's root, nestable under any prefix):
+//! `GET /connect/oauth2/authorize`, `GET /connect/oauth2/authorize/confirm`,
+//! `GET /sns/oauth2/access_token`, `GET /sns/userinfo`.
+//!
+//! The user "holding the phone" is taken from the `wechat_sim_user` cookie,
+//! else the `x-wechat-sim-user` header, else the `sim_user` query parameter,
+//! else `demo-user`. Authorize-page errors are HTML pages served with HTTP 200
+//! (as WeChat does) that name the error code in the page and in the
+//! `x-wechat-sim-error` response header.
+
+mod codes;
+mod config;
+mod faults;
+mod html;
+mod identity;
+mod ids;
+mod params;
+mod reply;
+mod routes;
+mod scope;
+mod severed;
+mod tokens;
+mod users;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::response::Response;
+use tokio::task::JoinHandle;
+
+pub use config::SimulatorConfig;
+pub use faults::{Endpoint, Fault};
+pub use scope::Scope;
+pub use users::SimUser;
+
+use codes::{CodeStore, Redemption};
+use faults::FaultBook;
+use tokens::{TokenLookup, TokenStore};
+
+/// Header that names the error on an authorize error page.
+pub const ERROR_PAGE_HEADER: &str = html::ERROR_HEADER;
+/// Cookie naming the simulated WeChat user in a browser.
+pub const USER_COOKIE: &str = identity::COOKIE_NAME;
+/// Request header naming the simulated WeChat user (highest priority after the cookie).
+pub const USER_HEADER: &str = identity::HEADER_NAME;
+/// Query/form parameter naming the simulated WeChat user on the browser pages.
+pub const USER_QUERY_PARAM: &str = identity::QUERY_NAME;
+/// The user assumed when a browser request names none.
+pub const DEFAULT_USER: &str = identity::DEFAULT_USER;
+
+/// A simulated WeChat; clones share the same state.
+#[derive(Clone)]
+pub struct WeChatSimulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SimulatorConfig,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    users: HashMap<String, SimUser>,
+    codes: CodeStore,
+    tokens: TokenStore,
+    faults: FaultBook,
+    calls: HashMap<Endpoint, usize>,
+}
+
+impl WeChatSimulator {
+    pub fn new(config: SimulatorConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &SimulatorConfig {
+        &self.inner.config
+    }
+
+    /// The WeChat paths at the router's root. Pages only use relative links,
+    /// so `Router::nest("/prefix", sim.router())` works.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    /// Serves `router()` on `127.0.0.1:<ephemeral>` until the returned handle is dropped.
+    pub async fn serve_on_loopback(&self) -> std::io::Result<RunningSimulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let router = self.router();
+        let task = tokio::spawn(async move {
+            // Only fails if accepting itself fails for good; a test double has nobody to report to.
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(RunningSimulator { base_url, task })
+    }
+
+    /// Registers or replaces the profile of `user.name`.
+    pub fn put_user(&self, user: SimUser) {
+        self.lock().users.insert(user.name.clone(), user);
+    }
+
+    pub fn openid_for(&self, user_name: &str) -> String {
+        ids::openid(&self.inner.config.app_id, user_name)
+    }
+
+    pub fn unionid_for(&self, user_name: &str) -> String {
+        ids::unionid(user_name)
+    }
+
+    /// Mints a code as if `user_name` had just approved `scope` in the browser.
+    pub fn issue_code(&self, user_name: &str, scope: Scope) -> String {
+        self.lock().codes.issue(user_name, scope, Instant::now())
+    }
+
+    /// Makes the next `times` requests to `endpoint` suffer `fault`
+    /// (`usize::MAX`: until `clear_faults`). Faults queue up in injection order.
+    pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: usize) {
+        self.lock().faults.push(endpoint, fault, times);
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// Requests received by an API endpoint so far, faulted ones included.
+    pub fn calls(&self, endpoint: Endpoint) -> usize {
+        self.lock().calls.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent across a panicking test thread (every
+        // mutation is a single insert), so a poisoned lock is still usable.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts the call and applies any pending fault; `Some` replaces the real answer.
+    pub(crate) async fn begin_api_call(&self, endpoint: Endpoint) -> Option<Response> {
+        let fault = {
+            let mut state = self.lock();
+            *state.calls.entry(endpoint).or_default() += 1;
+            state.faults.take(endpoint)
+        }?;
+        if let Fault::Delay(delay) = fault {
+            tokio::time::sleep(delay).await;
+        }
+        faults::response_for(fault)
+    }
+
+    pub(crate) fn profile(&self, user_name: &str) -> SimUser {
+        self.lock()
+            .users
+            .get(user_name)
+            .cloned()
+            .unwrap_or_else(|| SimUser::named(user_name))
+    }
+
+    pub(crate) fn redeem_code(&self, code: &str) -> Redemption {
+        self.lock()
+            .codes
+            .redeem(code, Instant::now(), self.inner.config.code_ttl)
+    }
+
+    pub(crate) fn issue_access_token(&self, user_name: &str, openid: &str, scope: Scope) -> String {
+        self.lock()
+            .tokens
+            .issue(user_name, openid, scope, Instant::now())
+    }
+
+    pub(crate) fn lookup_access_token(&self, token: &str) -> TokenLookup {
+        self.lock()
+            .tokens
+            .lookup(token, Instant::now(), self.inner.config.access_token_ttl)
+    }
+}
+
+/// A simulator being served on loopback; the server stops when this is dropped.
+pub struct RunningSimulator {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base_url: String,
+    task: JoinHandle<()>,
+}
+
+impl RunningSimulator {
+    /// `base_url` joined with an absolute path such as `/sns/userinfo`.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.base_url, path_and_query)
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests over real loopback sockets with a redirect-less reqwest client.
+
+mod browser;
+mod concurrency;
+mod exchange;
+mod faults;
+mod support;
+mod userinfo;
