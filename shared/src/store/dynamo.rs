@@ -86,16 +86,26 @@ impl StateStore for DynamoStateStore {
     }
 
     async fn take(&self, state: &StateId) -> Result<Option<LoginState>, StoreError> {
-        let output = self
+        // The condition makes "only one caller gets it" explicit: concurrent deletes of the
+        // same item are serialised, and every caller after the first fails the condition
+        // instead of possibly reading the old image too.
+        let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(attr::STATE, AttributeValue::S(state.as_str().to_owned()))
+            .condition_expression("attribute_exists(#state)")
+            .expression_attribute_names("#state", attr::STATE)
             .return_values(ReturnValue::AllOld)
             .send()
-            .await
-            .map_err(unavailable)?;
-        output.attributes.map(|item| from_item(&item)).transpose()
+            .await;
+        match result {
+            Ok(output) => output.attributes.map(|item| from_item(&item)).transpose(),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# AWS's DynamoDB Local for the tests: fetched from the npm package that ships it
+# (amplify-dynamodb-simulator, folder emulator/), run in memory on a free loopback port.
+#
+#   scripts/dynamodb-local.sh fetch          # download into the cache (once)
+#   scripts/dynamodb-local.sh start DIR      # start; writes DIR/port, DIR/pid, DIR/log
+#   scripts/dynamodb-local.sh stop DIR       # stop what `start DIR` started
+set -euo pipefail
+
+PACKAGE="amplify-dynamodb-simulator@2.9.30"
+CACHE_DIR="${WXAUTH_CACHE_DIR:-$HOME/.cache/wxauth}"
+EMULATOR_DIR="$CACHE_DIR/dynamodb-local/${PACKAGE#*@}"
+
+fetch() {
+  if [ -f "$EMULATOR_DIR/DynamoDBLocal.jar" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "npm is required to fetch DynamoDB Local" >&2; exit 1; }
+  local tmp
+  tmp=$(mktemp -d)
+  echo "fetching DynamoDB Local ($PACKAGE) into $EMULATOR_DIR" >&2
+  (cd "$tmp" && npm pack --silent "$PACKAGE" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/emulator
+  mkdir -p "$(dirname "$EMULATOR_DIR")"
+  rm -rf "$EMULATOR_DIR"
+  mv "$tmp/package/emulator" "$EMULATOR_DIR"
+  rm -rf "$tmp"
+  [ -f "$EMULATOR_DIR/DynamoDBLocal.jar" ] || { echo "the package has no emulator/DynamoDBLocal.jar" >&2; exit 1; }
+}
+
+ensure_java() {
+  if command -v java >/dev/null; then
+    return 0
+  fi
+  echo "installing a Java runtime for DynamoDB Local" >&2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "DynamoDB Local needs Java 17+; install it and retry" >&2
+    exit 1
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start() {
+  local dir=$1
+  fetch
+  ensure_java
+  mkdir -p "$dir"
+  local port
+  port=$(free_port)
+  # -inMemory: nothing survives a run; each test creates its own table anyway.
+  (cd "$EMULATOR_DIR" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib \
+      -jar DynamoDBLocal.jar -inMemory -port "$port") >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
+  echo "$port" >"$dir/port"
+  for _ in $(seq 1 240); do
+    if curl -s -o /dev/null -X POST "http://127.0.0.1:$port" \
+        -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+        -H 'Content-Type: application/x-amz-json-1.0' \
+        -H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=local' \
+        -d '{}'; then
+      echo "DynamoDB Local listening on 127.0.0.1:$port" >&2
+      return 0
+    fi
+    if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      echo "DynamoDB Local exited:" >&2
+      cat "$dir/log" >&2
+      exit 1
+    fi
+    sleep 0.25
+  done
+  echo "DynamoDB Local did not start within 60 s:" >&2
+  cat "$dir/log" >&2
+  stop "$dir"
+  exit 1
+}
+
+stop() {
+  local dir=$1
+  if [ -f "$dir/pid" ]; then
+    kill "$(cat "$dir/pid")" 2>/dev/null || true
+    rm -f "$dir/pid"
+  fi
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start "${2:?usage: $0 start DIR}" ;;
+  stop) stop "${2:?usage: $0 stop DIR}" ;;
+  *) echo "usage: $0 fetch | start DIR | stop DIR" >&2; exit 2 ;;
+esac

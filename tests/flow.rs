@@ -1,0 +1,275 @@
+//! Both login flows end to end: the auth function, WeChat (simulator, real HTTP), the
+//! callback functions, DynamoDB Local.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use wechat_simulator::{Endpoint, SimUser};
+use wxauth_core::Scope;
+use wxauth_tests::*;
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: String,
+    aud: String,
+    sub: String,
+    iat: i64,
+    exp: i64,
+    scope: String,
+    unionid: Option<String>,
+    nickname: Option<String>,
+    headimgurl: Option<String>,
+    is_snapshotuser: Option<u8>,
+}
+
+/// Verifies a token as a front end's backend would, with an independent JWT library.
+fn verify(token: &str, env: &TestEnv, audience: &str) -> Claims {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[env.base_url()]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
+        &validation,
+    )
+    .expect("the token verifies")
+    .claims
+}
+
+#[tokio::test]
+async fn silent_login_returns_openid_and_a_verifiable_token() {
+    let env = TestEnv::start().await;
+    let authorize = env
+        .start_login("https://app.example.com/landing?from=ad", Scope::Base, None)
+        .await;
+    let expected_redirect = encode(&[("redirect_uri", &format!("https://{DOMAIN}/getOpenId"))]);
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/connect/oauth2/authorize?appid={APP_ID}&{expected_redirect}&response_type=code&scope=snsapi_base&state=",
+            env.sim_server.base_url
+        )),
+        "{authorize}"
+    );
+    assert!(authorize.ends_with("#wechat_redirect"));
+    let state = state_of(&authorize);
+    assert_eq!(state.len(), 32);
+    assert!(state.bytes().all(|b| b.is_ascii_alphanumeric()));
+
+    let callback = env.wechat_authorize(&authorize, "alice", true).await;
+    let response = env.follow_callback(&callback).await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    let landing = location(&response).unwrap();
+    assert!(landing.starts_with("https://app.example.com/landing?from=ad&openid="), "{landing}");
+
+    let params = result_params(&landing, false);
+    let openid = env.sim.openid_for("alice");
+    assert_eq!(params["openid"], openid);
+    assert_eq!(params["from"], "ad");
+    let mut names: Vec<&str> = params.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["from", "openid", "token"], "no empty or absent fields");
+
+    let claims = verify(&params["token"], &env, "https://app.example.com");
+    assert_eq!(claims.sub, openid);
+    assert_eq!(claims.iss, format!("https://{DOMAIN}"));
+    assert_eq!(claims.aud, "https://app.example.com");
+    assert_eq!(claims.scope, "snsapi_base");
+    assert_eq!(claims.exp - claims.iat, 300);
+    assert!(claims.unionid.is_none() && claims.nickname.is_none());
+    assert!(claims.headimgurl.is_none() && claims.is_snapshotuser.is_none());
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
+    assert_eq!(env.sim.calls(Endpoint::UserInfo), 0, "base logins never fetch a profile");
+    env.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn profile_login_returns_the_profile_with_unionid_when_bound() {
+    let env = TestEnv::start_with(|s| s.simulator.bound_to_open_platform = true).await;
+    env.sim.put_user(SimUser {
+        nickname: "小明 & <b>Co</b> #1".into(),
+        sex: 1,
+        sex_as_string: true,
+        province: "广东".into(),
+        city: "深圳".into(),
+        country: "中国".into(),
+        headimgurl: "https://thirdwx.qlogo.cn/mmopen/abc/132".into(),
+        ..SimUser::named("bob")
+    });
+    let landing = env
+        .login("bob", "https://app.example.com/me", Scope::UserInfo, None)
+        .await;
+    let params = result_params(&landing, false);
+    assert_eq!(params["openid"], env.sim.openid_for("bob"));
+    assert_eq!(params["unionid"], env.sim.unionid_for("bob"));
+    assert_eq!(params["nickname"], "小明 & <b>Co</b> #1");
+    assert_eq!(params["sex"], "1");
+    assert_eq!(params["province"], "广东");
+    assert_eq!(params["city"], "深圳");
+    assert_eq!(params["country"], "中国");
+    assert_eq!(params["headimgurl"], "https://thirdwx.qlogo.cn/mmopen/abc/132");
+    assert!(!params.contains_key("is_snapshotuser"));
+
+    let claims = verify(&params["token"], &env, "https://app.example.com");
+    assert_eq!(claims.scope, "snsapi_userinfo");
+    assert_eq!(claims.unionid.as_deref(), Some(params["unionid"].as_str()));
+    assert_eq!(claims.nickname.as_deref(), Some("小明 & <b>Co</b> #1"));
+    assert_eq!(claims.headimgurl.as_deref(), Some(params["headimgurl"].as_str()));
+    assert_eq!(env.sim.calls(Endpoint::UserInfo), 1);
+    env.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn absent_profile_fields_are_left_out() {
+    let env = TestEnv::start().await;
+    // A user with an empty avatar and region, as WeChat sends for many accounts.
+    env.sim.put_user(SimUser::named("carol"));
+    let landing = env
+        .login("carol", "https://app.example.com/", Scope::UserInfo, None)
+        .await;
+    let params = result_params(&landing, false);
+    for absent in ["unionid", "headimgurl", "province", "city", "country", "is_snapshotuser"] {
+        assert!(!params.contains_key(absent), "{absent} in {landing}");
+    }
+    assert!(!landing.contains("null"));
+    assert_eq!(params["nickname"], "carol");
+    assert_eq!(params["sex"], "0");
+}
+
+#[tokio::test]
+async fn snapshot_visitors_are_flagged() {
+    let env = TestEnv::start().await;
+    env.sim.put_user(SimUser {
+        snapshot: true,
+        ..SimUser::named("virtual")
+    });
+    let landing = env
+        .login("virtual", "https://app.example.com/", Scope::UserInfo, None)
+        .await;
+    let params = result_params(&landing, false);
+    assert_eq!(params["is_snapshotuser"], "1");
+    let claims = verify(&params["token"], &env, "https://app.example.com");
+    assert_eq!(claims.is_snapshotuser, Some(1));
+}
+
+#[tokio::test]
+async fn fragment_mode_merges_into_hash_routes() {
+    let env = TestEnv::start().await;
+    let cases = [
+        ("https://app.example.com/", "https://app.example.com/#openid="),
+        ("https://app.example.com/#/home", "https://app.example.com/#/home?openid="),
+        (
+            "https://app.example.com/spa?v=2#/home?x=1",
+            "https://app.example.com/spa?v=2#/home?x=1&openid=",
+        ),
+    ];
+    for (return_url, expected_prefix) in cases {
+        let landing = env
+            .login("dave", return_url, Scope::Base, Some("fragment"))
+            .await;
+        assert!(landing.starts_with(expected_prefix), "{landing}");
+        let params = result_params(&landing, true);
+        assert_eq!(params["openid"], env.sim.openid_for("dave"));
+        verify(&params["token"], &env, "https://app.example.com");
+        assert!(url::Url::parse(&landing).unwrap().query() != Some(""), "{landing}");
+    }
+}
+
+#[tokio::test]
+async fn injected_result_parameters_do_not_survive() {
+    let env = TestEnv::start().await;
+    let crafted = "https://app.example.com/cb?openid=VICTIM&keep=1&error=x&token=forged&nickname=Mallory#openid=V2";
+    let landing = env.login("erin", crafted, Scope::Base, None).await;
+    let params = result_params(&landing, false);
+    assert_eq!(params["openid"], env.sim.openid_for("erin"));
+    assert_eq!(params["keep"], "1");
+    assert!(!params.contains_key("error"));
+    assert!(!params.contains_key("nickname"));
+    assert!(!landing.contains("VICTIM") && !landing.contains("V2") && !landing.contains("forged"));
+}
+
+#[tokio::test]
+async fn refusal_redirects_with_access_denied_and_no_call_to_wechat() {
+    let env = TestEnv::start().await;
+    let authorize = env
+        .start_login("https://app.example.com/?x=1", Scope::UserInfo, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "frank", false).await;
+    assert!(!callback.contains("code="), "{callback}");
+    let response = env.follow_callback(&callback).await;
+    assert_eq!(response.status(), 302);
+    let landing = location(&response).unwrap();
+    let params = result_params(&landing, false);
+    assert_eq!(params["error"], "access_denied");
+    assert!(params.contains_key("error_description"));
+    assert_eq!(params["x"], "1");
+    assert!(!params.contains_key("openid") && !params.contains_key("token"));
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
+}
+
+#[tokio::test]
+async fn a_named_stage_is_part_of_the_callback_url_and_the_issuer() {
+    let env = TestEnv::start_with(|s| s.stage = "prod".into()).await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
+    assert!(
+        authorize.contains(&encode(&[("redirect_uri", &format!("https://{DOMAIN}/prod/getOpenId"))])),
+        "{authorize}"
+    );
+    let callback = env.wechat_authorize(&authorize, "gina", true).await;
+    let landing = location(&env.follow_callback(&callback).await).unwrap();
+    let claims = verify(&result_params(&landing, false)["token"], &env, "https://app.example.com");
+    assert_eq!(claims.iss, format!("https://{DOMAIN}/prod"));
+}
+
+#[tokio::test]
+async fn public_base_url_overrides_the_derived_one() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("PUBLIC_BASE_URL", "https://login.example.com/wx".into());
+    })
+    .await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::UserInfo, None)
+        .await;
+    assert!(
+        authorize.contains(&encode(&[("redirect_uri", "https://login.example.com/wx/getWxUserInfo")])),
+        "{authorize}"
+    );
+}
+
+#[tokio::test]
+async fn wildcard_origins_and_token_audience() {
+    let env = TestEnv::start().await;
+    let landing = env
+        .login("hank", "https://tea.shop.example.com/order/7", Scope::Base, None)
+        .await;
+    let params = result_params(&landing, false);
+    let claims = verify(&params["token"], &env, "https://tea.shop.example.com");
+    assert_eq!(claims.aud, "https://tea.shop.example.com");
+}
+
+#[tokio::test]
+async fn mp_verify_file_is_served_only_for_its_token() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("MP_VERIFY_TOKEN", "Ab12Cd34".into());
+    })
+    .await;
+    let ok = env
+        .invoke_on(&env.gateway, "/MP_verify_Ab12Cd34.txt", "", None)
+        .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(body_text(&ok), "Ab12Cd34");
+    assert!(ok.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let other = env
+        .invoke_on(&env.gateway, "/MP_verify_other.txt", "", None)
+        .await;
+    assert_eq!(other.status(), 404);
+
+    let without = TestEnv::start().await;
+    let none = without
+        .invoke_on(&without.gateway, "/MP_verify_Ab12Cd34.txt", "", None)
+        .await;
+    assert_eq!(none.status(), 404);
+}

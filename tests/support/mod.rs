@@ -1,0 +1,406 @@
+//! Shared set-up for the integration tests: a fresh DynamoDB Local table, a WeChat
+//! simulator on its own loopback port, and the real Lambda handlers driven with API Gateway
+//! HTTP API (payload 2.0) events. The browser's part (following WeChat's redirects) is
+//! played over real HTTP against the simulator.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
+use lambda_http::{Body, Request, Response};
+use wechat_simulator::{RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wxauth_core::{Config, Gateway, Scope};
+
+pub const APP_ID: &str = "wx0123456789abcdef";
+/// Distinctive so that a leak anywhere is easy to find.
+pub const APP_SECRET: &str = "APPSECRET-must-never-leak-7c1f";
+pub const SIGNING_KEY: &str = "SIGNINGKEY-must-never-leak-0123456789abcdef";
+pub const DOMAIN: &str = "abc123.execute-api.us-east-1.amazonaws.com";
+pub const ALLOWED_ORIGINS: &str =
+    "https://app.example.com,https://*.shop.example.com,http://127.0.0.1:8080";
+
+/// What a test may change before the environment starts.
+pub struct Settings {
+    pub vars: HashMap<&'static str, String>,
+    pub simulator: SimulatorConfig,
+    /// API Gateway stage of the events (`$default` has no path prefix).
+    pub stage: String,
+}
+
+/// One test's world: its own table, its own simulator, one gateway (one execution
+/// environment; build more with [`TestEnv::another_gateway`]).
+pub struct TestEnv {
+    pub sim: WeChatSimulator,
+    pub sim_server: RunningSimulator,
+    pub gateway: Gateway,
+    pub table: String,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub stage: String,
+    vars: HashMap<&'static str, String>,
+    transcript: Mutex<Vec<String>>,
+}
+
+/// The SDK client the gateway itself would build, from the environment scripts/test sets.
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
+        "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with scripts/test, which starts DynamoDB Local"
+    );
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+/// A new table shaped as template.yaml declares it: key `state` (S), TTL on `expires_at`.
+pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).unwrap();
+    let table = format!(
+        "wxauth-test-{}",
+        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("state")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("state")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create the state table in DynamoDB Local");
+    client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("enable TTL");
+    table
+}
+
+impl TestEnv {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(customize: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings {
+            vars: HashMap::new(),
+            simulator: SimulatorConfig::new(APP_ID, APP_SECRET),
+            stage: "$default".into(),
+        };
+        customize(&mut settings);
+        let sim = WeChatSimulator::new(settings.simulator);
+        let sim_server = sim.serve_on_loopback().await.expect("start the simulator");
+        let dynamo = dynamo_client().await;
+        let table = create_state_table(&dynamo).await;
+        let mut vars: HashMap<&'static str, String> = HashMap::from([
+            ("WECHAT_APP_ID", APP_ID.to_owned()),
+            ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
+            ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
+            ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
+            ("STATE_TABLE", table.clone()),
+            ("WECHAT_OPEN_BASE", sim_server.base_url.clone()),
+            ("WECHAT_API_BASE", sim_server.base_url.clone()),
+        ]);
+        vars.extend(settings.vars);
+        let gateway = gateway_from(&vars).await;
+        Self {
+            sim,
+            sim_server,
+            gateway,
+            table,
+            dynamo,
+            stage: settings.stage,
+            vars,
+            transcript: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A second execution environment: same configuration, its own clients.
+    pub async fn another_gateway(&self) -> Gateway {
+        gateway_from(&self.vars).await
+    }
+
+    pub fn config_var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// The gateway's base URL as derived from the events' request context.
+    pub fn base_url(&self) -> String {
+        if self.stage == "$default" {
+            format!("https://{DOMAIN}")
+        } else {
+            format!("https://{DOMAIN}/{}", self.stage)
+        }
+    }
+
+    /// `GET /auth?{query}` through the auth function's handler.
+    pub async fn auth(&self, query: &str) -> Response<Body> {
+        self.invoke_on(&self.gateway, "/auth", query, None).await
+    }
+
+    pub async fn auth_accepting(&self, query: &str, accept: &str) -> Response<Body> {
+        self.invoke_on(&self.gateway, "/auth", query, Some(accept))
+            .await
+    }
+
+    /// A callback through the matching function's handler.
+    pub async fn callback(&self, scope: Scope, query: &str) -> Response<Body> {
+        self.callback_on(&self.gateway, scope, query).await
+    }
+
+    pub async fn callback_on(&self, gateway: &Gateway, scope: Scope, query: &str) -> Response<Body> {
+        self.invoke_on(gateway, scope.callback_path(), query, None)
+            .await
+    }
+
+    /// Invokes the function that API Gateway routes `path` to, with a payload 2.0 event.
+    pub async fn invoke_on(
+        &self,
+        gateway: &Gateway,
+        path: &str,
+        query: &str,
+        accept: Option<&str>,
+    ) -> Response<Body> {
+        let route_for: wxauth_lambda::RouteFor = match path {
+            "/getOpenId" => base_callback::route,
+            "/getWxUserInfo" => userinfo_callback::route,
+            _ => auth::route,
+        };
+        let event = api_gateway_event(&self.stage, path, query, accept);
+        let response = wxauth_lambda::handle(gateway, route_for, event).await;
+        self.record(&response);
+        response
+    }
+
+    fn record(&self, response: &Response<Body>) {
+        let mut text = format!("{}\n", response.status());
+        for (name, value) in response.headers() {
+            text.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("<bytes>")));
+        }
+        text.push_str(&body_text(response));
+        self.transcript.lock().unwrap().push(text);
+    }
+
+    /// Fails if a secret appears in any response this environment produced.
+    pub fn assert_no_secret_leaked(&self) {
+        let transcript = self.transcript.lock().unwrap();
+        assert!(!transcript.is_empty(), "no responses were recorded");
+        for response in transcript.iter() {
+            for secret in [APP_SECRET, SIGNING_KEY] {
+                assert!(!response.contains(secret), "a secret leaked in:\n{response}");
+            }
+        }
+    }
+
+    /// Starts a login and returns WeChat's authorize URL from the 302.
+    pub async fn start_login(&self, return_url: &str, scope: Scope, mode: Option<&str>) -> String {
+        let mut query = vec![("url", return_url), ("scope", scope.as_str())];
+        if let Some(mode) = mode {
+            query.push(("response_mode", mode));
+        }
+        let response = self.auth(&encode(&query)).await;
+        assert_eq!(response.status(), 302, "{}", body_text(&response));
+        location(&response).expect("a Location to WeChat")
+    }
+
+    /// Plays the user's phone: opens WeChat's authorize URL as `user` and, for
+    /// snsapi_userinfo, answers the consent sheet. Returns the callback URL WeChat sends
+    /// the browser to.
+    pub async fn wechat_authorize(&self, authorize_url: &str, user: &str, allow: bool) -> String {
+        let url = authorize_url
+            .split_once('#')
+            .map_or(authorize_url, |(u, _)| u);
+        assert!(url.starts_with(&self.sim_server.base_url), "{url}");
+        let browser = browser();
+        let response = browser
+            .get(url)
+            .header("x-wechat-sim-user", user)
+            .send()
+            .await
+            .expect("WeChat's authorize page");
+        let response = if response.status() == 200 {
+            // The consent sheet: submit it as the user would.
+            let query = url.split_once('?').expect("authorize query").1;
+            let decision = if allow { "allow" } else { "deny" };
+            browser
+                .get(format!(
+                    "{}/connect/oauth2/authorize/confirm?{query}&decision={decision}",
+                    self.sim_server.base_url
+                ))
+                .header("x-wechat-sim-user", user)
+                .send()
+                .await
+                .expect("consent")
+        } else {
+            response
+        };
+        assert_eq!(response.status(), 302, "WeChat did not redirect back");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// Delivers WeChat's redirect to the callback function; returns its response.
+    pub async fn follow_callback(&self, callback_url: &str) -> Response<Body> {
+        self.follow_callback_on(&self.gateway, callback_url).await
+    }
+
+    pub async fn follow_callback_on(&self, gateway: &Gateway, callback_url: &str) -> Response<Body> {
+        let url = url::Url::parse(callback_url).unwrap();
+        assert_eq!(url.host_str(), Some(DOMAIN), "redirect_uri points elsewhere");
+        let path = url.path();
+        let path = path
+            .strip_prefix(&format!("/{}", self.stage))
+            .unwrap_or(path);
+        let scope = match path {
+            "/getOpenId" => Scope::Base,
+            "/getWxUserInfo" => Scope::UserInfo,
+            other => panic!("unexpected callback path {other}"),
+        };
+        self.callback_on(gateway, scope, url.query().unwrap_or(""))
+            .await
+    }
+
+    /// A whole login as `user`; returns where the user finally lands.
+    pub async fn login(&self, user: &str, return_url: &str, scope: Scope, mode: Option<&str>) -> String {
+        let authorize = self.start_login(return_url, scope, mode).await;
+        let callback = self.wechat_authorize(&authorize, user, true).await;
+        let response = self.follow_callback(&callback).await;
+        assert_eq!(response.status(), 302, "{}", body_text(&response));
+        location(&response).unwrap()
+    }
+}
+
+async fn gateway_from(vars: &HashMap<&'static str, String>) -> Gateway {
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration");
+    Gateway::with_dynamodb(config).await.expect("gateway")
+}
+
+/// A real API Gateway HTTP API (payload format 2.0) event for a GET.
+pub fn api_gateway_event(stage: &str, path: &str, query: &str, accept: Option<&str>) -> Request {
+    let raw_path = if stage == "$default" {
+        path.to_owned()
+    } else {
+        format!("/{stage}{path}")
+    };
+    let mut headers = serde_json::json!({
+        "host": DOMAIN,
+        "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.50",
+        "x-forwarded-proto": "https",
+        "x-forwarded-for": "203.0.113.7",
+    });
+    if let Some(accept) = accept {
+        headers["accept"] = accept.into();
+    }
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("GET {path}"),
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": DOMAIN,
+            "domainPrefix": "abc123",
+            "http": {
+                "method": "GET",
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "MicroMessenger"
+            },
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "routeKey": format!("GET {path}"),
+            "stage": stage,
+            "time": "25/Nov/2026:13:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000u64
+        },
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+pub fn location(response: &Response<Body>) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+pub fn body_text(response: &Response<Body>) -> String {
+    match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        Body::Empty => String::new(),
+        _ => String::new(),
+    }
+}
+
+pub fn json_body(response: &Response<Body>) -> serde_json::Value {
+    serde_json::from_str(&body_text(response)).expect("a JSON body")
+}
+
+/// The result parameters of a final redirect, from its query or (fragment mode) from the
+/// fragment's query part.
+pub fn result_params(location: &str, fragment: bool) -> HashMap<String, String> {
+    let url = url::Url::parse(location).unwrap();
+    let source = if fragment {
+        let f = url.fragment().unwrap_or("");
+        f.split_once('?').map_or(f, |(_, q)| q).to_owned()
+    } else {
+        url.query().unwrap_or("").to_owned()
+    };
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(source.as_bytes()) {
+        assert!(
+            out.insert(k.to_string(), v.to_string()).is_none(),
+            "parameter {k} appears twice in {location}"
+        );
+    }
+    out
+}
+
+/// The state parameter of an authorize URL.
+pub fn state_of(authorize_url: &str) -> String {
+    let url = url::Url::parse(authorize_url).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("a state")
+}
