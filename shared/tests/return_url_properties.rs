@@ -1,0 +1,143 @@
+//! Property tests: whatever string an attacker sends as `url`, an accepted one has, as a
+//! WHATWG parser reads it, an origin on the allowlist; and the result URL built from it
+//! keeps that origin and carries our parameters exactly once.
+
+use proptest::prelude::*;
+use url::Url;
+use wxauth_core::result_url::{RESERVED_PARAMS, result_url};
+use wxauth_core::{AllowedOrigins, ResponseMode, ReturnUrl};
+
+const ALLOWED: &str = "https://app.example.com,https://*.shop.example.com,http://127.0.0.1:8080";
+
+/// An oracle written independently of `AllowedOrigins`: the origin strings we mean.
+fn origin_is_allowed(url: &Url) -> bool {
+    let origin = url.origin().ascii_serialization();
+    if origin == "https://app.example.com" || origin == "http://127.0.0.1:8080" {
+        return true;
+    }
+    origin
+        .strip_prefix("https://")
+        .and_then(|host| host.strip_suffix(".shop.example.com"))
+        .is_some_and(|label| !label.is_empty() && !label.contains([':', '/']))
+}
+
+fn pieces() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("https://".to_owned()),
+        Just("http://".to_owned()),
+        Just("HTTPS://".to_owned()),
+        Just("//".to_owned()),
+        Just("app.example.com".to_owned()),
+        Just("APP.example.com".to_owned()),
+        Just("x.shop.example.com".to_owned()),
+        Just("shop.example.com".to_owned()),
+        Just("127.0.0.1".to_owned()),
+        Just("0x7f.1".to_owned()),
+        Just("evil.com".to_owned()),
+        Just("xn--pp-8cd".to_owned()),
+        Just(":8080".to_owned()),
+        Just(":443".to_owned()),
+        Just(":".to_owned()),
+        Just("@".to_owned()),
+        Just("\\".to_owned()),
+        Just("/".to_owned()),
+        Just(".".to_owned()),
+        Just("..".to_owned()),
+        Just("?".to_owned()),
+        Just("#".to_owned()),
+        Just("&".to_owned()),
+        Just("=".to_owned()),
+        Just("%".to_owned()),
+        Just("%2e".to_owned()),
+        Just("%40".to_owned()),
+        Just("%2F".to_owned()),
+        Just("%00".to_owned()),
+        Just(" ".to_owned()),
+        Just("\t".to_owned()),
+        Just("\n".to_owned()),
+        Just("。".to_owned()),
+        Just("ａ".to_owned()),
+        Just("[::1]".to_owned()),
+        Just("openid=VICTIM".to_owned()),
+        "[a-z0-9]{1,6}",
+        any::<char>().prop_map(String::from),
+    ]
+}
+
+fn attacker_url() -> impl Strategy<Value = String> {
+    let start = prop_oneof![
+        Just("https://app.example.com".to_owned()),
+        Just("https://a.shop.example.com".to_owned()),
+        Just("http://127.0.0.1:8080".to_owned()),
+        Just("https://".to_owned()),
+        Just("http://".to_owned()),
+        Just(String::new()),
+    ];
+    (start, prop::collection::vec(pieces(), 0..10)).prop_map(|(s, rest)| s + &rest.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+    #[test]
+    fn accepted_urls_have_an_allowed_origin_as_a_browser_reads_them(raw in attacker_url()) {
+        let allowed = AllowedOrigins::parse(ALLOWED).unwrap();
+        if let Ok(return_url) = ReturnUrl::parse(&raw, &allowed) {
+            let browser = Url::parse(&raw).expect("accepted URLs parse");
+            prop_assert!(origin_is_allowed(&browser), "{raw} → {}", browser.origin().ascii_serialization());
+            prop_assert_eq!(browser.as_str(), return_url.as_str());
+            prop_assert!(browser.username().is_empty() && browser.password().is_none());
+            // Stored and read back, it is the same URL.
+            prop_assert_eq!(ReturnUrl::from_stored(return_url.as_str()).unwrap(), return_url.clone());
+
+            for mode in [ResponseMode::Query, ResponseMode::Fragment] {
+                let built = result_url(&return_url, mode, &[("openid", "oX"), ("error", "e&=#")]);
+                let parsed = Url::parse(&built).expect("result URLs parse");
+                prop_assert_eq!(parsed.origin(), browser.origin());
+                prop_assert_eq!(parsed.path(), browser.path());
+                let params: Vec<(String, String)> = match mode {
+                    ResponseMode::Query => parsed.query_pairs().into_owned().collect(),
+                    ResponseMode::Fragment => {
+                        let f = parsed.fragment().unwrap_or("");
+                        let q = f.split_once('?').map_or(f, |(_, q)| q);
+                        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+                    }
+                };
+                for name in RESERVED_PARAMS {
+                    let expected = match name {
+                        "openid" => vec!["oX"],
+                        "error" => vec!["e&=#"],
+                        _ => vec![],
+                    };
+                    let found: Vec<&str> = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+                    prop_assert_eq!(found, expected, "{} in {}", name, built);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parsing_never_panics_on_arbitrary_input(raw in any::<String>()) {
+        let allowed = AllowedOrigins::parse(ALLOWED).unwrap();
+        let _ = ReturnUrl::parse(&raw, &allowed);
+        let _ = AllowedOrigins::parse(&raw);
+        let _ = wxauth_core::query::parse_query(Some(&raw), &["url", "scope"]);
+    }
+}
+
+/// The property above is only worth something if the generator reaches accepted URLs.
+#[test]
+fn the_generator_produces_accepted_urls_too() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let allowed = AllowedOrigins::parse(ALLOWED).unwrap();
+    let mut runner = TestRunner::deterministic();
+    let strategy = attacker_url();
+    let accepted = (0..2000)
+        .filter(|_| {
+            let raw = strategy.new_tree(&mut runner).unwrap().current();
+            ReturnUrl::parse(&raw, &allowed).is_ok()
+        })
+        .count();
+    assert!(accepted > 50, "only {accepted} of 2000 generated URLs were accepted");
+}
