@@ -26,7 +26,11 @@ async fn a_hundred_concurrent_logins_never_cross() {
         tasks.push(tokio::spawn(async move {
             let user = format!("visitor{i}");
             let return_url = format!("https://app.example.com/page/{i}?visitor={i}");
-            let scope = if i % 2 == 0 { Scope::Base } else { Scope::UserInfo };
+            let scope = if i % 2 == 0 {
+                Scope::Base
+            } else {
+                Scope::UserInfo
+            };
             // Like Lambda: the start and the callback may run in different environments.
             let starter = &gateways[i % ENVIRONMENTS];
             let finisher = &gateways[(i + 1) % ENVIRONMENTS];
@@ -45,7 +49,9 @@ async fn a_hundred_concurrent_logins_never_cross() {
     for task in tasks {
         let (i, user, landing) = task.await.unwrap();
         assert!(
-            landing.starts_with(&format!("https://app.example.com/page/{i}?visitor={i}&openid=")),
+            landing.starts_with(&format!(
+                "https://app.example.com/page/{i}?visitor={i}&openid="
+            )),
             "visitor {i} landed on {landing}"
         );
         let params = result_params(&landing, false);

@@ -61,7 +61,10 @@ async fn silent_login_returns_openid_and_a_verifiable_token() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["referrer-policy"], "no-referrer");
     let landing = location(&response).unwrap();
-    assert!(landing.starts_with("https://app.example.com/landing?from=ad&openid="), "{landing}");
+    assert!(
+        landing.starts_with("https://app.example.com/landing?from=ad&openid="),
+        "{landing}"
+    );
 
     let params = result_params(&landing, false);
     let openid = env.sim.openid_for("alice");
@@ -69,7 +72,11 @@ async fn silent_login_returns_openid_and_a_verifiable_token() {
     assert_eq!(params["from"], "ad");
     let mut names: Vec<&str> = params.keys().map(String::as_str).collect();
     names.sort();
-    assert_eq!(names, ["from", "openid", "token"], "no empty or absent fields");
+    assert_eq!(
+        names,
+        ["from", "openid", "token"],
+        "no empty or absent fields"
+    );
 
     let claims = verify(&params["token"], &env, "https://app.example.com");
     assert_eq!(claims.sub, openid);
@@ -80,7 +87,11 @@ async fn silent_login_returns_openid_and_a_verifiable_token() {
     assert!(claims.unionid.is_none() && claims.nickname.is_none());
     assert!(claims.headimgurl.is_none() && claims.is_snapshotuser.is_none());
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
-    assert_eq!(env.sim.calls(Endpoint::UserInfo), 0, "base logins never fetch a profile");
+    assert_eq!(
+        env.sim.calls(Endpoint::UserInfo),
+        0,
+        "base logins never fetch a profile"
+    );
     env.assert_no_secret_leaked();
 }
 
@@ -108,14 +119,20 @@ async fn profile_login_returns_the_profile_with_unionid_when_bound() {
     assert_eq!(params["province"], "广东");
     assert_eq!(params["city"], "深圳");
     assert_eq!(params["country"], "中国");
-    assert_eq!(params["headimgurl"], "https://thirdwx.qlogo.cn/mmopen/abc/132");
+    assert_eq!(
+        params["headimgurl"],
+        "https://thirdwx.qlogo.cn/mmopen/abc/132"
+    );
     assert!(!params.contains_key("is_snapshotuser"));
 
     let claims = verify(&params["token"], &env, "https://app.example.com");
     assert_eq!(claims.scope, "snsapi_userinfo");
     assert_eq!(claims.unionid.as_deref(), Some(params["unionid"].as_str()));
     assert_eq!(claims.nickname.as_deref(), Some("小明 & <b>Co</b> #1"));
-    assert_eq!(claims.headimgurl.as_deref(), Some(params["headimgurl"].as_str()));
+    assert_eq!(
+        claims.headimgurl.as_deref(),
+        Some(params["headimgurl"].as_str())
+    );
     assert_eq!(env.sim.calls(Endpoint::UserInfo), 1);
     env.assert_no_secret_leaked();
 }
@@ -129,7 +146,14 @@ async fn absent_profile_fields_are_left_out() {
         .login("carol", "https://app.example.com/", Scope::UserInfo, None)
         .await;
     let params = result_params(&landing, false);
-    for absent in ["unionid", "headimgurl", "province", "city", "country", "is_snapshotuser"] {
+    for absent in [
+        "unionid",
+        "headimgurl",
+        "province",
+        "city",
+        "country",
+        "is_snapshotuser",
+    ] {
         assert!(!params.contains_key(absent), "{absent} in {landing}");
     }
     assert!(!landing.contains("null"));
@@ -157,8 +181,14 @@ async fn snapshot_visitors_are_flagged() {
 async fn fragment_mode_merges_into_hash_routes() {
     let env = TestEnv::start().await;
     let cases = [
-        ("https://app.example.com/", "https://app.example.com/#openid="),
-        ("https://app.example.com/#/home", "https://app.example.com/#/home?openid="),
+        (
+            "https://app.example.com/",
+            "https://app.example.com/#openid=",
+        ),
+        (
+            "https://app.example.com/#/home",
+            "https://app.example.com/#/home?openid=",
+        ),
         (
             "https://app.example.com/spa?v=2#/home?x=1",
             "https://app.example.com/spa?v=2#/home?x=1&openid=",
@@ -172,7 +202,10 @@ async fn fragment_mode_merges_into_hash_routes() {
         let params = result_params(&landing, true);
         assert_eq!(params["openid"], env.sim.openid_for("dave"));
         verify(&params["token"], &env, "https://app.example.com");
-        assert!(url::Url::parse(&landing).unwrap().query() != Some(""), "{landing}");
+        assert!(
+            url::Url::parse(&landing).unwrap().query() != Some(""),
+            "{landing}"
+        );
     }
 }
 
@@ -215,26 +248,37 @@ async fn a_named_stage_is_part_of_the_callback_url_and_the_issuer() {
         .start_login("https://app.example.com/", Scope::Base, None)
         .await;
     assert!(
-        authorize.contains(&encode(&[("redirect_uri", &format!("https://{DOMAIN}/prod/getOpenId"))])),
+        authorize.contains(&encode(&[(
+            "redirect_uri",
+            &format!("https://{DOMAIN}/prod/getOpenId")
+        )])),
         "{authorize}"
     );
     let callback = env.wechat_authorize(&authorize, "gina", true).await;
     let landing = location(&env.follow_callback(&callback).await).unwrap();
-    let claims = verify(&result_params(&landing, false)["token"], &env, "https://app.example.com");
+    let claims = verify(
+        &result_params(&landing, false)["token"],
+        &env,
+        "https://app.example.com",
+    );
     assert_eq!(claims.iss, format!("https://{DOMAIN}/prod"));
 }
 
 #[tokio::test]
 async fn public_base_url_overrides_the_derived_one() {
     let env = TestEnv::start_with(|s| {
-        s.vars.insert("PUBLIC_BASE_URL", "https://login.example.com/wx".into());
+        s.vars
+            .insert("PUBLIC_BASE_URL", "https://login.example.com/wx".into());
     })
     .await;
     let authorize = env
         .start_login("https://app.example.com/", Scope::UserInfo, None)
         .await;
     assert!(
-        authorize.contains(&encode(&[("redirect_uri", "https://login.example.com/wx/getWxUserInfo")])),
+        authorize.contains(&encode(&[(
+            "redirect_uri",
+            "https://login.example.com/wx/getWxUserInfo"
+        )])),
         "{authorize}"
     );
 }
@@ -243,7 +287,12 @@ async fn public_base_url_overrides_the_derived_one() {
 async fn wildcard_origins_and_token_audience() {
     let env = TestEnv::start().await;
     let landing = env
-        .login("hank", "https://tea.shop.example.com/order/7", Scope::Base, None)
+        .login(
+            "hank",
+            "https://tea.shop.example.com/order/7",
+            Scope::Base,
+            None,
+        )
         .await;
     let params = result_params(&landing, false);
     let claims = verify(&params["token"], &env, "https://tea.shop.example.com");
@@ -261,7 +310,12 @@ async fn mp_verify_file_is_served_only_for_its_token() {
         .await;
     assert_eq!(ok.status(), 200);
     assert_eq!(body_text(&ok), "Ab12Cd34");
-    assert!(ok.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        ok.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let other = env
         .invoke_on(&env.gateway, "/MP_verify_other.txt", "", None)
         .await;

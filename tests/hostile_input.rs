@@ -111,7 +111,11 @@ async fn hostile_return_urls_are_refused() {
     assert!(HOSTILE_RETURN_URLS.len() >= 40);
     let env = TestEnv::start().await;
     let too_long = format!("https://app.example.com/{}", "a".repeat(5000));
-    for url in HOSTILE_RETURN_URLS.iter().copied().chain([too_long.as_str()]) {
+    for url in HOSTILE_RETURN_URLS
+        .iter()
+        .copied()
+        .chain([too_long.as_str()])
+    {
         let response = env
             .auth(&encode(&[("url", url), ("scope", "snsapi_base")]))
             .await;
@@ -119,7 +123,10 @@ async fn hostile_return_urls_are_refused() {
         assert!(location(&response).is_none(), "{url:?} redirected");
         let body = json_body(&response);
         assert_eq!(body["error"], "invalid_request", "{url:?}");
-        assert!(body["error_description"].as_str().unwrap().contains("url"), "{url:?}: {body}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains("url"),
+            "{url:?}: {body}"
+        );
     }
     assert_eq!(stored_items(&env).await, 0, "a refused login stored state");
 }
@@ -130,18 +137,32 @@ async fn legitimate_return_urls_are_accepted() {
     let env = TestEnv::start().await;
     for url in LEGITIMATE_RETURN_URLS {
         let authorize = env.start_login(url, Scope::Base, None).await;
-        assert!(authorize.contains("/connect/oauth2/authorize?appid="), "{url}");
+        assert!(
+            authorize.contains("/connect/oauth2/authorize?appid="),
+            "{url}"
+        );
     }
-    assert_eq!(stored_items(&env).await, LEGITIMATE_RETURN_URLS.len() as i32);
+    assert_eq!(
+        stored_items(&env).await,
+        LEGITIMATE_RETURN_URLS.len() as i32
+    );
 }
 
 #[tokio::test]
 async fn the_return_url_comes_back_unchanged_but_for_our_parameters() {
     let env = TestEnv::start().await;
     let landing = env
-        .login("quinn", "https://app.example.com/p?q=%E4%B8%AD%E6%96%87#top", Scope::Base, None)
+        .login(
+            "quinn",
+            "https://app.example.com/p?q=%E4%B8%AD%E6%96%87#top",
+            Scope::Base,
+            None,
+        )
         .await;
-    assert!(landing.starts_with("https://app.example.com/p?q=%E4%B8%AD%E6%96%87&openid="), "{landing}");
+    assert!(
+        landing.starts_with("https://app.example.com/p?q=%E4%B8%AD%E6%96%87&openid="),
+        "{landing}"
+    );
     assert!(landing.ends_with("#top"), "{landing}");
 }
 
@@ -152,16 +173,33 @@ async fn scope_and_response_mode_are_checked() {
     let cases: &[(String, &str)] = &[
         (encode(&[("url", url)]), "invalid_request"),
         (encode(&[("scope", "snsapi_base")]), "invalid_request"),
-        (encode(&[("url", url), ("scope", "snsapi_login")]), "invalid_scope"),
-        (encode(&[("url", url), ("scope", "SNSAPI_BASE")]), "invalid_scope"),
-        (encode(&[("url", url), ("scope", "")]), "invalid_scope"),
-        (encode(&[("url", url), ("scope", "snsapi_base snsapi_userinfo")]), "invalid_scope"),
         (
-            encode(&[("url", url), ("scope", "snsapi_base"), ("response_mode", "form_post")]),
+            encode(&[("url", url), ("scope", "snsapi_login")]),
+            "invalid_scope",
+        ),
+        (
+            encode(&[("url", url), ("scope", "SNSAPI_BASE")]),
+            "invalid_scope",
+        ),
+        (encode(&[("url", url), ("scope", "")]), "invalid_scope"),
+        (
+            encode(&[("url", url), ("scope", "snsapi_base snsapi_userinfo")]),
+            "invalid_scope",
+        ),
+        (
+            encode(&[
+                ("url", url),
+                ("scope", "snsapi_base"),
+                ("response_mode", "form_post"),
+            ]),
             "invalid_request",
         ),
         (
-            encode(&[("url", url), ("scope", "snsapi_base"), ("response_mode", "")]),
+            encode(&[
+                ("url", url),
+                ("scope", "snsapi_base"),
+                ("response_mode", ""),
+            ]),
             "invalid_request",
         ),
     ];
@@ -202,13 +240,22 @@ async fn html_error_pages_escape_what_they_echo() {
     let env = TestEnv::start().await;
     let response = env
         .auth_accepting(
-            &encode(&[("url", "https://APP.example.com/\"><script>alert(1)</script>"), ("scope", "snsapi_base")]),
+            &encode(&[
+                (
+                    "url",
+                    "https://APP.example.com/\"><script>alert(1)</script>",
+                ),
+                ("scope", "snsapi_base"),
+            ]),
             "text/html",
         )
         .await;
     assert_eq!(response.status(), 400);
     let page = body_text(&response);
-    assert!(page.contains("&lt;script&gt;") || page.contains("%3Cscript%3E"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;") || page.contains("%3Cscript%3E"),
+        "{page}"
+    );
     assert!(!page.contains("<script>"), "{page}");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 }

@@ -13,13 +13,19 @@ async fn assert_refused(env: &TestEnv, scope: Scope, query: &str, expected: &str
     assert!(location(&response).is_none(), "{query}: must not redirect");
     let body = json_body(&response);
     assert_eq!(body["error"], expected, "{query}");
-    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
 }
 
 #[tokio::test]
 async fn a_replayed_callback_is_refused_without_asking_wechat() {
     let env = TestEnv::start().await;
-    let authorize = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let callback = env.wechat_authorize(&authorize, "ivy", true).await;
     assert_eq!(env.follow_callback(&callback).await.status(), 302);
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
@@ -28,7 +34,11 @@ async fn a_replayed_callback_is_refused_without_asking_wechat() {
     assert_eq!(replay.status(), 400);
     assert!(location(&replay).is_none());
     assert_eq!(json_body(&replay)["error"], "invalid_state");
-    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1, "nothing sent to WeChat");
+    assert_eq!(
+        env.sim.calls(Endpoint::AccessToken),
+        1,
+        "nothing sent to WeChat"
+    );
 }
 
 #[tokio::test]
@@ -36,11 +46,35 @@ async fn unknown_missing_and_malformed_states_are_refused() {
     let env = TestEnv::start().await;
     let code = env.sim.issue_code("jack", SimScope::Base);
     let code_q = encode(&[("code", &code)]);
-    assert_refused(&env, Scope::Base, &format!("{code_q}&state=NeverIssued0123456789abcdefABCDEF"), "invalid_state").await;
+    assert_refused(
+        &env,
+        Scope::Base,
+        &format!("{code_q}&state=NeverIssued0123456789abcdefABCDEF"),
+        "invalid_state",
+    )
+    .await;
     assert_refused(&env, Scope::Base, &code_q, "invalid_request").await;
-    assert_refused(&env, Scope::Base, &format!("{code_q}&state="), "invalid_state").await;
-    assert_refused(&env, Scope::Base, &format!("{code_q}&state=abc-def"), "invalid_state").await;
-    assert_refused(&env, Scope::Base, &format!("{code_q}&state={}", "a".repeat(129)), "invalid_state").await;
+    assert_refused(
+        &env,
+        Scope::Base,
+        &format!("{code_q}&state="),
+        "invalid_state",
+    )
+    .await;
+    assert_refused(
+        &env,
+        Scope::Base,
+        &format!("{code_q}&state=abc-def"),
+        "invalid_state",
+    )
+    .await;
+    assert_refused(
+        &env,
+        Scope::Base,
+        &format!("{code_q}&state={}", "a".repeat(129)),
+        "invalid_state",
+    )
+    .await;
     assert_refused(&env, Scope::UserInfo, "state=a&state=b", "invalid_request").await;
     assert_refused(&env, Scope::UserInfo, "state=%zz", "invalid_request").await;
     assert_refused(&env, Scope::UserInfo, "", "invalid_request").await;
@@ -54,36 +88,60 @@ async fn an_expired_state_is_refused_even_before_ttl_deletes_it() {
     env.dynamo
         .put_item()
         .table_name(&env.table)
-        .item("state", AttributeValue::S("ExpiredState0123456789abcdefABCD".into()))
+        .item(
+            "state",
+            AttributeValue::S("ExpiredState0123456789abcdefABCD".into()),
+        )
         .item("scope", AttributeValue::S("snsapi_base".into()))
-        .item("return_url", AttributeValue::S("https://app.example.com/".into()))
+        .item(
+            "return_url",
+            AttributeValue::S("https://app.example.com/".into()),
+        )
         .item("response_mode", AttributeValue::S("query".into()))
-        .item("expires_at", AttributeValue::N((now_epoch_seconds() - 1).to_string()))
+        .item(
+            "expires_at",
+            AttributeValue::N((now_epoch_seconds() - 1).to_string()),
+        )
         .send()
         .await
         .unwrap();
     let code = env.sim.issue_code("kate", SimScope::Base);
-    let query = encode(&[("code", &code), ("state", "ExpiredState0123456789abcdefABCD")]);
+    let query = encode(&[
+        ("code", &code),
+        ("state", "ExpiredState0123456789abcdefABCD"),
+    ]);
     let response = env.callback(Scope::Base, &query).await;
     assert_eq!(response.status(), 400);
     assert!(location(&response).is_none());
     let body = json_body(&response);
     assert_eq!(body["error"], "invalid_state");
-    assert!(body["error_description"].as_str().unwrap().contains("expired"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
 }
 
 #[tokio::test]
 async fn a_state_for_the_other_route_is_refused() {
     let env = TestEnv::start().await;
-    let authorize = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let state = state_of(&authorize);
     let code = env.sim.issue_code("leo", SimScope::UserInfo);
     let query = encode(&[("code", &code), ("state", &state)]);
     let response = env.callback(Scope::UserInfo, &query).await;
     assert_eq!(response.status(), 400);
     assert!(location(&response).is_none());
-    assert!(json_body(&response)["error_description"].as_str().unwrap().contains("other callback"));
+    assert!(
+        json_body(&response)["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("other callback")
+    );
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
 
     // Single use holds for misrouted attempts too.
@@ -103,24 +161,49 @@ async fn browsers_get_an_escaped_html_error_page() {
         )
         .await;
     assert_eq!(response.status(), 400);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     assert!(body_text(&response).contains("start the login again"));
 }
 
 #[tokio::test]
 async fn a_state_is_consumed_once_across_execution_environments() {
     let env = TestEnv::start().await;
-    let authorize = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let callback = env.wechat_authorize(&authorize, "mia", true).await;
     // Eight "execution environments", each with its own clients, race for one state.
     let mut gateways = Vec::new();
     for _ in 0..8 {
         gateways.push(env.another_gateway().await);
     }
-    let results = futures::future::join_all(gateways.iter().map(|g| env.follow_callback_on(g, &callback))).await;
+    let results = futures::future::join_all(
+        gateways
+            .iter()
+            .map(|g| env.follow_callback_on(g, &callback)),
+    )
+    .await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 302).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 7, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 302).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 400).count(),
+        7,
+        "{statuses:?}"
+    );
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
 }

@@ -10,14 +10,22 @@ use wxauth_tests::*;
 
 /// A login whose callback fails; returns the result parameters it redirected with.
 async fn failed_login(env: &TestEnv, scope: Scope) -> HashMap<String, String> {
-    let authorize = env.start_login("https://app.example.com/after?x=1", scope, None).await;
+    let authorize = env
+        .start_login("https://app.example.com/after?x=1", scope, None)
+        .await;
     let callback = env.wechat_authorize(&authorize, "nina", true).await;
     let response = env.follow_callback(&callback).await;
     assert_eq!(response.status(), 302, "{}", body_text(&response));
     let landing = location(&response).unwrap();
-    assert!(landing.starts_with("https://app.example.com/after?x=1&error="), "{landing}");
+    assert!(
+        landing.starts_with("https://app.example.com/after?x=1&error="),
+        "{landing}"
+    );
     let params = result_params(&landing, false);
-    assert!(!params.contains_key("openid") && !params.contains_key("token"), "{landing}");
+    assert!(
+        !params.contains_key("openid") && !params.contains_key("token"),
+        "{landing}"
+    );
     assert!(params["error_description"].len() > 10);
     params
 }
@@ -54,8 +62,11 @@ async fn each_errcode_class_maps_to_its_oauth_error() {
 #[tokio::test]
 async fn userinfo_errors_after_a_good_exchange_are_reported_too() {
     let env = TestEnv::start().await;
-    env.sim
-        .inject(Endpoint::UserInfo, Fault::Errcode(48001, "api unauthorized".into()), 1);
+    env.sim.inject(
+        Endpoint::UserInfo,
+        Fault::Errcode(48001, "api unauthorized".into()),
+        1,
+    );
     let params = failed_login(&env, Scope::UserInfo).await;
     assert_eq!(params["error"], "server_error");
     assert_eq!(params["wx_errcode"], "48001");
@@ -72,7 +83,9 @@ async fn userinfo_errors_after_a_good_exchange_are_reported_too() {
 #[tokio::test]
 async fn a_code_used_twice_is_an_invalid_grant_from_wechat_itself() {
     let env = TestEnv::start().await;
-    let first = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let first = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let callback = env.wechat_authorize(&first, "omar", true).await;
     let code = url::Url::parse(&callback)
         .unwrap()
@@ -83,7 +96,9 @@ async fn a_code_used_twice_is_an_invalid_grant_from_wechat_itself() {
         .into_owned();
     assert_eq!(env.follow_callback(&callback).await.status(), 302);
     // A second login replays the spent code with its own, valid state.
-    let second = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let second = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let query = encode(&[("code", &code), ("state", &state_of(&second))]);
     let response = env.callback(Scope::Base, &query).await;
     let params = result_params(&location(&response).unwrap(), false);
@@ -94,17 +109,24 @@ async fn a_code_used_twice_is_an_invalid_grant_from_wechat_itself() {
 #[tokio::test]
 async fn an_expired_code_is_an_invalid_grant() {
     let env = TestEnv::start_with(|s| s.simulator.code_ttl = Duration::from_millis(300)).await;
-    let authorize = env.start_login("https://app.example.com/", Scope::Base, None).await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
     let callback = env.wechat_authorize(&authorize, "pat", true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let params = result_params(&location(&env.follow_callback(&callback).await).unwrap(), false);
+    let params = result_params(
+        &location(&env.follow_callback(&callback).await).unwrap(),
+        false,
+    );
     assert_eq!(params["error"], "invalid_grant");
     assert_eq!(params["wx_errcode"], "42003");
 }
 
 #[tokio::test]
 async fn a_wrong_app_secret_is_a_server_error_and_is_never_echoed() {
-    let env = TestEnv::start_with(|s| s.simulator.app_secret = "the-real-secret-is-different".into()).await;
+    let env =
+        TestEnv::start_with(|s| s.simulator.app_secret = "the-real-secret-is-different".into())
+            .await;
     let params = failed_login(&env, Scope::Base).await;
     assert_eq!(params["error"], "server_error");
     assert_eq!(params["wx_errcode"], "40125");
@@ -115,11 +137,17 @@ async fn a_wrong_app_secret_is_a_server_error_and_is_never_echoed() {
 async fn transport_failures_are_temporarily_unavailable() {
     let env = TestEnv::start().await;
     let faults = [
-        Fault::Status(500, "<html><h1>500 Internal Server Error</h1></html>".into()),
+        Fault::Status(
+            500,
+            "<html><h1>500 Internal Server Error</h1></html>".into(),
+        ),
         Fault::Status(503, "".into()),
         Fault::Body("{\"access_token\":\"abc\",\"openid\":".into()),
         Fault::Body("<html>not json</html>".into()),
-        Fault::Body(format!("{{\"access_token\":\"{}\"}}", "A".repeat(1024 * 1024))),
+        Fault::Body(format!(
+            "{{\"access_token\":\"{}\"}}",
+            "A".repeat(1024 * 1024)
+        )),
         Fault::DropConnection,
     ];
     for fault in faults {
@@ -137,18 +165,31 @@ async fn a_slow_wechat_cannot_hold_the_callback_past_its_budget() {
         s.vars.insert("WECHAT_TIMEOUT_MS", "800".into());
     })
     .await;
-    env.sim
-        .inject(Endpoint::AccessToken, Fault::Delay(Duration::from_secs(30)), 1);
+    env.sim.inject(
+        Endpoint::AccessToken,
+        Fault::Delay(Duration::from_secs(30)),
+        1,
+    );
     let started = Instant::now();
     let params = failed_login(&env, Scope::Base).await;
     assert_eq!(params["error"], "temporarily_unavailable");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 
     // The budget covers both calls of a profile login together.
-    env.sim
-        .inject(Endpoint::AccessToken, Fault::Delay(Duration::from_millis(500)), 1);
-    env.sim
-        .inject(Endpoint::UserInfo, Fault::Delay(Duration::from_millis(500)), 1);
+    env.sim.inject(
+        Endpoint::AccessToken,
+        Fault::Delay(Duration::from_millis(500)),
+        1,
+    );
+    env.sim.inject(
+        Endpoint::UserInfo,
+        Fault::Delay(Duration::from_millis(500)),
+        1,
+    );
     let params = failed_login(&env, Scope::UserInfo).await;
     assert_eq!(params["error"], "temporarily_unavailable");
 }
@@ -156,12 +197,19 @@ async fn a_slow_wechat_cannot_hold_the_callback_past_its_budget() {
 #[tokio::test]
 async fn with_the_default_budget_a_callback_answers_within_ten_seconds() {
     let env = TestEnv::start().await;
-    env.sim
-        .inject(Endpoint::AccessToken, Fault::Delay(Duration::from_secs(60)), 1);
+    env.sim.inject(
+        Endpoint::AccessToken,
+        Fault::Delay(Duration::from_secs(60)),
+        1,
+    );
     let started = Instant::now();
     let params = failed_login(&env, Scope::Base).await;
     assert_eq!(params["error"], "temporarily_unavailable");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -34,7 +34,9 @@ pub enum OriginRuleError {
     NotAnOrigin(String),
     #[error("`{0}` must use http or https")]
     Scheme(String),
-    #[error("`{0}`: a wildcard must be a whole first label over a domain with a dot in it, as in *.example.com")]
+    #[error(
+        "`{0}`: a wildcard must be a whole first label over a domain with a dot in it, as in *.example.com"
+    )]
     Wildcard(String),
     #[error("`{0}` is not in canonical form; write it as `{1}`")]
     NotCanonical(String, String),
@@ -210,7 +212,11 @@ mod tests {
 
     #[test]
     fn list_tolerates_spaces_around_entries_and_displays_back() {
-        let origins = AllowedOrigins::parse(" https://a.example.com , https://*.b.example.com ").unwrap();
-        assert_eq!(origins.to_string(), "https://a.example.com,https://*.b.example.com");
+        let origins =
+            AllowedOrigins::parse(" https://a.example.com , https://*.b.example.com ").unwrap();
+        assert_eq!(
+            origins.to_string(),
+            "https://a.example.com,https://*.b.example.com"
+        );
     }
 }

@@ -38,9 +38,11 @@ impl BaseUrl {
         check_host(domain_name)?;
         match stage {
             Some(stage) if !stage.is_empty() && stage != "$default" => {
-                let stage: String =
-                    percent_encoding::utf8_percent_encode(stage, percent_encoding::NON_ALPHANUMERIC)
-                        .collect();
+                let stage: String = percent_encoding::utf8_percent_encode(
+                    stage,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .collect();
                 Self::parse(&format!("https://{domain_name}/{stage}"))
             }
             _ => Self::parse(&format!("https://{domain_name}")),
@@ -70,7 +72,11 @@ fn check_host(host: &str) -> Result<(), BaseUrlError> {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    if ok { Ok(()) } else { Err(BaseUrlError::BadHost) }
+    if ok {
+        Ok(())
+    } else {
+        Err(BaseUrlError::BadHost)
+    }
 }
 
 impl fmt::Display for BaseUrl {
@@ -87,11 +93,15 @@ mod tests {
     fn derives_from_api_gateway() {
         let d = "abc123.execute-api.us-east-1.amazonaws.com";
         assert_eq!(
-            BaseUrl::from_api_gateway(d, Some("$default")).unwrap().as_str(),
+            BaseUrl::from_api_gateway(d, Some("$default"))
+                .unwrap()
+                .as_str(),
             "https://abc123.execute-api.us-east-1.amazonaws.com"
         );
         assert_eq!(
-            BaseUrl::from_api_gateway(d, Some("prod")).unwrap().join("/getOpenId"),
+            BaseUrl::from_api_gateway(d, Some("prod"))
+                .unwrap()
+                .join("/getOpenId"),
             "https://abc123.execute-api.us-east-1.amazonaws.com/prod/getOpenId"
         );
         assert!(BaseUrl::from_api_gateway("evil.com/x?", None).is_err());
@@ -100,11 +110,15 @@ mod tests {
     #[test]
     fn host_headers_are_checked() {
         assert_eq!(
-            BaseUrl::from_host_header("http", "127.0.0.1:3000").unwrap().as_str(),
+            BaseUrl::from_host_header("http", "127.0.0.1:3000")
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:3000"
         );
         assert_eq!(
-            BaseUrl::from_host_header("http", "localhost").unwrap().as_str(),
+            BaseUrl::from_host_header("http", "localhost")
+                .unwrap()
+                .as_str(),
             "http://localhost"
         );
         for bad in ["", "evil.com/path", "a@b", "a b", "evil.com#", "x\r\ny"] {
@@ -115,11 +129,15 @@ mod tests {
     #[test]
     fn configured_base_urls_are_normalised() {
         assert_eq!(
-            BaseUrl::parse("https://login.example.com/").unwrap().as_str(),
+            BaseUrl::parse("https://login.example.com/")
+                .unwrap()
+                .as_str(),
             "https://login.example.com"
         );
         assert_eq!(
-            BaseUrl::parse("https://login.example.com/wx/").unwrap().as_str(),
+            BaseUrl::parse("https://login.example.com/wx/")
+                .unwrap()
+                .as_str(),
             "https://login.example.com/wx"
         );
         assert!(BaseUrl::parse("https://login.example.com/?x").is_err());

@@ -108,8 +108,9 @@ impl Config {
             let ok = (3..=255).contains(&v.len())
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-            ok.then(|| v.to_owned())
-                .ok_or_else(|| "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)".to_owned())
+            ok.then(|| v.to_owned()).ok_or_else(|| {
+                "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)".to_owned()
+            })
         });
         let state_ttl = reader
             .optional("STATE_TTL_SECONDS", |v| seconds_in(v, 60, 3600))
@@ -125,7 +126,9 @@ impl Config {
             .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_API_BASE).expect("valid default"));
         let wechat_timeout = reader
             .optional("WECHAT_TIMEOUT_MS", |v| {
-                let ms: u64 = v.parse().map_err(|_| "must be a whole number of milliseconds".to_owned())?;
+                let ms: u64 = v
+                    .parse()
+                    .map_err(|_| "must be a whole number of milliseconds".to_owned())?;
                 if (100..=MAX_WECHAT_TIMEOUT_MS).contains(&ms) {
                     Ok(Duration::from_millis(ms))
                 } else {

@@ -60,7 +60,11 @@ impl Gateway {
             .clone()
             .ok_or("STATE_TABLE: is required but not set")?;
         let store = DynamoStateStore::from_env(table).await;
-        Ok(Self::new(config, Arc::new(store), WeChatClient::http_client()))
+        Ok(Self::new(
+            config,
+            Arc::new(store),
+            WeChatClient::http_client(),
+        ))
     }
 
     pub fn config(&self) -> &Config {

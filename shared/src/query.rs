@@ -52,7 +52,9 @@ fn decode(text: &str) -> Result<String, QueryError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(QueryError::BadPercentEncoding)?;
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .ok_or(QueryError::BadPercentEncoding)?;
                 let hex = std::str::from_utf8(hex).map_err(|_| QueryError::BadPercentEncoding)?;
                 if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(QueryError::BadPercentEncoding);
@@ -82,20 +84,44 @@ mod tests {
         assert_eq!(q["scope"], "snsapi_base");
         assert!(!q.contains_key("response_mode"));
         assert!(parse_query(None, &["url"]).unwrap().is_empty());
-        assert_eq!(parse_query(Some("code=a+b"), &["code"]).unwrap()["code"], "a b");
+        assert_eq!(
+            parse_query(Some("code=a+b"), &["code"]).unwrap()["code"],
+            "a b"
+        );
         assert_eq!(parse_query(Some("code"), &["code"]).unwrap()["code"], "");
-        assert_eq!(parse_query(Some("c%6Fde=1"), &["code"]).unwrap()["code"], "1");
+        assert_eq!(
+            parse_query(Some("c%6Fde=1"), &["code"]).unwrap()["code"],
+            "1"
+        );
     }
 
     #[test]
     fn refuses_hostile_query_strings() {
         let known = &["url", "state"];
-        assert_eq!(parse_query(Some("url=%"), known), Err(QueryError::BadPercentEncoding));
-        assert_eq!(parse_query(Some("url=%4"), known), Err(QueryError::BadPercentEncoding));
-        assert_eq!(parse_query(Some("url=%g1"), known), Err(QueryError::BadPercentEncoding));
-        assert_eq!(parse_query(Some("url=%ff%fe"), known), Err(QueryError::NotUtf8));
-        assert_eq!(parse_query(Some("state=a&state=b"), known), Err(QueryError::Repeated("state")));
-        assert_eq!(parse_query(Some("state=a&st%61te=b"), known), Err(QueryError::Repeated("state")));
+        assert_eq!(
+            parse_query(Some("url=%"), known),
+            Err(QueryError::BadPercentEncoding)
+        );
+        assert_eq!(
+            parse_query(Some("url=%4"), known),
+            Err(QueryError::BadPercentEncoding)
+        );
+        assert_eq!(
+            parse_query(Some("url=%g1"), known),
+            Err(QueryError::BadPercentEncoding)
+        );
+        assert_eq!(
+            parse_query(Some("url=%ff%fe"), known),
+            Err(QueryError::NotUtf8)
+        );
+        assert_eq!(
+            parse_query(Some("state=a&state=b"), known),
+            Err(QueryError::Repeated("state"))
+        );
+        assert_eq!(
+            parse_query(Some("state=a&st%61te=b"), known),
+            Err(QueryError::Repeated("state"))
+        );
         let long = format!("url={}", "a".repeat(MAX_QUERY_BYTES));
         assert_eq!(parse_query(Some(&long), known), Err(QueryError::TooLong));
     }

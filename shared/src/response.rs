@@ -9,8 +9,7 @@ use crate::html;
 pub type GatewayResponse = Response<String>;
 
 /// For HTML pages: nothing may load or run; inline styles only.
-const HTML_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub fn redirect(location: &str) -> GatewayResponse {
     match HeaderValue::from_str(location) {
@@ -72,7 +71,8 @@ pub fn with_headers(status: StatusCode, body: String) -> GatewayResponse {
 }
 
 fn set(r: &mut GatewayResponse, name: header::HeaderName, value: &'static str) {
-    r.headers_mut().insert(name, HeaderValue::from_static(value));
+    r.headers_mut()
+        .insert(name, HeaderValue::from_static(value));
 }
 
 #[cfg(test)]
@@ -82,9 +82,8 @@ mod tests {
 
     #[test]
     fn errors_never_redirect_and_escape_what_they_echo() {
-        let err = RequestError::ReturnUrl(ReturnUrlError::NotCanonical(
-            "https://x/<script>".into(),
-        ));
+        let err =
+            RequestError::ReturnUrl(ReturnUrlError::NotCanonical("https://x/<script>".into()));
         let html = error(&err, true);
         assert_eq!(html.status(), 400);
         assert!(html.headers().get(header::LOCATION).is_none());
@@ -102,7 +101,10 @@ mod tests {
     fn redirects_carry_the_security_headers() {
         let r = redirect("https://app.example.com/?openid=o1");
         assert_eq!(r.status(), 302);
-        assert_eq!(r.headers()[header::LOCATION], "https://app.example.com/?openid=o1");
+        assert_eq!(
+            r.headers()[header::LOCATION],
+            "https://app.example.com/?openid=o1"
+        );
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(r.headers()[header::REFERRER_POLICY], "no-referrer");
     }

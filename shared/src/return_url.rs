@@ -161,10 +161,16 @@ mod tests {
             ("//app.example.com/", ReturnUrlError::NotAbsoluteHttp),
             ("HTTPS://app.example.com/", ReturnUrlError::NotAbsoluteHttp),
             ("javascript:alert(1)", ReturnUrlError::NotAbsoluteHttp),
-            ("https://app.example.com@evil.com/", ReturnUrlError::Userinfo),
+            (
+                "https://app.example.com@evil.com/",
+                ReturnUrlError::Userinfo,
+            ),
             ("https:\\\\evil.com", ReturnUrlError::Backslash),
             ("https://app.example.com./", ReturnUrlError::TrailingDot),
-            ("https://app.example.com/\t", ReturnUrlError::ControlCharacter),
+            (
+                "https://app.example.com/\t",
+                ReturnUrlError::ControlCharacter,
+            ),
             ("https://app.example.com/ x", ReturnUrlError::Whitespace),
             ("https://app.exаmple.com/", ReturnUrlError::NonAscii),
             (
@@ -177,10 +183,17 @@ mod tests {
             ),
         ];
         for (raw, expected) in cases {
-            assert_eq!(ReturnUrl::parse(raw, &origins()).as_ref(), Err(expected), "{raw}");
+            assert_eq!(
+                ReturnUrl::parse(raw, &origins()).as_ref(),
+                Err(expected),
+                "{raw}"
+            );
         }
         let long = format!("https://app.example.com/{}", "a".repeat(MAX_RETURN_URL_LEN));
-        assert_eq!(ReturnUrl::parse(&long, &origins()), Err(ReturnUrlError::TooLong));
+        assert_eq!(
+            ReturnUrl::parse(&long, &origins()),
+            Err(ReturnUrlError::TooLong)
+        );
     }
 
     #[test]

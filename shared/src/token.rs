@@ -116,14 +116,18 @@ pub fn verify(
     else {
         return Err(TokenError::Malformed);
     };
-    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed);
+    let decode = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| TokenError::Malformed)
+    };
     let header: serde_json::Value =
         serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(TokenError::WrongAlgorithm);
     }
     let mut mac = key.mac();
-    mac.update(token[..token.len() - signature.len() - 1].as_bytes());
+    mac.update(&token.as_bytes()[..token.len() - signature.len() - 1]);
     mac.verify_slice(&decode(signature)?)
         .map_err(|_| TokenError::BadSignature)?;
     let claims: ResultClaims =
@@ -171,7 +175,12 @@ mod tests {
         assert_eq!(json["nickname"], "小明");
         assert!(json.get("unionid").is_none());
         assert!(json.get("headimgurl").is_none());
-        let verified = verify(&token, &key(), Some("https://app.example.com"), 1_700_000_001);
+        let verified = verify(
+            &token,
+            &key(),
+            Some("https://app.example.com"),
+            1_700_000_001,
+        );
         assert_eq!(verified, Ok(claims()));
     }
 
@@ -179,7 +188,10 @@ mod tests {
     fn verification_rejects_what_it_must() {
         let token = sign(&claims(), &key());
         let other = SigningKey::new("x".repeat(32)).unwrap();
-        assert_eq!(verify(&token, &other, None, 0), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&token, &other, None, 0),
+            Err(TokenError::BadSignature)
+        );
         assert_eq!(
             verify(&token, &key(), None, 1_700_000_000 + TOKEN_LIFETIME_SECONDS),
             Err(TokenError::Expired)
@@ -193,11 +205,25 @@ mod tests {
         let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&tampered).unwrap());
         let parts: Vec<&str> = token.split('.').collect();
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
-        assert_eq!(verify(&forged, &key(), None, 0), Err(TokenError::BadSignature));
-        let none_alg = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), parts[1]);
-        assert_eq!(verify(&none_alg, &key(), None, 0), Err(TokenError::WrongAlgorithm));
+        assert_eq!(
+            verify(&forged, &key(), None, 0),
+            Err(TokenError::BadSignature)
+        );
+        let none_alg = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            parts[1]
+        );
+        assert_eq!(
+            verify(&none_alg, &key(), None, 0),
+            Err(TokenError::WrongAlgorithm)
+        );
         for junk in ["", "a.b", "a.b.c.d", "!!.??.##"] {
-            assert_eq!(verify(junk, &key(), None, 0), Err(TokenError::Malformed), "{junk}");
+            assert_eq!(
+                verify(junk, &key(), None, 0),
+                Err(TokenError::Malformed),
+                "{junk}"
+            );
         }
     }
 

@@ -139,5 +139,8 @@ fn the_generator_produces_accepted_urls_too() {
             ReturnUrl::parse(&raw, &allowed).is_ok()
         })
         .count();
-    assert!(accepted > 50, "only {accepted} of 2000 generated URLs were accepted");
+    assert!(
+        accepted > 50,
+        "only {accepted} of 2000 generated URLs were accepted"
+    );
 }

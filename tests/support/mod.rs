@@ -61,7 +61,10 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
     getrandom::fill(&mut suffix).unwrap();
     let table = format!(
         "wxauth-test-{}",
-        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     client
         .create_table()
@@ -172,7 +175,12 @@ impl TestEnv {
         self.callback_on(&self.gateway, scope, query).await
     }
 
-    pub async fn callback_on(&self, gateway: &Gateway, scope: Scope, query: &str) -> Response<Body> {
+    pub async fn callback_on(
+        &self,
+        gateway: &Gateway,
+        scope: Scope,
+        query: &str,
+    ) -> Response<Body> {
         self.invoke_on(gateway, scope.callback_path(), query, None)
             .await
     }
@@ -199,7 +207,10 @@ impl TestEnv {
     fn record(&self, response: &Response<Body>) {
         let mut text = format!("{}\n", response.status());
         for (name, value) in response.headers() {
-            text.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("<bytes>")));
+            text.push_str(&format!(
+                "{name}: {}\n",
+                value.to_str().unwrap_or("<bytes>")
+            ));
         }
         text.push_str(&body_text(response));
         self.transcript.lock().unwrap().push(text);
@@ -211,7 +222,10 @@ impl TestEnv {
         assert!(!transcript.is_empty(), "no responses were recorded");
         for response in transcript.iter() {
             for secret in [APP_SECRET, SIGNING_KEY] {
-                assert!(!response.contains(secret), "a secret leaked in:\n{response}");
+                assert!(
+                    !response.contains(secret),
+                    "a secret leaked in:\n{response}"
+                );
             }
         }
     }
@@ -267,9 +281,17 @@ impl TestEnv {
         self.follow_callback_on(&self.gateway, callback_url).await
     }
 
-    pub async fn follow_callback_on(&self, gateway: &Gateway, callback_url: &str) -> Response<Body> {
+    pub async fn follow_callback_on(
+        &self,
+        gateway: &Gateway,
+        callback_url: &str,
+    ) -> Response<Body> {
         let url = url::Url::parse(callback_url).unwrap();
-        assert_eq!(url.host_str(), Some(DOMAIN), "redirect_uri points elsewhere");
+        assert_eq!(
+            url.host_str(),
+            Some(DOMAIN),
+            "redirect_uri points elsewhere"
+        );
         let path = url.path();
         let path = path
             .strip_prefix(&format!("/{}", self.stage))
@@ -284,7 +306,13 @@ impl TestEnv {
     }
 
     /// A whole login as `user`; returns where the user finally lands.
-    pub async fn login(&self, user: &str, return_url: &str, scope: Scope, mode: Option<&str>) -> String {
+    pub async fn login(
+        &self,
+        user: &str,
+        return_url: &str,
+        scope: Scope,
+        mode: Option<&str>,
+    ) -> String {
         let authorize = self.start_login(return_url, scope, mode).await;
         let callback = self.wechat_authorize(&authorize, user, true).await;
         let response = self.follow_callback(&callback).await;

@@ -127,7 +127,10 @@ fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
         (attr::STATE.to_owned(), s(login.state.as_str())),
         (attr::SCOPE.to_owned(), s(login.scope.as_str())),
         (attr::RETURN_URL.to_owned(), s(login.return_url.as_str())),
-        (attr::RESPONSE_MODE.to_owned(), s(login.response_mode.as_str())),
+        (
+            attr::RESPONSE_MODE.to_owned(),
+            s(login.response_mode.as_str()),
+        ),
         (
             attr::EXPIRES_AT.to_owned(),
             AttributeValue::N(login.expires_at.to_string()),

@@ -77,7 +77,10 @@ mod tests {
         let store = MemoryStateStore::new();
         let l = login(now_epoch_seconds() + 60);
         store.put_new(&l).await.unwrap();
-        assert!(matches!(store.put_new(&l).await, Err(StoreError::AlreadyExists)));
+        assert!(matches!(
+            store.put_new(&l).await,
+            Err(StoreError::AlreadyExists)
+        ));
         assert_eq!(store.take(&l.state).await.unwrap(), Some(l.clone()));
         assert_eq!(store.take(&l.state).await.unwrap(), None);
     }

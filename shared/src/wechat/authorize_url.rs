@@ -58,7 +58,9 @@ mod tests {
             Scope::UserInfo,
             &StateId::parse("s").unwrap(),
         );
-        assert!(url.starts_with("http://127.0.0.1:3000/wechat/connect/oauth2/authorize?appid=wx1&"));
+        assert!(
+            url.starts_with("http://127.0.0.1:3000/wechat/connect/oauth2/authorize?appid=wx1&")
+        );
         assert!(url.contains("&scope=snsapi_userinfo&state=s#wechat_redirect"));
     }
 }

@@ -88,12 +88,7 @@ impl WeChatClient {
         ))
         .map_err(|e| WeChatError::Malformed(format!("bad API URL: {e}")))?;
         url.query_pairs_mut().extend_pairs(query);
-        let mut response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let mut response = self.http.get(url).send().await.map_err(transport_error)?;
         let status = response.status();
         if !status.is_success() {
             return Err(WeChatError::HttpStatus(status.as_u16()));

@@ -105,7 +105,11 @@ mod tests {
             assert_eq!(api(code).class(), ErrorClass::InvalidGrant, "{code}");
         }
         for code in [-1, 45011] {
-            assert_eq!(api(code).class(), ErrorClass::TemporarilyUnavailable, "{code}");
+            assert_eq!(
+                api(code).class(),
+                ErrorClass::TemporarilyUnavailable,
+                "{code}"
+            );
         }
         for code in [40013, 40125, 40001, 48001, 40003, 99999] {
             assert_eq!(api(code).class(), ErrorClass::ServerError, "{code}");
@@ -128,6 +132,9 @@ mod tests {
             assert_eq!(e.class(), ErrorClass::TemporarilyUnavailable, "{e:?}");
             assert_eq!(e.errcode(), None);
         }
-        assert_eq!(WeChatError::HttpStatus(404).class(), ErrorClass::ServerError);
+        assert_eq!(
+            WeChatError::HttpStatus(404).class(),
+            ErrorClass::ServerError
+        );
     }
 }

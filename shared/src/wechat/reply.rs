@@ -144,9 +144,10 @@ mod tests {
             .unwrap();
         assert_eq!(reply.unionid, None);
         assert!(!reply.is_snapshot_user);
-        let reply =
-            parse_access_token_reply(br#"{"access_token":"A","openid":"o1","is_snapshotuser":"1"}"#)
-                .unwrap();
+        let reply = parse_access_token_reply(
+            br#"{"access_token":"A","openid":"o1","is_snapshotuser":"1"}"#,
+        )
+        .unwrap();
         assert!(reply.is_snapshot_user);
     }
 
@@ -166,7 +167,9 @@ mod tests {
             Some(-1)
         );
         // errcode 0 is WeChat's "ok".
-        assert!(parse_access_token_reply(br#"{"errcode":0,"access_token":"A","openid":"o"}"#).is_ok());
+        assert!(
+            parse_access_token_reply(br#"{"errcode":0,"access_token":"A","openid":"o"}"#).is_ok()
+        );
     }
 
     #[test]
@@ -186,7 +189,10 @@ mod tests {
             b"\xff\xfe",
         ] {
             assert!(
-                matches!(parse_access_token_reply(body), Err(WeChatError::Malformed(_))),
+                matches!(
+                    parse_access_token_reply(body),
+                    Err(WeChatError::Malformed(_))
+                ),
                 "{}",
                 String::from_utf8_lossy(body)
             );

@@ -1,0 +1,138 @@
+//! Demo mode (no WECHAT_APP_ID): the configuration that points the gateway at the simulated
+//! WeChat served by the same server under `/wechat`.
+
+use std::collections::HashMap;
+
+use wechat_simulator::{SimulatorConfig, WeChatSimulator};
+use wxauth_core::SigningKey;
+
+/// The demo's Official Account AppID (as WeChat's: `wx` and 16 characters).
+pub const DEMO_APP_ID: &str = "wxd3m0000000000000";
+
+/// Where the simulated WeChat is mounted.
+pub(crate) const SIMULATOR_PREFIX: &str = "/wechat";
+
+/// Variables the demo sets itself; values given in the environment are ignored.
+const OVERRIDDEN: [&str; 4] = [
+    "WECHAT_APP_SECRET",
+    "TOKEN_SIGNING_KEY",
+    "WECHAT_OPEN_BASE",
+    "WECHAT_API_BASE",
+];
+
+/// Demo mode when WECHAT_APP_ID is unset (an empty value counts as unset, as in `Config`).
+pub(crate) fn wanted(lookup: &impl Fn(&str) -> Option<String>) -> bool {
+    lookup("WECHAT_APP_ID").is_none_or(|v| v.trim().is_empty())
+}
+
+/// The names (never the values) of variables the demo overrides that were set anyway.
+pub(crate) fn ignored_variables(lookup: &impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    OVERRIDDEN
+        .into_iter()
+        .filter(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
+        .collect()
+}
+
+pub(crate) struct Demo {
+    pub(crate) simulator: WeChatSimulator,
+    pub(crate) signing_key: SigningKey,
+    /// The key as text: printed at start so tokens can be checked elsewhere too.
+    pub(crate) signing_key_text: String,
+    overlay: HashMap<&'static str, String>,
+    own_origins: String,
+}
+
+impl Demo {
+    pub(crate) fn new(port: u16) -> Self {
+        let (signing_key, signing_key_text) = SigningKey::generate();
+        // 32 random bytes as 43 URL-safe characters: as good an AppSecret as any.
+        let (_, app_secret) = SigningKey::generate();
+        let wechat = format!("http://127.0.0.1:{port}{SIMULATOR_PREFIX}");
+
+        let mut simulator_config = SimulatorConfig::new(DEMO_APP_ID, app_secret.clone());
+        // So that snsapi_userinfo logins show a unionid too.
+        simulator_config.bound_to_open_platform = true;
+
+        let overlay = HashMap::from([
+            ("WECHAT_APP_ID", DEMO_APP_ID.to_owned()),
+            ("WECHAT_APP_SECRET", app_secret),
+            ("TOKEN_SIGNING_KEY", signing_key_text.clone()),
+            ("WECHAT_OPEN_BASE", wechat.clone()),
+            ("WECHAT_API_BASE", wechat),
+        ]);
+        Self {
+            simulator: WeChatSimulator::new(simulator_config),
+            signing_key,
+            signing_key_text,
+            overlay,
+            own_origins: format!("http://127.0.0.1:{port},http://localhost:{port}"),
+        }
+    }
+
+    /// The demo's values over the real environment, so `Config` validates the demo the
+    /// same way as a deployment. ALLOWED_RETURN_ORIGINS keeps whatever the user gave.
+    pub(crate) fn lookup(
+        &self,
+        name: &str,
+        real: &impl Fn(&str) -> Option<String>,
+    ) -> Option<String> {
+        if name == "ALLOWED_RETURN_ORIGINS" {
+            return Some(match real(name).filter(|v| !v.trim().is_empty()) {
+                Some(extra) => format!("{},{}", self.own_origins, extra.trim()),
+                None => self.own_origins.clone(),
+            });
+        }
+        self.overlay.get(name).cloned().or_else(|| real(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn demo_mode_is_chosen_by_the_app_id_alone() {
+        assert!(wanted(&env(&[])));
+        assert!(wanted(&env(&[("WECHAT_APP_ID", "  ")])));
+        assert!(!wanted(&env(&[("WECHAT_APP_ID", "wx0123456789abcdef")])));
+    }
+
+    #[test]
+    fn demo_values_win_and_origins_are_added_to() {
+        let real = env(&[
+            (
+                "TOKEN_SIGNING_KEY",
+                "user-key-that-the-demo-must-not-use-0000",
+            ),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+            ("STATE_TTL_SECONDS", "120"),
+        ]);
+        let demo = Demo::new(4321);
+        assert_eq!(
+            demo.lookup("ALLOWED_RETURN_ORIGINS", &real).unwrap(),
+            "http://127.0.0.1:4321,http://localhost:4321,https://app.example.com"
+        );
+        assert_eq!(
+            demo.lookup("TOKEN_SIGNING_KEY", &real).unwrap(),
+            demo.signing_key_text
+        );
+        assert_eq!(
+            demo.lookup("WECHAT_API_BASE", &real).unwrap(),
+            "http://127.0.0.1:4321/wechat"
+        );
+        assert_eq!(demo.lookup("STATE_TTL_SECONDS", &real).unwrap(), "120");
+        assert_eq!(ignored_variables(&real), ["TOKEN_SIGNING_KEY"]);
+        assert_eq!(
+            demo.lookup("WECHAT_APP_SECRET", &real).unwrap(),
+            demo.simulator.config().app_secret
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The one HTTP server: demo pages and the simulated WeChat (demo mode only), and the
+//! gateway for every other path.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, Method, Uri, header};
+use wechat_simulator::WeChatSimulator;
+use wxauth_core::{BaseUrl, Gateway, GatewayRequest, Route};
+
+use crate::demo::SIMULATOR_PREFIX;
+use crate::pages::{self, DemoSite};
+
+pub(crate) fn router(
+    gateway: Arc<Gateway>,
+    site: Option<Arc<DemoSite>>,
+    simulator: Option<WeChatSimulator>,
+) -> Router {
+    let mut app = Router::new().fallback(forward).with_state(gateway);
+    if let Some(site) = site {
+        app = app.merge(pages::router(site));
+    }
+    if let Some(simulator) = simulator {
+        app = app.nest(SIMULATOR_PREFIX, simulator.router());
+    }
+    app
+}
+
+/// Hands the request to the core and sends its answer back unchanged.
+async fn forward(
+    State(gateway): State<Arc<Gateway>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let request = GatewayRequest {
+        method,
+        route: Route::from_path(uri.path()),
+        raw_query: uri.query().map(str::to_owned),
+        accept: headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        derived_base_url: host(&headers)
+            .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
+    };
+    gateway.handle(request).await.map(Body::from)
+}
+
+/// The request's one `Host` header; none if it is missing, repeated or not text.
+pub(crate) fn host(headers: &HeaderMap) -> Option<&str> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) => host.to_str().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,120 @@
+//! The `wxauth-local` program itself: exit statuses, the banner, shutting down on SIGTERM.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// The program with exactly these environment variables (and a quiet log).
+fn program(vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wxauth-local"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+async fn run_to_end(vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let output = tokio::time::timeout(Duration::from_secs(30), program(vars).output())
+        .await
+        .expect("the program should exit on its own")
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_malformed_port_is_a_configuration_error() {
+    let (code, stdout, stderr) = run_to_end(&[("PORT", "80a")]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("PORT: must be a port number"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[tokio::test]
+async fn configuration_errors_exit_with_2_and_name_the_variables() {
+    let (code, stdout, stderr) = run_to_end(&[
+        ("PORT", "0"),
+        ("WECHAT_APP_ID", "wx0123456789abcdef"),
+        ("WECHAT_APP_SECRET", "app s3cr3t with spaces"),
+        ("TOKEN_SIGNING_KEY", "short-s3cr3t"),
+    ])
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    for name in [
+        "WECHAT_APP_SECRET",
+        "ALLOWED_RETURN_ORIGINS",
+        "TOKEN_SIGNING_KEY",
+    ] {
+        assert!(
+            stderr.contains(&format!("  {name}: ")),
+            "{name} in {stderr}"
+        );
+    }
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_reported() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, _, stderr) = run_to_end(&[("PORT", &port)]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("already in use"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_demo_prints_its_banner_serves_and_stops_on_sigterm() {
+    let mut child = program(&[("PORT", "0")]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    while banner.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the banner comes promptly")
+            .unwrap()
+            .expect("the banner has four lines");
+        banner.push(line);
+    }
+    let first = &banner[0];
+    let url = first
+        .split_once("open ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(banner[1].contains("mode:  demo"), "{banner:?}");
+    assert!(banner[2].contains("store: in-memory"), "{banner:?}");
+    let key = banner[3].rsplit(' ').next().unwrap();
+    assert_eq!(key.len(), 43, "{banner:?}");
+
+    let landing = support::get(&url, &[]).await;
+    assert_eq!(landing.status, 200);
+    assert!(landing.body.contains("WeChat user name"));
+
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("SIGTERM stops the server")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

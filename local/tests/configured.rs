@@ -1,0 +1,139 @@
+//! Configured mode: a real Official Account's settings (here pointing at the simulator on
+//! its own port), the embedded memory store, and no demo pages.
+
+mod support;
+
+use support::{follow, get, query_params, start_with};
+use wechat_simulator::{SimulatorConfig, WeChatSimulator};
+use wxauth_core::SigningKey;
+use wxauth_core::login_state::now_epoch_seconds;
+use wxauth_core::token::verify;
+
+const APP_ID: &str = "wx0123456789abcdef";
+const APP_SECRET: &str = "s3cr3t-app-secret-value";
+const KEY: &str = "configured-signing-key-0123456789abcdef";
+
+#[tokio::test]
+async fn a_login_goes_through_the_configured_wechat() {
+    let sim = WeChatSimulator::new(SimulatorConfig::new(APP_ID, APP_SECRET));
+    let wechat = sim.serve_on_loopback().await.unwrap();
+    let server = start_with(&[
+        ("WECHAT_APP_ID", APP_ID),
+        ("WECHAT_APP_SECRET", APP_SECRET),
+        ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ("TOKEN_SIGNING_KEY", KEY),
+        ("WECHAT_OPEN_BASE", &wechat.base_url),
+        ("WECHAT_API_BASE", &wechat.base_url),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(server.demo_signing_key, None);
+    assert!(server.demo_simulator().is_none());
+    let banner = server.banner();
+    assert!(
+        banner.contains(&format!("gateway at {}", server.base_url)),
+        "{banner}"
+    );
+    assert!(banner.contains("configured"), "{banner}");
+    assert!(banner.contains("store: in-memory"), "{banner}");
+    assert!(
+        !banner.contains(KEY) && !banner.contains(APP_SECRET),
+        "{banner}"
+    );
+
+    let auth = get(
+        &format!(
+            "{}/auth?url=https%3A%2F%2Fapp.example.com%2Fdone%3Fx%3D1&scope=snsapi_userinfo",
+            server.base_url
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(auth.status, 302, "{}", auth.body);
+    assert_eq!(auth.header("cache-control"), "no-store");
+    let authorize = auth.location();
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/connect/oauth2/authorize?appid={APP_ID}&redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+            wechat.base_url
+        )),
+        "{authorize}"
+    );
+
+    // Straight to the consent sheet's "allow".
+    let confirm = follow(
+        &authorize,
+        &format!(
+            "authorize/confirm?{}&decision=allow",
+            authorize
+                .split_once('?')
+                .unwrap()
+                .1
+                .trim_end_matches("#wechat_redirect")
+        ),
+    );
+    let at_wechat = get(&confirm, &[("x-wechat-sim-user", "erin")]).await;
+    assert_eq!(at_wechat.status, 302, "{}", at_wechat.body);
+    let callback = at_wechat.location();
+    assert!(
+        callback.starts_with(&format!("{}/getWxUserInfo?code=", server.base_url)),
+        "{callback}"
+    );
+
+    let finished = get(&callback, &[]).await;
+    assert_eq!(finished.status, 302, "{}", finished.body);
+    let result = finished.location();
+    assert!(
+        result.starts_with("https://app.example.com/done?x=1&openid="),
+        "{result}"
+    );
+    let params = query_params(&result);
+    assert_eq!(params["openid"], sim.openid_for("erin"));
+    assert_eq!(params["nickname"], "erin");
+    let claims = verify(
+        &params["token"],
+        &SigningKey::new(KEY).unwrap(),
+        Some("https://app.example.com"),
+        now_epoch_seconds(),
+    )
+    .unwrap();
+    assert_eq!(claims.sub, sim.openid_for("erin"));
+    assert_eq!(claims.iss, server.base_url);
+
+    // The code was used once; WeChat's callback cannot be replayed.
+    let replay = get(&callback, &[]).await;
+    assert_eq!(replay.status, 400);
+    assert_eq!(replay.json()["error"], "invalid_state");
+}
+
+#[tokio::test]
+async fn there_are_no_demo_pages_and_no_simulated_wechat() {
+    let server = start_with(&[
+        ("WECHAT_APP_ID", APP_ID),
+        ("WECHAT_APP_SECRET", APP_SECRET),
+        ("ALLOWED_RETURN_ORIGINS", "http://127.0.0.1:1"),
+        ("TOKEN_SIGNING_KEY", KEY),
+        ("MP_VERIFY_TOKEN", "AbC123"),
+    ])
+    .await
+    .unwrap();
+    for path in [
+        "/",
+        "/demo/user?name=x",
+        "/demo/result?openid=o",
+        "/wechat/connect/oauth2/authorize",
+        "/wechat/sns/userinfo",
+    ] {
+        let page = get(&format!("{}{path}", server.base_url), &[]).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(page.json()["error"], "not_found", "{path}");
+        assert!(page.headers.get("set-cookie").is_none(), "{path}");
+    }
+    // A browser gets the core's HTML error page.
+    let page = get(&format!("{}/", server.base_url), &[("accept", "text/html")]).await;
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").starts_with("text/html"));
+    // The other core routes are there.
+    let verify = get(&format!("{}/MP_verify_AbC123.txt", server.base_url), &[]).await;
+    assert_eq!((verify.status, verify.body.as_str()), (200, "AbC123"));
+}

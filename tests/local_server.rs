@@ -1,0 +1,89 @@
+//! `wxauth-local` over HTTP, with its state in DynamoDB Local and WeChat simulated on its
+//! own port: the same gateway as the Lambda functions, behind a plain server.
+
+use std::collections::HashMap;
+
+use wechat_simulator::{SimulatorConfig, WeChatSimulator};
+use wxauth_tests::*;
+
+#[tokio::test]
+async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
+    let sim = WeChatSimulator::new(SimulatorConfig::new(APP_ID, APP_SECRET));
+    let sim_server = sim.serve_on_loopback().await.unwrap();
+    let dynamo = dynamo_client().await;
+    let table = create_state_table(&dynamo).await;
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("WECHAT_APP_ID", APP_ID.to_owned()),
+        ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
+        ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
+        ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
+        ("STATE_TABLE", table.clone()),
+        ("WECHAT_OPEN_BASE", sim_server.base_url.clone()),
+        ("WECHAT_API_BASE", sim_server.base_url.clone()),
+    ]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = wxauth_local::start(|name| vars.get(name).cloned(), listener)
+        .await
+        .expect("wxauth-local starts");
+    let browser = browser();
+
+    let start = browser
+        .get(format!(
+            "{}/auth?{}",
+            server.base_url,
+            encode(&[
+                ("url", "https://app.example.com/x"),
+                ("scope", "snsapi_userinfo")
+            ])
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 302);
+    assert_eq!(start.headers()["cache-control"], "no-store");
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        authorize.contains(&encode(&[(
+            "redirect_uri",
+            &format!("{}/getWxUserInfo", server.base_url)
+        )])),
+        "the callback is derived from the Host header: {authorize}"
+    );
+    let stored = dynamo.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(stored.count(), 1, "the login waits in DynamoDB");
+
+    // WeChat: the consent sheet, then back to the local server's callback.
+    let query = authorize
+        .split_once('?')
+        .unwrap()
+        .1
+        .split('#')
+        .next()
+        .unwrap();
+    let consent = browser
+        .get(format!(
+            "{}/connect/oauth2/authorize/confirm?{query}&decision=allow",
+            sim_server.base_url
+        ))
+        .header("x-wechat-sim-user", "rosa")
+        .send()
+        .await
+        .unwrap();
+    let callback = consent.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{}/getWxUserInfo?", server.base_url)));
+
+    let finished = browser.get(&callback).send().await.unwrap();
+    assert_eq!(finished.status(), 302);
+    let landing = finished.headers()["location"].to_str().unwrap().to_owned();
+    let params = result_params(&landing, false);
+    assert_eq!(params["openid"], sim.openid_for("rosa"));
+    assert_eq!(params["nickname"], "rosa");
+    let stored = dynamo.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(stored.count(), 0, "the state was consumed");
+
+    let replay = browser.get(&callback).send().await.unwrap();
+    assert_eq!(replay.status(), 400);
+    assert!(replay.headers().get("location").is_none());
+    let body = replay.text().await.unwrap();
+    assert!(!body.contains(APP_SECRET));
+}
