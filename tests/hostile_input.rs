@@ -264,8 +264,24 @@ async fn html_error_pages_escape_what_they_echo() {
 async fn only_get_is_answered() {
     let env = TestEnv::start().await;
     let mut event = api_gateway_event("$default", "/auth", "", None);
-    *event.method_mut() = http::Method::POST;
+    event.request_context.http.method = http::Method::POST;
     let response = wxauth_lambda::handle(&env.gateway, auth::route, event).await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
+}
+
+#[tokio::test]
+async fn raw_bytes_api_gateway_passes_through_are_refused_not_panicked_on() {
+    // API Gateway hands over the query string as the client sent it, unencoded bytes included.
+    let env = TestEnv::start().await;
+    for query in [
+        "url=https://app.example.com/\"<>{}|^`&scope=snsapi_base",
+        "url=https://app.example.com/中文&scope=snsapi_base",
+        "url=https://app.example.com/%E4%B8%AD&scope=snsapi_base&x=\u{7f}",
+        "url=https://app.example.com/ x&scope=snsapi_base",
+    ] {
+        let response = env.auth(query).await;
+        assert_eq!(response.status(), 400, "{query}: {}", body_text(&response));
+        assert!(location(&response).is_none());
+    }
 }

@@ -194,7 +194,7 @@ async fn a_state_is_consumed_once_across_execution_environments() {
             .map(|g| env.follow_callback_on(g, &callback)),
     )
     .await;
-    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    let statuses: Vec<u16> = results.iter().map(|r| r.status()).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 302).count(),
         1,

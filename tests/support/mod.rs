@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     TimeToLiveSpecification,
 };
-use lambda_http::{Body, Request, Response};
 use wechat_simulator::{RunningSimulator, SimulatorConfig, WeChatSimulator};
 use wxauth_core::{Config, Gateway, Scope};
 
@@ -161,17 +162,17 @@ impl TestEnv {
     }
 
     /// `GET /auth?{query}` through the auth function's handler.
-    pub async fn auth(&self, query: &str) -> Response<Body> {
+    pub async fn auth(&self, query: &str) -> ApiGatewayV2httpResponse {
         self.invoke_on(&self.gateway, "/auth", query, None).await
     }
 
-    pub async fn auth_accepting(&self, query: &str, accept: &str) -> Response<Body> {
+    pub async fn auth_accepting(&self, query: &str, accept: &str) -> ApiGatewayV2httpResponse {
         self.invoke_on(&self.gateway, "/auth", query, Some(accept))
             .await
     }
 
     /// A callback through the matching function's handler.
-    pub async fn callback(&self, scope: Scope, query: &str) -> Response<Body> {
+    pub async fn callback(&self, scope: Scope, query: &str) -> ApiGatewayV2httpResponse {
         self.callback_on(&self.gateway, scope, query).await
     }
 
@@ -180,7 +181,7 @@ impl TestEnv {
         gateway: &Gateway,
         scope: Scope,
         query: &str,
-    ) -> Response<Body> {
+    ) -> ApiGatewayV2httpResponse {
         self.invoke_on(gateway, scope.callback_path(), query, None)
             .await
     }
@@ -192,7 +193,7 @@ impl TestEnv {
         path: &str,
         query: &str,
         accept: Option<&str>,
-    ) -> Response<Body> {
+    ) -> ApiGatewayV2httpResponse {
         let route_for: wxauth_lambda::RouteFor = match path {
             "/getOpenId" => base_callback::route,
             "/getWxUserInfo" => userinfo_callback::route,
@@ -204,9 +205,9 @@ impl TestEnv {
         response
     }
 
-    fn record(&self, response: &Response<Body>) {
-        let mut text = format!("{}\n", response.status());
-        for (name, value) in response.headers() {
+    fn record(&self, response: &ApiGatewayV2httpResponse) {
+        let mut text = format!("{}\n", response.status_code);
+        for (name, value) in &response.headers {
             text.push_str(&format!(
                 "{name}: {}\n",
                 value.to_str().unwrap_or("<bytes>")
@@ -277,7 +278,7 @@ impl TestEnv {
     }
 
     /// Delivers WeChat's redirect to the callback function; returns its response.
-    pub async fn follow_callback(&self, callback_url: &str) -> Response<Body> {
+    pub async fn follow_callback(&self, callback_url: &str) -> ApiGatewayV2httpResponse {
         self.follow_callback_on(&self.gateway, callback_url).await
     }
 
@@ -285,7 +286,7 @@ impl TestEnv {
         &self,
         gateway: &Gateway,
         callback_url: &str,
-    ) -> Response<Body> {
+    ) -> ApiGatewayV2httpResponse {
         let url = url::Url::parse(callback_url).unwrap();
         assert_eq!(
             url.host_str(),
@@ -327,7 +328,12 @@ async fn gateway_from(vars: &HashMap<&'static str, String>) -> Gateway {
 }
 
 /// A real API Gateway HTTP API (payload format 2.0) event for a GET.
-pub fn api_gateway_event(stage: &str, path: &str, query: &str, accept: Option<&str>) -> Request {
+pub fn api_gateway_event(
+    stage: &str,
+    path: &str,
+    query: &str,
+    accept: Option<&str>,
+) -> ApiGatewayV2httpRequest {
     let raw_path = if stage == "$default" {
         path.to_owned()
     } else {
@@ -368,7 +374,7 @@ pub fn api_gateway_event(stage: &str, path: &str, query: &str, accept: Option<&s
         },
         "isBase64Encoded": false
     });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+    serde_json::from_value(event).expect("a valid API Gateway event")
 }
 
 pub fn browser() -> reqwest::Client {
@@ -384,23 +390,22 @@ pub fn encode(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
-pub fn location(response: &Response<Body>) -> Option<String> {
+pub fn location(response: &ApiGatewayV2httpResponse) -> Option<String> {
     response
-        .headers()
+        .headers
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
 }
 
-pub fn body_text(response: &Response<Body>) -> String {
-    match response.body() {
-        Body::Text(text) => text.clone(),
-        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        Body::Empty => String::new(),
+pub fn body_text(response: &ApiGatewayV2httpResponse) -> String {
+    match &response.body {
+        Some(Body::Text(text)) => text.clone(),
+        Some(Body::Binary(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
         _ => String::new(),
     }
 }
 
-pub fn json_body(response: &Response<Body>) -> serde_json::Value {
+pub fn json_body(response: &ApiGatewayV2httpResponse) -> serde_json::Value {
     serde_json::from_str(&body_text(response)).expect("a JSON body")
 }
 
@@ -431,4 +436,20 @@ pub fn state_of(authorize_url: &str) -> String {
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned())
         .expect("a state")
+}
+
+/// `status()` and `headers()` on a payload 2.0 response, as on an `http::Response`.
+pub trait ResponseExt {
+    fn status(&self) -> u16;
+    fn headers(&self) -> &http::HeaderMap;
+}
+
+impl ResponseExt for ApiGatewayV2httpResponse {
+    fn status(&self) -> u16 {
+        u16::try_from(self.status_code).expect("an HTTP status")
+    }
+
+    fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
 }

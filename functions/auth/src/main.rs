@@ -1,4 +1,4 @@
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     wxauth_lambda::run(auth::route).await
 }

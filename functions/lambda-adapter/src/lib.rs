@@ -1,19 +1,26 @@
-//! The Lambda side of wxauth: API Gateway HTTP API (payload 2.0) events in, `lambda_http`
-//! responses out. Each function binary picks its route and calls [`run`].
+//! The Lambda side of wxauth: API Gateway HTTP API (payload format 2.0) events in, payload
+//! 2.0 responses out. Each function binary picks its route and calls [`run`].
+//!
+//! The event is read directly rather than through `lambda_http`'s `http::Request`
+//! conversion: that conversion panics when the raw query string holds bytes `http::Uri`
+//! refuses (`"`, `<`, `{`, raw UTF-8 …), which API Gateway passes through from any client.
+//! A panic would cost the execution environment; here such bytes simply reach the core's
+//! strict parser and earn a 400.
 
 use std::sync::Arc;
 
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use lambda_runtime::{LambdaEvent, service_fn};
 use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 
 /// Which route a function serves, given the event (the auth function also answers the
 /// MP_verify file).
-pub type RouteFor = fn(&Request) -> Route;
+pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 
 /// A function's `main`: configuration and clients once per execution environment, then
 /// the runtime loop.
-pub async fn run(route_for: RouteFor) -> Result<(), lambda_http::Error> {
+pub async fn run(route_for: RouteFor) -> Result<(), lambda_runtime::Error> {
     init_logging();
     let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
     let gateway = Arc::new(
@@ -21,45 +28,53 @@ pub async fn run(route_for: RouteFor) -> Result<(), lambda_http::Error> {
             .await
             .inspect_err(|e| tracing::error!("{e}"))?,
     );
-    lambda_http::run(service_fn(move |event: Request| {
-        let gateway = Arc::clone(&gateway);
-        async move { Ok::<_, std::convert::Infallible>(handle(&gateway, route_for, event).await) }
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
+            let gateway = Arc::clone(&gateway);
+            async move {
+                Ok::<_, std::convert::Infallible>(handle(&gateway, route_for, event.payload).await)
+            }
+        },
+    ))
     .await
 }
 
-/// One invocation: the event as a core request, the core's answer as a Lambda response.
-pub async fn handle(gateway: &Gateway, route_for: RouteFor, event: Request) -> Response<Body> {
+/// One invocation: the event as a core request, the core's answer as a payload 2.0
+/// response.
+pub async fn handle(
+    gateway: &Gateway,
+    route_for: RouteFor,
+    event: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
     let request = GatewayRequest {
-        method: event.method().clone(),
+        method: event.request_context.http.method.clone(),
         route: route_for(&event),
-        raw_query: event.uri().query().map(str::to_owned),
+        raw_query: event.raw_query_string.clone().filter(|q| !q.is_empty()),
         accept: event
-            .headers()
+            .headers
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         derived_base_url: derived_base_url(&event),
     };
     let (parts, body) = gateway.handle(request).await.into_parts();
-    Response::from_parts(parts, Body::Text(body))
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = i64::from(parts.status.as_u16());
+    response.headers = parts.headers;
+    response.body = (!body.is_empty()).then_some(Body::Text(body));
+    response
 }
 
 /// `https://{domainName}[/{stage}]` from the request context API Gateway fills in (the
 /// Host header is the client's to set, the context is not).
-pub fn derived_base_url(event: &Request) -> Option<BaseUrl> {
-    match event.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => {
-            BaseUrl::from_api_gateway(ctx.domain_name.as_deref()?, ctx.stage.as_deref()).ok()
-        }
-        // Only HTTP API events are enabled; anything else has no trustworthy domain.
-        _ => None,
-    }
+pub fn derived_base_url(event: &ApiGatewayV2httpRequest) -> Option<BaseUrl> {
+    let context = &event.request_context;
+    BaseUrl::from_api_gateway(context.domain_name.as_deref()?, context.stage.as_deref()).ok()
 }
 
-/// The path as API Gateway received it, without the stage prefix lambda_http may add.
-pub fn raw_path(event: &Request) -> &str {
-    event.raw_http_path()
+/// The path as API Gateway received it (with the stage prefix on a named stage).
+pub fn raw_path(event: &ApiGatewayV2httpRequest) -> &str {
+    event.raw_path.as_deref().unwrap_or("")
 }
 
 fn init_logging() {
