@@ -190,7 +190,7 @@ async fn scope_and_response_mode_are_checked() {
             encode(&[
                 ("url", url),
                 ("scope", "snsapi_base"),
-                ("response_mode", "form_post"),
+                ("response_mode", "FORM_POST"),
             ]),
             "invalid_request",
         ),

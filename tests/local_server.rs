@@ -42,6 +42,13 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     assert_eq!(start.status(), 302);
     assert_eq!(start.headers()["cache-control"], "no-store");
     let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let binding = start.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     assert!(
         authorize.contains(&encode(&[(
             "redirect_uri",
@@ -72,15 +79,26 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     let callback = consent.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&format!("{}/getWxUserInfo?", server.base_url)));
 
-    let finished = browser.get(&callback).send().await.unwrap();
+    let finished = browser
+        .get(&callback)
+        .header("cookie", &binding)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(finished.status(), 302);
     let landing = finished.headers()["location"].to_str().unwrap().to_owned();
     let params = result_params(&landing, false);
     assert_eq!(params["openid"], sim.openid_for("rosa"));
     assert_eq!(params["nickname"], "rosa");
     let stored = dynamo.scan().table_name(&table).send().await.unwrap();
-    assert_eq!(stored.count(), 0, "the state was consumed");
+    let consumed = &stored.items()[0];
+    assert!(
+        consumed.contains_key("consumed_at"),
+        "the state was consumed"
+    );
+    assert!(!format!("{consumed:?}").contains(&params["openid"]));
 
+    // The callback URL without the browser's cookie (someone else's browser).
     let replay = browser.get(&callback).send().await.unwrap();
     assert_eq!(replay.status(), 400);
     assert!(replay.headers().get("location").is_none());

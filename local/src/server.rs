@@ -44,10 +44,22 @@ async fn forward(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        cookie_header: cookie_header(&headers),
         derived_base_url: host(&headers)
             .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
+        request_id: None,
     };
     gateway.handle(request).await.map(Body::from)
+}
+
+/// Every `Cookie` header, joined as one (HTTP/2 clients may split them).
+fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let parts: Vec<&str> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The request's one `Host` header; none if it is missing, repeated or not text.

@@ -80,7 +80,7 @@ async fn a_login_goes_through_the_configured_wechat() {
         "{callback}"
     );
 
-    let finished = get(&callback, &[]).await;
+    let finished = get(&callback, &[("cookie", &auth.binding_cookie())]).await;
     assert_eq!(finished.status, 302, "{}", finished.body);
     let result = finished.location();
     assert!(

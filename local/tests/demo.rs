@@ -82,7 +82,7 @@ async fn log_in(
         .ascii_serialization();
     assert!(callback.starts_with(&format!("{origin}/get")), "{callback}");
 
-    let finished = get(&callback, &[]).await;
+    let finished = get(&callback, &[("cookie", &auth.binding_cookie())]).await;
     assert_eq!(finished.status, 302, "{}", finished.body);
     let result = finished.location();
     assert!(

@@ -60,6 +60,13 @@ impl BaseUrl {
         &self.0
     }
 
+    /// The path part of a gateway path on this base: `/prod` + `/getOpenId`.
+    pub fn path_of(&self, path: &str) -> String {
+        let after_scheme = self.0.split_once("://").map_or("", |(_, rest)| rest);
+        let base_path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+        format!("{base_path}{path}")
+    }
+
     /// The absolute URL of a gateway path such as `/getOpenId`.
     pub fn join(&self, path: &str) -> String {
         format!("{}{path}", self.0)

@@ -1,92 +1,182 @@
 //! `GET /getOpenId` and `GET /getWxUserInfo`: consume the state, trade the code with WeChat,
 //! and send the user back to the return URL with the result (or the reason it failed).
+//!
+//! A repeat of the same callback (same state, same code, same browser) within
+//! [`REPLAY_WINDOW_SECONDS`] gets the same answer without asking WeChat again: WeChat's
+//! in-app browser sometimes loads the callback twice, and the code is spent by then.
+
+use std::time::{Duration, Instant};
 
 use tracing::warn;
 
 use crate::base_url::BaseUrl;
+use crate::browser_binding;
 use crate::error::{RequestError, StateProblem};
 use crate::gateway::Gateway;
-use crate::login_state::{LoginState, StateId, now_epoch_seconds};
+use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
+use crate::outcome::{REPLAY_WINDOW_SECONDS, ResultFields, open, seal};
 use crate::query::parse_query;
-use crate::result_url::result_url;
 use crate::scope::Scope;
 use crate::secret::Secret;
 use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, sign};
 use crate::wechat::{AccessTokenReply, UserProfile, WeChatError};
 
-/// How a callback with a valid state ended; the user is redirected in every case.
+/// How a callback with a valid state ended; the user is sent back in every case.
 #[derive(Debug)]
 pub enum Outcome {
-    SignedIn,
+    SignedIn {
+        openid: String,
+    },
     Refused,
     Failed(WeChatError),
+    /// A repeat of a callback already answered: the same answer again.
+    Repeated,
 }
 
 pub struct FinishedLogin {
-    pub location: String,
+    pub login: LoginState,
+    pub fields: ResultFields,
     pub outcome: Outcome,
+}
+
+/// What a callback request carries that matters here.
+pub struct CallbackRequest<'a> {
+    pub raw_query: Option<&'a str>,
+    pub cookie_header: Option<&'a str>,
 }
 
 pub async fn finish_login(
     gateway: &Gateway,
     scope: Scope,
-    raw_query: Option<&str>,
+    request: CallbackRequest<'_>,
     base_url: &BaseUrl,
 ) -> Result<FinishedLogin, RequestError> {
-    let params = parse_query(raw_query, &["code", "state"])?;
+    let params = parse_query(request.raw_query, &["code", "state"])?;
     let state = params.get("state").ok_or(RequestError::Missing("state"))?;
     let state = StateId::parse(state).ok_or(StateProblem::Malformed)?;
-    let login = gateway
-        .store()
-        .take(&state)
-        .await?
-        .ok_or(StateProblem::UnknownOrUsed)?;
+    let code = params.get("code").map(String::as_str);
+    let cookie = browser_binding::find_cookie(request.cookie_header, &state);
     let now = now_epoch_seconds();
-    if login.is_expired(now) {
-        return Err(StateProblem::Expired.into());
-    }
-    if login.scope != scope {
-        return Err(StateProblem::WrongRoute.into());
+
+    let login = match gateway
+        .store()
+        .consume(&state, now, now + REPLAY_WINDOW_SECONDS)
+        .await?
+    {
+        Consumed::Unknown => return Err(StateProblem::UnknownOrUsed.into()),
+        Consumed::Used {
+            login,
+            consumed_at,
+            outcome,
+        } => {
+            let repeat = Repeat {
+                login,
+                consumed_at,
+                outcome,
+            };
+            return repeat.answer(gateway, scope, code, cookie, now).await;
+        }
+        Consumed::Fresh(login) => login,
+    };
+    let problem = if login.is_expired(now) {
+        Some(StateProblem::Expired)
+    } else if login.scope != scope {
+        Some(StateProblem::WrongRoute)
+    } else if gateway.config().browser_binding
+        && !browser_binding::matches(cookie, login.browser_binding.as_deref())
+    {
+        Some(StateProblem::OtherBrowser)
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        // An empty outcome tells a repeat there is nothing to wait for.
+        if let Err(err) = gateway.store().record_outcome(&state, &[]).await {
+            warn!(error = %err, "could not mark a refused login");
+        }
+        return Err(problem.into());
     }
 
-    let Some(code) = params.get("code") else {
-        let location = redirect_with(
-            &login,
-            &[
+    let (fields, outcome) = match code {
+        None => (
+            fields(&[
                 ("error", "access_denied"),
                 ("error_description", "the user declined the authorization"),
-            ],
-        );
-        return Ok(FinishedLogin {
-            location,
-            outcome: Outcome::Refused,
-        });
+            ]),
+            Outcome::Refused,
+        ),
+        Some(code) => match sign_in(gateway, scope, code).await {
+            Ok((reply, profile)) => (
+                success_fields(gateway, &login, base_url, now, &reply, profile),
+                Outcome::SignedIn {
+                    openid: reply.openid,
+                },
+            ),
+            Err(err) => (failure_fields(&err), Outcome::Failed(err)),
+        },
     };
+    let sealed = seal(
+        &fields,
+        &gateway.config().signing_key,
+        &state,
+        code.unwrap_or(""),
+    );
+    if let Err(err) = gateway.store().record_outcome(&state, &sealed).await {
+        // This answer is still right; only a repeat of the callback will be refused.
+        warn!(error = %err, "could not keep the outcome for a repeated callback");
+    }
+    Ok(FinishedLogin {
+        login,
+        fields,
+        outcome,
+    })
+}
 
-    match sign_in(gateway, scope, code).await {
-        Ok((reply, profile)) => {
-            let location = success_location(gateway, &login, base_url, now, &reply, profile);
-            Ok(FinishedLogin {
-                location,
-                outcome: Outcome::SignedIn,
-            })
+/// A callback for a login that was consumed before.
+struct Repeat {
+    login: LoginState,
+    consumed_at: i64,
+    outcome: Option<Vec<u8>>,
+}
+
+impl Repeat {
+    async fn answer(
+        self,
+        gateway: &Gateway,
+        scope: Scope,
+        code: Option<&str>,
+        cookie: Option<&str>,
+        now: i64,
+    ) -> Result<FinishedLogin, RequestError> {
+        let refused = || RequestError::from(StateProblem::UnknownOrUsed);
+        let in_window = now < self.consumed_at + REPLAY_WINDOW_SECONDS;
+        let same_browser = !gateway.config().browser_binding
+            || browser_binding::matches(cookie, self.login.browser_binding.as_deref());
+        if !in_window || self.login.scope != scope || !same_browser {
+            return Err(refused());
         }
-        Err(err) => {
-            let class = err.class();
-            let errcode = err.errcode().map(|c| c.to_string());
-            let mut fields = vec![
-                ("error", class.as_str()),
-                ("error_description", class.description()),
-            ];
-            if let Some(errcode) = &errcode {
-                fields.push(("wx_errcode", errcode));
+        let state = &self.login.state;
+        let mut sealed = self.outcome;
+        // The first request may still be talking to WeChat: wait for its outcome, no
+        // longer than it can take.
+        let deadline =
+            Instant::now() + gateway.config().wechat_timeout + Duration::from_millis(500);
+        while sealed.is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            match gateway.store().find(state).await? {
+                Consumed::Used { outcome, .. } => sealed = outcome,
+                _ => break,
             }
-            warn!(error = %err, class = class.as_str(), "WeChat sign-in failed");
-            Ok(FinishedLogin {
-                location: redirect_with(&login, &fields),
-                outcome: Outcome::Failed(err),
-            })
         }
+        let fields = sealed
+            .filter(|s| !s.is_empty())
+            .and_then(|s| open(&s, &gateway.config().signing_key, state, code.unwrap_or("")))
+            .ok_or_else(refused)?;
+        Ok(FinishedLogin {
+            login: self.login,
+            fields,
+            outcome: Outcome::Repeated,
+        })
     }
 }
 
@@ -104,27 +194,32 @@ async fn sign_in(
     }
     let code = Secret::new(code);
     let wechat = gateway.wechat();
+    let deadline = tokio::time::Instant::now() + gateway.config().wechat_timeout;
     let work = async {
-        let reply = wechat.exchange_code(&code).await?;
+        let reply = wechat.exchange_code(&code, deadline).await?;
         let profile = match scope {
             Scope::Base => None,
-            Scope::UserInfo => Some(wechat.user_info(&reply.access_token, &reply.openid).await?),
+            Scope::UserInfo => Some(
+                wechat
+                    .user_info(&reply.access_token, &reply.openid, deadline)
+                    .await?,
+            ),
         };
         Ok((reply, profile))
     };
-    tokio::time::timeout(gateway.config().wechat_timeout, work)
+    tokio::time::timeout_at(deadline, work)
         .await
         .unwrap_or(Err(WeChatError::Timeout))
 }
 
-fn success_location(
+fn success_fields(
     gateway: &Gateway,
     login: &LoginState,
     base_url: &BaseUrl,
     now: i64,
     reply: &AccessTokenReply,
     profile: Option<UserProfile>,
-) -> String {
+) -> ResultFields {
     let profile = profile.unwrap_or_default();
     let unionid = reply.unionid.clone().or(profile.unionid);
     let claims = ResultClaims {
@@ -151,16 +246,32 @@ fn success_location(
         ("country", profile.country.as_deref()),
         ("headimgurl", profile.headimgurl.as_deref()),
     ];
-    let mut fields = vec![("openid", reply.openid.as_str())];
-    fields.extend(
+    let mut out = fields(&[("openid", reply.openid.as_str())]);
+    out.extend(
         optional
             .iter()
-            .filter_map(|(name, value)| value.map(|v| (*name, v))),
+            .filter_map(|(name, value)| value.map(|v| (name.to_string(), v.to_owned()))),
     );
-    fields.push(("token", &token));
-    redirect_with(login, &fields)
+    out.push(("token".to_owned(), token));
+    out
 }
 
-fn redirect_with(login: &LoginState, fields: &[(&str, &str)]) -> String {
-    result_url(&login.return_url, login.response_mode, fields)
+fn failure_fields(err: &WeChatError) -> ResultFields {
+    let class = err.class();
+    let mut out = fields(&[
+        ("error", class.as_str()),
+        ("error_description", class.description()),
+    ]);
+    if let Some(errcode) = err.errcode() {
+        out.push(("wx_errcode".to_owned(), errcode.to_string()));
+    }
+    warn!(error = %err, class = class.as_str(), "WeChat sign-in failed");
+    out
+}
+
+fn fields(pairs: &[(&str, &str)]) -> ResultFields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }

@@ -17,9 +17,11 @@ pub const DEFAULT_WECHAT_TIMEOUT_MS: u64 = 6500;
 pub const MAX_WECHAT_TIMEOUT_MS: u64 = 6500;
 pub const DEFAULT_WECHAT_OPEN_BASE: &str = "https://open.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+/// WeChat's disaster-recovery API domain, tried when the default API base fails.
+pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 13] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "ALLOWED_RETURN_ORIGINS",
@@ -29,7 +31,9 @@ pub const VARIABLES: [&str; 11] = [
     "PUBLIC_BASE_URL",
     "WECHAT_OPEN_BASE",
     "WECHAT_API_BASE",
+    "WECHAT_API_FALLBACK_BASES",
     "WECHAT_TIMEOUT_MS",
+    "BROWSER_BINDING",
     "MP_VERIFY_TOKEN",
 ];
 
@@ -45,9 +49,13 @@ pub struct Config {
     pub public_base_url: Option<BaseUrl>,
     pub wechat_open_base: Url,
     pub wechat_api_base: Url,
+    /// Tried in order when the primary API base fails (see `WeChatClient`).
+    pub wechat_api_fallbacks: Vec<Url>,
     /// The whole budget for WeChat calls in one callback.
     pub wechat_timeout: Duration,
     pub mp_verify_token: Option<String>,
+    /// Whether a login's state is bound to the starting browser by a cookie (RFC 9700).
+    pub browser_binding: bool,
 }
 
 /// One problem per variable.
@@ -121,9 +129,26 @@ impl Config {
         let wechat_open_base = reader
             .optional("WECHAT_OPEN_BASE", base_url)
             .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_OPEN_BASE).expect("valid default"));
-        let wechat_api_base = reader
-            .optional("WECHAT_API_BASE", base_url)
+        let custom_api_base = reader.optional("WECHAT_API_BASE", base_url);
+        // WeChat's own fallback only makes sense behind WeChat's own API domain.
+        let default_fallbacks = match custom_api_base {
+            None => vec![Url::parse(DEFAULT_WECHAT_API_FALLBACK).expect("valid default")],
+            Some(_) => Vec::new(),
+        };
+        let wechat_api_base = custom_api_base
             .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_API_BASE).expect("valid default"));
+        let wechat_api_fallbacks = reader
+            .optional("WECHAT_API_FALLBACK_BASES", |v| {
+                if v == "none" {
+                    return Ok(Vec::new());
+                }
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(|b| base_url(b).map_err(|e| format!("`{b}`: {e}")))
+                    .collect()
+            })
+            .unwrap_or(default_fallbacks);
         let wechat_timeout = reader
             .optional("WECHAT_TIMEOUT_MS", |v| {
                 let ms: u64 = v
@@ -142,6 +167,13 @@ impl Config {
                 "must be the XXXX of MP_verify_XXXX.txt (letters and digits)".to_owned()
             })
         });
+        let browser_binding = reader
+            .optional("BROWSER_BINDING", |v| match v {
+                "on" => Ok(true),
+                "off" => Ok(false),
+                _ => Err("must be on or off".to_owned()),
+            })
+            .unwrap_or(true);
 
         if !reader.problems.is_empty() {
             return Err(ConfigError {
@@ -159,8 +191,10 @@ impl Config {
             public_base_url,
             wechat_open_base,
             wechat_api_base,
+            wechat_api_fallbacks,
             wechat_timeout,
             mp_verify_token,
+            browser_binding,
         })
     }
 }
@@ -259,6 +293,11 @@ mod tests {
         assert_eq!(c.wechat_timeout, Duration::from_millis(6500));
         assert_eq!(c.public_base_url, None);
         assert_eq!(c.mp_verify_token, None);
+        assert_eq!(
+            c.wechat_api_fallbacks,
+            [Url::parse("https://api2.weixin.qq.com").unwrap()]
+        );
+        assert!(c.browser_binding);
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
     }
@@ -319,5 +358,37 @@ mod tests {
         assert_eq!(c.wechat_open_base.as_str(), "http://127.0.0.1:9000/wechat");
         assert_eq!(c.mp_verify_token.as_deref(), Some("AbC123"));
         assert_eq!(c.wechat_timeout, Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn fallbacks_and_binding_are_configurable() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("WECHAT_API_BASE", "http://127.0.0.1:9000"));
+        let c = config(&vars).unwrap();
+        assert!(
+            c.wechat_api_fallbacks.is_empty(),
+            "no WeChat fallback behind a custom base"
+        );
+        vars.push((
+            "WECHAT_API_FALLBACK_BASES",
+            "https://sh.api.weixin.qq.com, https://sz.api.weixin.qq.com",
+        ));
+        vars.push(("BROWSER_BINDING", "off"));
+        let c = config(&vars).unwrap();
+        assert_eq!(c.wechat_api_fallbacks.len(), 2);
+        assert!(!c.browser_binding);
+        let mut none = MINIMAL.to_vec();
+        none.push(("WECHAT_API_FALLBACK_BASES", "none"));
+        assert!(config(&none).unwrap().wechat_api_fallbacks.is_empty());
+        let mut bad = MINIMAL.to_vec();
+        bad.push(("BROWSER_BINDING", "false"));
+        bad.push(("WECHAT_API_FALLBACK_BASES", "api2.weixin.qq.com"));
+        let names: Vec<&str> = config(&bad)
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(names, ["WECHAT_API_FALLBACK_BASES", "BROWSER_BINDING"]);
     }
 }

@@ -18,7 +18,7 @@ pub enum RequestError {
     ReturnUrl(#[from] ReturnUrlError),
     #[error("scope must be snsapi_base or snsapi_userinfo")]
     Scope,
-    #[error("response_mode must be query or fragment")]
+    #[error("response_mode must be query, fragment or form_post")]
     ResponseMode,
     #[error("{0}")]
     State(#[from] StateProblem),
@@ -43,6 +43,10 @@ pub enum StateProblem {
     Expired,
     #[error("this login was started for the other callback")]
     WrongRoute,
+    #[error(
+        "this login was started in another browser (its cookie is missing); start the login again here"
+    )]
+    OtherBrowser,
 }
 
 impl RequestError {

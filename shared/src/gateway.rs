@@ -6,13 +6,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::{Method, StatusCode};
-use tracing::{info, warn};
+use sha2::{Digest, Sha256};
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::accept::prefers_html;
 use crate::base_url::BaseUrl;
-use crate::callback::{Outcome, finish_login};
+use crate::browser_binding;
+use crate::callback::{CallbackRequest, Outcome, finish_login};
 use crate::config::Config;
 use crate::error::RequestError;
+use crate::metrics::MetricsSink;
+use crate::outcome::REPLAY_WINDOW_SECONDS;
 use crate::response::{self, GatewayResponse};
 use crate::route::Route;
 use crate::start_login::start_login;
@@ -20,22 +24,27 @@ use crate::store::{DynamoStateStore, StateStore};
 use crate::wechat::WeChatClient;
 
 /// A request as the core sees it, whatever carried it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct GatewayRequest {
     pub method: Method,
     pub route: Route,
     /// The raw (still percent-encoded) query string.
     pub raw_query: Option<String>,
     pub accept: Option<String>,
+    /// The `Cookie` header (or API Gateway's `cookies`, joined with `; `).
+    pub cookie_header: Option<String>,
     /// The gateway's external base URL as the adapter derived it from the request; the
     /// configured PUBLIC_BASE_URL wins over it.
     pub derived_base_url: Option<BaseUrl>,
+    /// For log correlation (API Gateway's request id on Lambda).
+    pub request_id: Option<String>,
 }
 
 pub struct Gateway {
     config: Config,
     store: Arc<dyn StateStore>,
     wechat: WeChatClient,
+    metrics: MetricsSink,
 }
 
 impl Gateway {
@@ -43,6 +52,7 @@ impl Gateway {
         let wechat = WeChatClient::new(
             http,
             config.wechat_api_base.clone(),
+            config.wechat_api_fallbacks.clone(),
             config.app_id.clone(),
             config.app_secret.clone(),
         );
@@ -50,6 +60,7 @@ impl Gateway {
             config,
             store,
             wechat,
+            metrics: MetricsSink::Off,
         }
     }
 
@@ -67,6 +78,11 @@ impl Gateway {
         ))
     }
 
+    pub fn with_metrics(mut self, metrics: MetricsSink) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -80,30 +96,51 @@ impl Gateway {
     }
 
     pub async fn handle(&self, request: GatewayRequest) -> GatewayResponse {
-        let started = Instant::now();
-        let html = prefers_html(request.accept.as_deref());
         let route = request.route.name();
-        let response = match self.dispatch(&request).await {
-            Ok(response) => response,
-            Err(err) => {
-                if err.status().is_server_error() {
-                    warn!(route, error = %err, "request failed");
-                } else {
-                    info!(route, error = err.code(), reason = %err, "request refused");
-                }
-                response::error(&err, html)
-            }
-        };
-        info!(
-            route,
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "handled"
+        let span = info_span!(
+            "request",
+            request_id = request.request_id.as_deref().unwrap_or("-"),
+            route
         );
-        response
+        async {
+            let started = Instant::now();
+            let html = prefers_html(request.accept.as_deref());
+            let (response, outcome) = match self.dispatch(&request).await {
+                Ok(answer) => answer,
+                Err(err) => {
+                    if err.status().is_server_error() {
+                        warn!(error = %err, "request failed");
+                    } else {
+                        info!(error = err.code(), reason = %err, "request refused");
+                    }
+                    let outcome = if err.status().is_server_error() {
+                        "unavailable"
+                    } else {
+                        "rejected"
+                    };
+                    (response::error(&err, html), Log::plain(outcome))
+                }
+            };
+            let latency_ms = started.elapsed().as_millis() as u64;
+            info!(
+                status = response.status().as_u16(),
+                outcome = outcome.outcome,
+                wx_errcode = outcome.wx_errcode,
+                user = outcome.user.as_deref(),
+                latency_ms,
+                "handled"
+            );
+            self.metrics.record(route, outcome.outcome, latency_ms);
+            response
+        }
+        .instrument(span)
+        .await
     }
 
-    async fn dispatch(&self, request: &GatewayRequest) -> Result<GatewayResponse, RequestError> {
+    async fn dispatch(
+        &self,
+        request: &GatewayRequest,
+    ) -> Result<(GatewayResponse, Log), RequestError> {
         if request.method != Method::GET {
             return Err(RequestError::MethodNotAllowed);
         }
@@ -111,26 +148,48 @@ impl Gateway {
             Route::Auth => {
                 let base_url = self.base_url(request)?;
                 let started = start_login(self, request.raw_query.as_deref(), base_url).await?;
-                info!(scope = started.login.scope.as_str(), "login started");
-                Ok(response::redirect(&started.authorize_url))
+                let response = response::redirect(&started.authorize_url);
+                let cookies: Vec<String> = started.set_cookie.into_iter().collect();
+                Ok((
+                    response::with_cookies(response, &cookies),
+                    Log::plain("login_started"),
+                ))
             }
             Route::Callback(scope) => {
                 let base_url = self.base_url(request)?;
-                let finished =
-                    finish_login(self, *scope, request.raw_query.as_deref(), base_url).await?;
-                match &finished.outcome {
-                    Outcome::SignedIn => info!(outcome = "signed_in", "login finished"),
-                    Outcome::Refused => info!(outcome = "refused", "login finished"),
-                    Outcome::Failed(err) => info!(
-                        outcome = err.class().as_str(),
-                        wx_errcode = err.errcode(),
-                        "login finished"
+                let callback = CallbackRequest {
+                    raw_query: request.raw_query.as_deref(),
+                    cookie_header: request.cookie_header.as_deref(),
+                };
+                let finished = finish_login(self, *scope, callback, base_url).await?;
+                let mut response = response::result(&finished.login, &finished.fields);
+                if let (
+                    Outcome::SignedIn { .. } | Outcome::Refused | Outcome::Failed(_),
+                    Some(cookie),
+                ) = (
+                    &finished.outcome,
+                    browser_binding::find_cookie(
+                        request.cookie_header.as_deref(),
+                        &finished.login.state,
                     ),
+                ) {
+                    // Keep the binding cookie only as long as a repeat may still come.
+                    let refreshed = browser_binding::refresh_cookie(
+                        &finished.login.state,
+                        cookie,
+                        base_url,
+                        *scope,
+                        REPLAY_WINDOW_SECONDS as u64,
+                    );
+                    response = response::with_cookies(response, &[refreshed]);
                 }
-                Ok(response::redirect(&finished.location))
+                Ok((response, Log::from(&finished.outcome)))
             }
             Route::MpVerify(name) => match &self.config.mp_verify_token {
-                Some(token) if token == name => Ok(response::plain(StatusCode::OK, token.clone())),
+                Some(token) if token == name => Ok((
+                    response::plain(StatusCode::OK, token.clone()),
+                    Log::plain("mp_verify"),
+                )),
                 _ => Err(RequestError::NotFound),
             },
             Route::NotFound => Err(RequestError::NotFound),
@@ -144,4 +203,47 @@ impl Gateway {
             .or(request.derived_base_url.as_ref())
             .ok_or(RequestError::NoBaseUrl)
     }
+}
+
+/// What one request's log line and metric say about its outcome.
+struct Log {
+    outcome: &'static str,
+    wx_errcode: Option<i64>,
+    /// A hash of the openid: enough to follow one user through the logs, not to name them.
+    user: Option<String>,
+}
+
+impl Log {
+    fn plain(outcome: &'static str) -> Self {
+        Self {
+            outcome,
+            wx_errcode: None,
+            user: None,
+        }
+    }
+}
+
+impl From<&Outcome> for Log {
+    fn from(outcome: &Outcome) -> Self {
+        match outcome {
+            Outcome::SignedIn { openid } => Self {
+                user: Some(openid_hash(openid)),
+                ..Self::plain("signed_in")
+            },
+            Outcome::Refused => Self::plain("refused"),
+            Outcome::Repeated => Self::plain("repeated"),
+            Outcome::Failed(err) => Self {
+                wx_errcode: err.errcode(),
+                ..Self::plain(err.class().as_str())
+            },
+        }
+    }
+}
+
+/// The first 16 hex digits of SHA-256 over the openid.
+pub fn openid_hash(openid: &str) -> String {
+    Sha256::digest(openid.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

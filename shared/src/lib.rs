@@ -5,12 +5,16 @@
 pub mod accept;
 pub mod allowed_origins;
 pub mod base_url;
+pub mod browser_binding;
 pub mod callback;
 pub mod config;
 pub mod error;
+pub mod form_post;
 pub mod gateway;
 pub mod html;
 pub mod login_state;
+pub mod metrics;
+pub mod outcome;
 pub mod query;
 pub mod response;
 pub mod result_url;

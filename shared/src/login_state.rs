@@ -60,12 +60,29 @@ pub struct LoginState {
     pub response_mode: ResponseMode,
     /// Epoch seconds; also the DynamoDB TTL attribute.
     pub expires_at: i64,
+    /// SHA-256 (hex) of the browser-binding cookie set by `/auth`, when binding is on.
+    pub browser_binding: Option<String>,
 }
 
 impl LoginState {
     pub fn is_expired(&self, now: i64) -> bool {
         now >= self.expires_at
     }
+}
+
+/// What consuming a state found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Consumed {
+    /// First use: the login as `/auth` stored it (its expiry still to be checked).
+    Fresh(LoginState),
+    /// Used before, at `consumed_at`; `outcome` is the sealed result once recorded.
+    Used {
+        login: LoginState,
+        consumed_at: i64,
+        outcome: Option<Vec<u8>>,
+    },
+    /// Never issued, or gone.
+    Unknown,
 }
 
 /// Seconds since the Unix epoch.

@@ -4,7 +4,11 @@
 use http::{HeaderValue, Response, StatusCode, header};
 
 use crate::error::RequestError;
+use crate::form_post::form_post_page;
 use crate::html;
+use crate::login_state::LoginState;
+use crate::result_url::result_url;
+use crate::scope::ResponseMode;
 
 pub type GatewayResponse = Response<String>;
 
@@ -22,6 +26,39 @@ pub fn redirect(location: &str) -> GatewayResponse {
         // did, a 500 is better than a mangled redirect.
         Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect".into()),
     }
+}
+
+/// Hands a finished login's result to the front end, as its response mode asks.
+pub fn result(login: &LoginState, fields: &[(String, String)]) -> GatewayResponse {
+    let url = {
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        result_url(&login.return_url, login.response_mode, &pairs)
+    };
+    match login.response_mode {
+        ResponseMode::Query | ResponseMode::Fragment => redirect(&url),
+        ResponseMode::FormPost => {
+            let (page, csp) = form_post_page(&url, &login.return_url.origin(), fields);
+            let mut r = with_headers(StatusCode::OK, page);
+            set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
+            if let Ok(csp) = HeaderValue::from_str(&csp) {
+                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            r
+        }
+    }
+}
+
+/// Adds `Set-Cookie` headers.
+pub fn with_cookies(mut response: GatewayResponse, cookies: &[String]) -> GatewayResponse {
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 pub fn error(err: &RequestError, prefer_html: bool) -> GatewayResponse {

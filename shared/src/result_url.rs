@@ -23,8 +23,14 @@ pub const RESERVED_PARAMS: [&str; 13] = [
 
 /// The return URL with `params` in its query (`Query`) or its fragment (`Fragment`,
 /// hash-router style: `#/home` becomes `#/home?k=v`). Path, other parameters and the
-/// fragment are kept as they were.
+/// fragment are kept as they were. `FormPost` sends the values in the body, so the URL
+/// only loses the reserved names.
 pub fn result_url(return_url: &ReturnUrl, mode: ResponseMode, params: &[(&str, &str)]) -> String {
+    let params = if mode == ResponseMode::FormPost {
+        &[][..]
+    } else {
+        params
+    };
     let raw = return_url.as_str();
     let (before_hash, fragment) = match raw.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
@@ -44,16 +50,16 @@ pub fn result_url(return_url: &ReturnUrl, mode: ResponseMode, params: &[(&str, &
     let mut out = String::with_capacity(raw.len() + ours.len() + 2);
     out.push_str(base);
     let query = match mode {
-        ResponseMode::Query => Some(join(query.as_deref(), &ours)),
-        ResponseMode::Fragment => query.filter(|q| !q.is_empty()),
+        ResponseMode::Query | ResponseMode::FormPost => join(query.as_deref(), &ours),
+        ResponseMode::Fragment => query.unwrap_or_default(),
     };
-    if let Some(query) = query {
+    if !query.is_empty() {
         out.push('?');
         out.push_str(&query);
     }
     match (mode, fragment) {
-        (ResponseMode::Query, None) => {}
-        (ResponseMode::Query, Some((prefix, fragment_query))) => {
+        (ResponseMode::Query | ResponseMode::FormPost, None) => {}
+        (ResponseMode::Query | ResponseMode::FormPost, Some((prefix, fragment_query))) => {
             out.push('#');
             out.push_str(prefix);
             if let Some(q) = fragment_query.filter(|q| !q.is_empty()) {
@@ -105,7 +111,8 @@ fn strip_reserved(query: &str) -> String {
 
 fn join(existing: Option<&str>, ours: &str) -> String {
     match existing {
-        Some(e) if !e.is_empty() => format!("{e}&{ours}"),
+        Some(e) if !e.is_empty() && !ours.is_empty() => format!("{e}&{ours}"),
+        Some(e) if !e.is_empty() => e.to_owned(),
         _ => ours.to_owned(),
     }
 }
@@ -187,6 +194,26 @@ mod tests {
         assert_eq!(
             build("https://app.example.com/?openid=x#", f, OURS),
             "https://app.example.com/#openid=o1&token=t.t.t"
+        );
+    }
+
+    #[test]
+    fn form_post_only_cleans_the_url() {
+        assert_eq!(
+            build(
+                "https://app.example.com/cb?openid=VICTIM&a=1#x",
+                ResponseMode::FormPost,
+                OURS
+            ),
+            "https://app.example.com/cb?a=1#x"
+        );
+        assert_eq!(
+            build(
+                "https://app.example.com/cb?token=x",
+                ResponseMode::FormPost,
+                OURS
+            ),
+            "https://app.example.com/cb"
         );
     }
 

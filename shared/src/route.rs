@@ -2,7 +2,7 @@
 
 use crate::scope::Scope;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Route {
     /// `GET /auth`: start a login.
     Auth,
@@ -10,6 +10,7 @@ pub enum Route {
     Callback(Scope),
     /// `GET /MP_verify_{name}.txt`: WeChat's domain-ownership check; holds `{name}`.
     MpVerify(String),
+    #[default]
     NotFound,
 }
 

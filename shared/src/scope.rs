@@ -49,6 +49,9 @@ pub enum ResponseMode {
     /// `#openid=…` / `#/route?openid=…` — for hash-router single-page apps; also keeps the
     /// values out of server access logs.
     Fragment,
+    /// A page that POSTs the values to the return URL: nothing lands in URLs, browser
+    /// history or access logs.
+    FormPost,
 }
 
 impl ResponseMode {
@@ -56,6 +59,7 @@ impl ResponseMode {
         match value {
             "query" => Some(Self::Query),
             "fragment" => Some(Self::Fragment),
+            "form_post" => Some(Self::FormPost),
             _ => None,
         }
     }
@@ -64,6 +68,7 @@ impl ResponseMode {
         match self {
             Self::Query => "query",
             Self::Fragment => "fragment",
+            Self::FormPost => "form_post",
         }
     }
 }

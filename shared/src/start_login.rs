@@ -2,6 +2,7 @@
 //! and send the user to WeChat's consent page.
 
 use crate::base_url::BaseUrl;
+use crate::browser_binding::BindingCookie;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
 use crate::login_state::{LoginState, StateId, now_epoch_seconds};
@@ -10,10 +11,12 @@ use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::wechat::authorize_url;
 
-/// The start of a login: where to send the user, and what was stored.
+/// The start of a login: where to send the user, what was stored, and the browser-binding
+/// cookie to set (unless binding is off).
 pub struct StartedLogin {
     pub authorize_url: String,
     pub login: LoginState,
+    pub set_cookie: Option<String>,
 }
 
 pub async fn start_login(
@@ -31,12 +34,17 @@ pub async fn start_login(
         None => ResponseMode::default(),
         Some(mode) => ResponseMode::parse(mode).ok_or(RequestError::ResponseMode)?,
     };
+    let state = StateId::generate();
+    let cookie = config
+        .browser_binding
+        .then(|| BindingCookie::generate(&state));
     let login = LoginState {
-        state: StateId::generate(),
+        state,
         scope,
         return_url,
         response_mode,
         expires_at: now_epoch_seconds() + config.state_ttl.as_secs() as i64,
+        browser_binding: cookie.as_ref().map(BindingCookie::hash),
     };
     gateway.store().put_new(&login).await?;
     let authorize_url = authorize_url(
@@ -46,8 +54,10 @@ pub async fn start_login(
         scope,
         &login.state,
     );
+    let set_cookie = cookie.map(|c| c.set_cookie(base_url, scope, config.state_ttl.as_secs()));
     Ok(StartedLogin {
         authorize_url,
         login,
+        set_cookie,
     })
 }

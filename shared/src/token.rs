@@ -37,6 +37,11 @@ impl SigningKey {
         (Self(text.clone().into_bytes()), text)
     }
 
+    /// The raw key, for deriving other keys from it.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
     }

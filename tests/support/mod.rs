@@ -42,6 +42,8 @@ pub struct TestEnv {
     pub stage: String,
     vars: HashMap<&'static str, String>,
     transcript: Mutex<Vec<String>>,
+    /// The browser's cookies: name → (value, path).
+    jar: Mutex<HashMap<String, (String, String)>>,
 }
 
 /// The SDK client the gateway itself would build, from the environment scripts/test sets.
@@ -128,6 +130,8 @@ impl TestEnv {
             ("STATE_TABLE", table.clone()),
             ("WECHAT_OPEN_BASE", sim_server.base_url.clone()),
             ("WECHAT_API_BASE", sim_server.base_url.clone()),
+            // There is no internet here to fail over to.
+            ("WECHAT_API_FALLBACK_BASES", "none".to_owned()),
         ]);
         vars.extend(settings.vars);
         let gateway = gateway_from(&vars).await;
@@ -140,12 +144,27 @@ impl TestEnv {
             stage: settings.stage,
             vars,
             transcript: Mutex::new(Vec::new()),
+            jar: Mutex::new(HashMap::new()),
         }
     }
 
     /// A second execution environment: same configuration, its own clients.
     pub async fn another_gateway(&self) -> Gateway {
         gateway_from(&self.vars).await
+    }
+
+    pub fn vars(&self) -> &HashMap<&'static str, String> {
+        &self.vars
+    }
+
+    /// The same world (table, simulator) with a gateway built from other variables.
+    pub async fn with_gateway_vars(self, vars: HashMap<&'static str, String>) -> Self {
+        let gateway = gateway_from(&vars).await;
+        Self {
+            gateway,
+            vars,
+            ..self
+        }
     }
 
     pub fn config_var(&self, name: &str) -> Option<&str> {
@@ -186,7 +205,8 @@ impl TestEnv {
             .await
     }
 
-    /// Invokes the function that API Gateway routes `path` to, with a payload 2.0 event.
+    /// Invokes the function that API Gateway routes `path` to, with a payload 2.0 event
+    /// carrying the browser's cookies for that path, and keeps the cookies it sets.
     pub async fn invoke_on(
         &self,
         gateway: &Gateway,
@@ -194,15 +214,71 @@ impl TestEnv {
         query: &str,
         accept: Option<&str>,
     ) -> ApiGatewayV2httpResponse {
+        let raw_path = self.raw_path(path);
+        let cookies: Vec<String> = self
+            .jar
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, (_, cookie_path))| raw_path.starts_with(cookie_path.as_str()))
+            .map(|(name, (value, _))| format!("{name}={value}"))
+            .collect();
+        let response = self
+            .invoke_with_cookies(gateway, path, query, accept, cookies)
+            .await;
+        let mut jar = self.jar.lock().unwrap();
+        for set_cookie in &response.cookies {
+            let mut attributes = set_cookie.split(';').map(str::trim);
+            let (name, value) = attributes.next().unwrap().split_once('=').unwrap();
+            let mut cookie_path = "/".to_owned();
+            let mut removed = false;
+            for attribute in attributes {
+                if let Some(p) = attribute.strip_prefix("Path=") {
+                    cookie_path = p.to_owned();
+                }
+                removed |= attribute == "Max-Age=0";
+            }
+            if removed {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), (value.to_owned(), cookie_path));
+            }
+        }
+        response
+    }
+
+    /// Invokes with exactly these cookies (another browser, a stolen URL …).
+    pub async fn invoke_with_cookies(
+        &self,
+        gateway: &Gateway,
+        path: &str,
+        query: &str,
+        accept: Option<&str>,
+        cookies: Vec<String>,
+    ) -> ApiGatewayV2httpResponse {
         let route_for: wxauth_lambda::RouteFor = match path {
             "/getOpenId" => base_callback::route,
             "/getWxUserInfo" => userinfo_callback::route,
             _ => auth::route,
         };
-        let event = api_gateway_event(&self.stage, path, query, accept);
+        let mut event = api_gateway_event(&self.stage, path, query, accept);
+        event.cookies = (!cookies.is_empty()).then_some(cookies);
         let response = wxauth_lambda::handle(gateway, route_for, event).await;
         self.record(&response);
         response
+    }
+
+    /// The browser forgets every cookie (as another browser would have none).
+    pub fn clear_cookies(&self) {
+        self.jar.lock().unwrap().clear();
+    }
+
+    fn raw_path(&self, path: &str) -> String {
+        if self.stage == "$default" {
+            path.to_owned()
+        } else {
+            format!("/{}{path}", self.stage)
+        }
     }
 
     fn record(&self, response: &ApiGatewayV2httpResponse) {
@@ -327,6 +403,8 @@ async fn gateway_from(vars: &HashMap<&'static str, String>) -> Gateway {
     Gateway::with_dynamodb(config).await.expect("gateway")
 }
 
+static REQUEST_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// A real API Gateway HTTP API (payload format 2.0) event for a GET.
 pub fn api_gateway_event(
     stage: &str,
@@ -339,6 +417,10 @@ pub fn api_gateway_event(
     } else {
         format!("/{stage}{path}")
     };
+    let request_id = format!(
+        "req-{}",
+        REQUEST_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let mut headers = serde_json::json!({
         "host": DOMAIN,
         "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.50",
@@ -366,7 +448,7 @@ pub fn api_gateway_event(
                 "sourceIp": "203.0.113.7",
                 "userAgent": "MicroMessenger"
             },
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "requestId": request_id,
             "routeKey": format!("GET {path}"),
             "stage": stage,
             "time": "25/Nov/2026:13:00:00 +0000",

@@ -7,11 +7,15 @@
 //! A panic would cost the execution environment; here such bytes simply reach the core's
 //! strict parser and earn a 400.
 
+pub mod secret_refs;
+
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{LambdaEvent, service_fn};
+use wxauth_core::metrics::MetricsSink;
 use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 
 /// Which route a function serves, given the event (the auth function also answers the
@@ -22,11 +26,25 @@ pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 /// the runtime loop.
 pub async fn run(route_for: RouteFor) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
+    // WECHAT_APP_SECRET_REF / TOKEN_SIGNING_KEY_REF: read from SSM or Secrets Manager first.
+    let started = Instant::now();
+    let secrets = secret_refs::resolve_env()
+        .await
+        .inspect_err(|e| tracing::error!("{e}"))?;
+    if !secrets.is_empty() {
+        tracing::info!(
+            secrets = secrets.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "secret references resolved"
+        );
+    }
+    let config = Config::from_lookup(secrets.overlay(|name| std::env::var(name).ok()))
+        .inspect_err(|e| tracing::error!("{e}"))?;
     let gateway = Arc::new(
         Gateway::with_dynamodb(config)
             .await
-            .inspect_err(|e| tracing::error!("{e}"))?,
+            .inspect_err(|e| tracing::error!("{e}"))?
+            .with_metrics(MetricsSink::Stdout),
     );
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
@@ -55,11 +73,26 @@ pub async fn handle(
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        // Payload 2.0 moves the Cookie header into `cookies`.
+        cookie_header: event
+            .cookies
+            .as_ref()
+            .filter(|c| !c.is_empty())
+            .map(|c| c.join("; ")),
         derived_base_url: derived_base_url(&event),
+        request_id: event.request_context.request_id.clone(),
     };
-    let (parts, body) = gateway.handle(request).await.into_parts();
+    let (mut parts, body) = gateway.handle(request).await.into_parts();
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = i64::from(parts.status.as_u16());
+    // Payload 2.0 wants Set-Cookie values in `cookies`, one per entry.
+    response.cookies = parts
+        .headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    parts.headers.remove(http::header::SET_COOKIE);
     response.headers = parts.headers;
     response.body = (!body.is_empty()).then_some(Body::Text(body));
     response

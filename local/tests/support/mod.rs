@@ -62,6 +62,18 @@ impl Page {
             .unwrap()
     }
 
+    /// `name=value` of the browser-binding cookie `/auth` sets, to send back on the callback.
+    pub fn binding_cookie(&self) -> String {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("wxauth_"))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_else(|| panic!("no binding cookie on a {} answer", self.status))
+            .to_owned()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }

@@ -3,10 +3,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{StateStore, StoreError};
-use crate::login_state::{LoginState, StateId};
+use crate::login_state::{Consumed, LoginState, StateId};
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 
@@ -18,6 +19,13 @@ pub(crate) mod attr {
     pub const RETURN_URL: &str = "return_url";
     pub const RESPONSE_MODE: &str = "response_mode";
     pub const EXPIRES_AT: &str = "expires_at";
+    pub const BROWSER_BINDING: &str = "browser_binding";
+    /// Set once, when the callback consumes the login.
+    pub const CONSUMED_AT: &str = "consumed_at";
+    /// The sealed result, for a repeat of the same callback.
+    pub const OUTCOME: &str = "outcome";
+    /// The login's own expiry, kept when `expires_at` is cut to the replay window.
+    pub const LOGIN_EXPIRES_AT: &str = "login_expires_at";
 }
 
 /// Logins in a DynamoDB table, shared by every Lambda execution environment.
@@ -85,28 +93,103 @@ impl StateStore for DynamoStateStore {
         }
     }
 
-    async fn take(&self, state: &StateId) -> Result<Option<LoginState>, StoreError> {
-        // The condition makes "only one caller gets it" explicit: concurrent deletes of the
-        // same item are serialised, and every caller after the first fails the condition
-        // instead of possibly reading the old image too.
+    async fn consume(
+        &self,
+        state: &StateId,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<Consumed, StoreError> {
+        // One conditional write decides who consumes the login: DynamoDB serialises writes
+        // to an item, so exactly one caller passes the condition and gets the old image.
+        // (A plain DeleteItem returning ALL_OLD was seen handing the same old image to
+        // several concurrent callers in DynamoDB Local.)
         let result = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
-            .key(attr::STATE, AttributeValue::S(state.as_str().to_owned()))
-            .condition_expression("attribute_exists(#state)")
+            .key(attr::STATE, s(state.as_str()))
+            .update_expression("SET #consumed = :now, #expires = :keep, #login_expires = #expires")
+            .condition_expression("attribute_exists(#state) AND attribute_not_exists(#consumed)")
             .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#consumed", attr::CONSUMED_AT)
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_names("#login_expires", attr::LOGIN_EXPIRES_AT)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":keep", n(keep_until))
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
         match result {
-            Ok(output) => output.attributes.map(|item| from_item(&item)).transpose(),
+            Ok(output) => match output.attributes {
+                Some(item) => Ok(Consumed::Fresh(from_item(&item)?)),
+                None => Err(StoreError::Corrupt(
+                    "the update returned no old image".into(),
+                )),
+            },
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(None)
+                self.find(state).await
             }
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::STATE, s(state.as_str()))
+            .update_expression("SET #outcome = :outcome")
+            .condition_expression("attribute_exists(#consumed)")
+            .expression_attribute_names("#outcome", attr::OUTCOME)
+            .expression_attribute_names("#consumed", attr::CONSUMED_AT)
+            .expression_attribute_values(":outcome", AttributeValue::B(Blob::new(sealed)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::STATE, s(state.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item else {
+            return Ok(Consumed::Unknown);
+        };
+        let login = from_item(&item)?;
+        match item.get(attr::CONSUMED_AT) {
+            None => Ok(Consumed::Fresh(login)),
+            Some(consumed_at) => Ok(Consumed::Used {
+                login,
+                consumed_at: number(Some(consumed_at), attr::CONSUMED_AT)?,
+                outcome: item
+                    .get(attr::OUTCOME)
+                    .and_then(|v| v.as_b().ok())
+                    .map(|b| b.as_ref().to_vec()),
+            }),
+        }
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn number(value: Option<&AttributeValue>, name: &str) -> Result<i64, StoreError> {
+    value
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("missing or non-integer {name}")))
 }
 
 fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
@@ -122,8 +205,7 @@ where
 }
 
 fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
-    HashMap::from([
+    let mut item = HashMap::from([
         (attr::STATE.to_owned(), s(login.state.as_str())),
         (attr::SCOPE.to_owned(), s(login.scope.as_str())),
         (attr::RETURN_URL.to_owned(), s(login.return_url.as_str())),
@@ -131,11 +213,12 @@ fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
             attr::RESPONSE_MODE.to_owned(),
             s(login.response_mode.as_str()),
         ),
-        (
-            attr::EXPIRES_AT.to_owned(),
-            AttributeValue::N(login.expires_at.to_string()),
-        ),
-    ])
+        (attr::EXPIRES_AT.to_owned(), n(login.expires_at)),
+    ]);
+    if let Some(binding) = &login.browser_binding {
+        item.insert(attr::BROWSER_BINDING.to_owned(), s(binding));
+    }
+    item
 }
 
 fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, StoreError> {
@@ -145,11 +228,11 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, Store
             .ok_or_else(|| StoreError::Corrupt(format!("missing string attribute {name}")))
     };
     let corrupt = |what: &str| StoreError::Corrupt(what.to_owned());
-    let expires_at = item
-        .get(attr::EXPIRES_AT)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse::<i64>().ok())
-        .ok_or_else(|| corrupt("missing or non-integer expires_at"))?;
+    // After consumption `expires_at` is the replay window; the login's own expiry moved.
+    let expires_at = match item.get(attr::LOGIN_EXPIRES_AT) {
+        Some(v) => number(Some(v), attr::LOGIN_EXPIRES_AT)?,
+        None => number(item.get(attr::EXPIRES_AT), attr::EXPIRES_AT)?,
+    };
     Ok(LoginState {
         state: StateId::parse(text(attr::STATE)?).ok_or_else(|| corrupt("bad state"))?,
         scope: Scope::parse(text(attr::SCOPE)?).ok_or_else(|| corrupt("bad scope"))?,
@@ -158,6 +241,11 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, Store
         response_mode: ResponseMode::parse(text(attr::RESPONSE_MODE)?)
             .ok_or_else(|| corrupt("bad response_mode"))?,
         expires_at,
+        browser_binding: item
+            .get(attr::BROWSER_BINDING)
+            .map(|v| v.as_s().cloned())
+            .transpose()
+            .map_err(|_| corrupt("bad browser_binding"))?,
     })
 }
 
@@ -175,6 +263,7 @@ mod tests {
             return_url: ReturnUrl::parse("https://a.example.com/x?y=1#/z", &origins).unwrap(),
             response_mode: ResponseMode::Fragment,
             expires_at: 1_900_000_000,
+            browser_binding: Some("ab".repeat(32)),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
     }
@@ -187,6 +276,7 @@ mod tests {
             return_url: ReturnUrl::from_stored("https://a.example.com/").unwrap(),
             response_mode: ResponseMode::Query,
             expires_at: 1,
+            browser_binding: None,
         });
         item.insert(attr::EXPIRES_AT.into(), AttributeValue::S("soon".into()));
         assert!(matches!(from_item(&item), Err(StoreError::Corrupt(_))));

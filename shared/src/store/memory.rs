@@ -2,12 +2,20 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{StateStore, StoreError};
-use crate::login_state::{LoginState, StateId, now_epoch_seconds};
+use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
 
 /// Process-local store: only for one process (the local server, tests of pure logic).
 #[derive(Default)]
 pub struct MemoryStateStore {
-    logins: Mutex<HashMap<StateId, LoginState>>,
+    logins: Mutex<HashMap<StateId, Entry>>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    login: LoginState,
+    consumed_at: Option<i64>,
+    keep_until: i64,
+    outcome: Option<Vec<u8>>,
 }
 
 /// Above this many entries a put first sweeps expired ones, so abandoned logins cannot
@@ -27,10 +35,23 @@ impl MemoryStateStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StateId, LoginState>> {
-        // A panic while holding the lock cannot leave the map half-written (single
-        // insert/remove calls), so a poisoned lock is still usable.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StateId, Entry>> {
+        // Every change is a single insert or field update, so a panic elsewhere cannot
+        // leave the map half-written: a poisoned lock is still usable.
         self.logins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Entry {
+    fn as_used(&self) -> Consumed {
+        match self.consumed_at {
+            None => Consumed::Fresh(self.login.clone()),
+            Some(consumed_at) => Consumed::Used {
+                login: self.login.clone(),
+                consumed_at,
+                outcome: self.outcome.clone(),
+            },
+        }
     }
 }
 
@@ -40,17 +61,51 @@ impl StateStore for MemoryStateStore {
         let mut logins = self.lock();
         if logins.len() >= SWEEP_ABOVE {
             let now = now_epoch_seconds();
-            logins.retain(|_, l| !l.is_expired(now));
+            logins.retain(|_, e| now < e.keep_until);
         }
         if logins.contains_key(&login.state) {
             return Err(StoreError::AlreadyExists);
         }
-        logins.insert(login.state.clone(), login.clone());
+        let entry = Entry {
+            login: login.clone(),
+            consumed_at: None,
+            keep_until: login.expires_at,
+            outcome: None,
+        };
+        logins.insert(login.state.clone(), entry);
         Ok(())
     }
 
-    async fn take(&self, state: &StateId) -> Result<Option<LoginState>, StoreError> {
-        Ok(self.lock().remove(state))
+    async fn consume(
+        &self,
+        state: &StateId,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<Consumed, StoreError> {
+        let mut logins = self.lock();
+        let Some(entry) = logins.get_mut(state) else {
+            return Ok(Consumed::Unknown);
+        };
+        if entry.consumed_at.is_some() {
+            return Ok(entry.as_used());
+        }
+        entry.consumed_at = Some(now);
+        entry.keep_until = keep_until;
+        Ok(Consumed::Fresh(entry.login.clone()))
+    }
+
+    async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
+        if let Some(entry) = self.lock().get_mut(state) {
+            entry.outcome = Some(sealed.to_vec());
+        }
+        Ok(())
+    }
+
+    async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
+        Ok(self
+            .lock()
+            .get(state)
+            .map_or(Consumed::Unknown, Entry::as_used))
     }
 }
 
@@ -69,11 +124,12 @@ mod tests {
             return_url: ReturnUrl::parse("https://a.example.com/", &origins).unwrap(),
             response_mode: ResponseMode::Query,
             expires_at,
+            browser_binding: None,
         }
     }
 
     #[tokio::test]
-    async fn a_login_is_taken_once() {
+    async fn a_login_is_consumed_once_then_remembered_with_its_outcome() {
         let store = MemoryStateStore::new();
         let l = login(now_epoch_seconds() + 60);
         store.put_new(&l).await.unwrap();
@@ -81,8 +137,33 @@ mod tests {
             store.put_new(&l).await,
             Err(StoreError::AlreadyExists)
         ));
-        assert_eq!(store.take(&l.state).await.unwrap(), Some(l.clone()));
-        assert_eq!(store.take(&l.state).await.unwrap(), None);
+        assert_eq!(
+            store.find(&l.state).await.unwrap(),
+            Consumed::Fresh(l.clone())
+        );
+        assert_eq!(
+            store.consume(&l.state, 10, 70).await.unwrap(),
+            Consumed::Fresh(l.clone())
+        );
+        let used = Consumed::Used {
+            login: l.clone(),
+            consumed_at: 10,
+            outcome: None,
+        };
+        assert_eq!(store.consume(&l.state, 11, 71).await.unwrap(), used);
+        store.record_outcome(&l.state, b"sealed").await.unwrap();
+        assert_eq!(
+            store.find(&l.state).await.unwrap(),
+            Consumed::Used {
+                login: l.clone(),
+                consumed_at: 10,
+                outcome: Some(b"sealed".to_vec()),
+            }
+        );
+        assert_eq!(
+            store.consume(&StateId::generate(), 1, 2).await.unwrap(),
+            Consumed::Unknown
+        );
     }
 
     #[tokio::test]

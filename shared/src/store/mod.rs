@@ -1,6 +1,10 @@
 //! Where started logins wait for their callback. On Lambda this must be shared by every
 //! execution environment, so production uses DynamoDB; the in-memory store serves the local
 //! demo and unit tests.
+//!
+//! A login is one item for its whole life: `put_new` at `/auth`; `consume` at the callback
+//! (atomic, first caller wins, and the item then lives on only for the duplicate-callback
+//! window); `record_outcome` stores the sealed result for a repeat of the same callback.
 
 mod dynamo;
 mod memory;
@@ -8,7 +12,7 @@ mod memory;
 pub use dynamo::DynamoStateStore;
 pub use memory::MemoryStateStore;
 
-use crate::login_state::{LoginState, StateId};
+use crate::login_state::{Consumed, LoginState, StateId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,7 +32,19 @@ pub trait StateStore: Send + Sync {
     /// Stores a new login; fails with [`StoreError::AlreadyExists`] instead of overwriting.
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError>;
 
-    /// Removes the login and returns it, in one atomic step: of two concurrent callers at
-    /// most one gets it. Expiry is the caller's check (TTL deletion lags).
-    async fn take(&self, state: &StateId) -> Result<Option<LoginState>, StoreError>;
+    /// Marks the login used at `now`, in one atomic step, and from then on keeps it only
+    /// until `keep_until`. Of concurrent callers exactly one gets [`Consumed::Fresh`]; the
+    /// others see [`Consumed::Used`]. Expiry is the caller's check (TTL deletion lags).
+    async fn consume(
+        &self,
+        state: &StateId,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<Consumed, StoreError>;
+
+    /// Attaches the sealed outcome to a consumed login.
+    async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError>;
+
+    /// Reads a login without changing it (a strongly consistent read).
+    async fn find(&self, state: &StateId) -> Result<Consumed, StoreError>;
 }

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use tokio::time::Instant;
 use url::Url;
 
 use super::error::WeChatError;
@@ -9,21 +10,40 @@ use crate::secret::Secret;
 /// Replies larger than this are not WeChat's: stop reading instead of buffering them.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
 
-/// Talks to WeChat's API. Holds one HTTP client so connections (and TLS sessions) are
-/// reused across requests in a warm process.
+/// Talks to WeChat's API: the primary base, then the fallbacks WeChat publishes for
+/// disaster recovery (api2.weixin.qq.com, regional domains). Holds one HTTP client so
+/// connections (and TLS sessions) are reused across requests in a warm process.
 #[derive(Clone, Debug)]
 pub struct WeChatClient {
     http: reqwest::Client,
-    api_base: Url,
+    /// The primary first.
+    api_bases: Vec<Url>,
     app_id: String,
     app_secret: Secret,
 }
 
+/// When a failed attempt may be repeated against the next base.
+#[derive(Clone, Copy)]
+enum Failover {
+    /// A code works once: only when the attempt provably never reached WeChat.
+    OnlyIfNeverSent,
+    /// Reading a profile is idempotent: also after timeouts, broken connections and 5xx.
+    WheneverWeChatSeemsDown,
+}
+
 impl WeChatClient {
-    pub fn new(http: reqwest::Client, api_base: Url, app_id: String, app_secret: Secret) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        api_base: Url,
+        fallback_bases: Vec<Url>,
+        app_id: String,
+        app_secret: Secret,
+    ) -> Self {
+        let mut api_bases = vec![api_base];
+        api_bases.extend(fallback_bases);
         Self {
             http,
-            api_base,
+            api_bases,
             app_id,
             app_secret,
         }
@@ -41,16 +61,23 @@ impl WeChatClient {
     }
 
     /// `/sns/oauth2/access_token`: trades a code (single use) for an access token and openid.
-    pub async fn exchange_code(&self, code: &Secret) -> Result<AccessTokenReply, WeChatError> {
+    pub async fn exchange_code(
+        &self,
+        code: &Secret,
+        deadline: Instant,
+    ) -> Result<AccessTokenReply, WeChatError> {
+        let query = [
+            ("appid", self.app_id.as_str()),
+            ("secret", self.app_secret.expose()),
+            ("code", code.expose()),
+            ("grant_type", "authorization_code"),
+        ];
         let body = self
             .get(
                 "/sns/oauth2/access_token",
-                &[
-                    ("appid", &self.app_id),
-                    ("secret", self.app_secret.expose()),
-                    ("code", code.expose()),
-                    ("grant_type", "authorization_code"),
-                ],
+                &query,
+                Failover::OnlyIfNeverSent,
+                deadline,
             )
             .await?;
         parse_access_token_reply(&body)
@@ -61,15 +88,19 @@ impl WeChatClient {
         &self,
         access_token: &Secret,
         openid: &str,
+        deadline: Instant,
     ) -> Result<UserProfile, WeChatError> {
+        let query = [
+            ("access_token", access_token.expose()),
+            ("openid", openid),
+            ("lang", "zh_CN"),
+        ];
         let body = self
             .get(
                 "/sns/userinfo",
-                &[
-                    ("access_token", access_token.expose()),
-                    ("openid", openid),
-                    ("lang", "zh_CN"),
-                ],
+                &query,
+                Failover::WheneverWeChatSeemsDown,
+                deadline,
             )
             .await?;
         let profile = parse_user_profile(&body)?;
@@ -81,32 +112,81 @@ impl WeChatClient {
         Ok(profile)
     }
 
-    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Vec<u8>, WeChatError> {
-        let mut url = Url::parse(&format!(
-            "{}{path}",
-            self.api_base.as_str().trim_end_matches('/')
-        ))
-        .map_err(|e| WeChatError::Malformed(format!("bad API URL: {e}")))?;
+    async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        failover: Failover,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, WeChatError> {
+        let mut last_error = WeChatError::Timeout;
+        for (i, base) in self.api_bases.iter().enumerate() {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(WeChatError::Timeout);
+            }
+            // Leave later bases a fair share of the budget when they may be tried.
+            let attempt_budget = match failover {
+                Failover::OnlyIfNeverSent => remaining,
+                Failover::WheneverWeChatSeemsDown => remaining / (self.api_bases.len() - i) as u32,
+            };
+            match self.attempt(base, path, query, attempt_budget).await {
+                Ok(body) => return Ok(body),
+                Err(err) if may_fail_over(&err, failover) => {
+                    tracing::warn!(base = %base, error = %err, "WeChat API attempt failed; trying the next base");
+                    last_error = err;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn attempt(
+        &self,
+        base: &Url,
+        path: &str,
+        query: &[(&str, &str)],
+        budget: Duration,
+    ) -> Result<Vec<u8>, WeChatError> {
+        let mut url = Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/')))
+            .map_err(|e| WeChatError::Malformed(format!("bad API URL: {e}")))?;
         url.query_pairs_mut().extend_pairs(query);
-        let mut response = self.http.get(url).send().await.map_err(transport_error)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(WeChatError::HttpStatus(status.as_u16()));
-        }
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_REPLY_BYTES as u64)
-        {
-            return Err(WeChatError::TooLarge(MAX_REPLY_BYTES));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+        let read = async {
+            let mut response = self.http.get(url).send().await.map_err(transport_error)?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(WeChatError::HttpStatus(status.as_u16()));
+            }
+            if response
+                .content_length()
+                .is_some_and(|len| len > MAX_REPLY_BYTES as u64)
+            {
                 return Err(WeChatError::TooLarge(MAX_REPLY_BYTES));
             }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+                if body.len() + chunk.len() > MAX_REPLY_BYTES {
+                    return Err(WeChatError::TooLarge(MAX_REPLY_BYTES));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        };
+        tokio::time::timeout(budget, read)
+            .await
+            .unwrap_or(Err(WeChatError::Timeout))
+    }
+}
+
+fn may_fail_over(err: &WeChatError, failover: Failover) -> bool {
+    match failover {
+        Failover::OnlyIfNeverSent => matches!(err, WeChatError::Connect(_)),
+        Failover::WheneverWeChatSeemsDown => match err {
+            WeChatError::Connect(_) | WeChatError::Timeout | WeChatError::Transport(_) => true,
+            WeChatError::HttpStatus(status) => *status >= 500,
+            _ => false,
+        },
     }
 }
 

@@ -1,0 +1,144 @@
+//! The state is bound to the browser that started the login (RFC 9700): a callback without
+//! that browser's cookie is refused before WeChat is asked.
+
+use wechat_simulator::Endpoint;
+use wxauth_core::Scope;
+use wxauth_tests::*;
+
+#[tokio::test]
+async fn auth_sets_a_scoped_http_only_cookie() {
+    let env = TestEnv::start_with(|s| s.stage = "prod".into()).await;
+    let response = env
+        .auth(&encode(&[
+            ("url", "https://app.example.com/"),
+            ("scope", "snsapi_userinfo"),
+        ]))
+        .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.cookies.len(), 1);
+    let cookie = &response.cookies[0];
+    let state = state_of(&location(&response).unwrap());
+    assert!(cookie.starts_with(&format!("wxauth_{state}=")), "{cookie}");
+    for attribute in [
+        "; Path=/prod/getWxUserInfo",
+        "; Max-Age=600",
+        "; HttpOnly",
+        "; SameSite=Lax",
+        "; Secure",
+    ] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_victim_lured_onto_an_attackers_callback_is_not_logged_in() {
+    let env = TestEnv::start().await;
+    // The attacker starts a login and stops at WeChat's redirect back…
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "attacker", true).await;
+    // …and makes the victim's browser (no cookie for that state) open it.
+    let query = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let response = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(location(&response).is_none());
+    let body = json_body(&response);
+    assert_eq!(body["error"], "invalid_state");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("another browser")
+    );
+    assert_eq!(
+        env.sim.calls(Endpoint::AccessToken),
+        0,
+        "nothing sent to WeChat"
+    );
+
+    // A forged cookie of the right name does not help either.
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "attacker", true).await;
+    let query = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let forged = format!(
+        "wxauth_{}=Forged0123456789Forged0123456789",
+        state_of(&authorize)
+    );
+    let response = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![forged])
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
+}
+
+#[tokio::test]
+async fn logins_started_in_parallel_tabs_each_complete() {
+    let env = TestEnv::start().await;
+    let tabs = [
+        "https://app.example.com/tab1",
+        "https://app.example.com/tab2",
+        "https://app.example.com/tab3",
+    ];
+    let mut authorizes = Vec::new();
+    for tab in tabs {
+        authorizes.push(env.start_login(tab, Scope::Base, None).await);
+    }
+    // Finished in another order than started.
+    for (i, authorize) in authorizes.iter().enumerate().rev() {
+        let callback = env.wechat_authorize(authorize, "xena", true).await;
+        let response = env.follow_callback(&callback).await;
+        assert_eq!(response.status(), 302, "{}", body_text(&response));
+        let landing = location(&response).unwrap();
+        assert!(
+            landing.starts_with(&format!("{}?openid=", tabs[i])),
+            "{landing}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn binding_can_be_turned_off_explicitly() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("BROWSER_BINDING", "off".into());
+    })
+    .await;
+    let authorize_response = env
+        .auth(&encode(&[
+            ("url", "https://app.example.com/"),
+            ("scope", "snsapi_base"),
+        ]))
+        .await;
+    assert!(
+        authorize_response.cookies.is_empty(),
+        "no cookie when binding is off"
+    );
+    let callback = env
+        .wechat_authorize(&location(&authorize_response).unwrap(), "yuri", true)
+        .await;
+    let query = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    let response = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
+        .await;
+    assert_eq!(response.status(), 302);
+    assert!(location(&response).unwrap().contains("openid="));
+}

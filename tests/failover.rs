@@ -1,0 +1,101 @@
+//! WeChat's fallback API domains: the profile call fails over whenever WeChat seems down;
+//! the code exchange only when the first attempt provably never reached WeChat.
+
+use std::time::{Duration, Instant};
+
+use wechat_simulator::{Endpoint, Fault};
+use wxauth_core::Scope;
+use wxauth_tests::*;
+
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+#[tokio::test]
+async fn the_exchange_fails_over_when_the_primary_cannot_be_reached() {
+    let dead = closed_port_url();
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("WECHAT_API_BASE", dead);
+    })
+    .await;
+    // The fallback is the simulator itself (same WeChat, another domain).
+    let env = {
+        let mut vars = env.vars().clone();
+        vars.insert("WECHAT_API_FALLBACK_BASES", env.sim_server.base_url.clone());
+        env.with_gateway_vars(vars).await
+    };
+    let landing = env
+        .login("amy", "https://app.example.com/", Scope::Base, None)
+        .await;
+    assert_eq!(
+        result_params(&landing, false)["openid"],
+        env.sim.openid_for("amy")
+    );
+}
+
+#[tokio::test]
+async fn a_code_is_never_sent_twice_after_the_primary_answered_badly() {
+    let env = TestEnv::start().await;
+    // A second server for the same simulated WeChat: the fallback domain.
+    let fallback = env.sim.serve_on_loopback().await.unwrap();
+    let mut vars = env.vars().clone();
+    vars.insert("WECHAT_API_FALLBACK_BASES", fallback.base_url.clone());
+    let env = env.with_gateway_vars(vars).await;
+    for fault in [
+        Fault::Status(502, "<html>Bad Gateway</html>".into()),
+        Fault::DropConnection,
+    ] {
+        env.sim.inject(Endpoint::AccessToken, fault, 1);
+        let before = env.sim.calls(Endpoint::AccessToken);
+        let authorize = env
+            .start_login("https://app.example.com/", Scope::Base, None)
+            .await;
+        let callback = env.wechat_authorize(&authorize, "ben", true).await;
+        let landing = location(&env.follow_callback(&callback).await).unwrap();
+        assert_eq!(
+            result_params(&landing, false)["error"],
+            "temporarily_unavailable"
+        );
+        assert_eq!(
+            env.sim.calls(Endpoint::AccessToken),
+            before + 1,
+            "the code may have been used: no second attempt"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_profile_fails_over_on_5xx_resets_and_timeouts() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("WECHAT_TIMEOUT_MS", "3000".into());
+    })
+    .await;
+    let fallback = env.sim.serve_on_loopback().await.unwrap();
+    let mut vars = env.vars().clone();
+    vars.insert("WECHAT_API_FALLBACK_BASES", fallback.base_url.clone());
+    let env = env.with_gateway_vars(vars).await;
+    for fault in [
+        Fault::Status(503, "<html>Service Unavailable</html>".into()),
+        Fault::DropConnection,
+        Fault::Delay(Duration::from_secs(30)),
+    ] {
+        let label = format!("{fault:?}");
+        env.sim.inject(Endpoint::UserInfo, fault, 1);
+        let before = env.sim.calls(Endpoint::UserInfo);
+        let started = Instant::now();
+        let landing = env
+            .login("cleo", "https://app.example.com/", Scope::UserInfo, None)
+            .await;
+        let params = result_params(&landing, false);
+        assert_eq!(params["nickname"], "cleo", "{label}: {landing}");
+        assert_eq!(env.sim.calls(Endpoint::UserInfo), before + 2, "{label}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{label}: {:?}",
+            started.elapsed()
+        );
+    }
+}
