@@ -3,7 +3,8 @@
 # (amplify-dynamodb-simulator, folder emulator/), run in memory on a free loopback port.
 #
 #   scripts/dynamodb-local.sh fetch          # download into the cache (once)
-#   scripts/dynamodb-local.sh start DIR      # start; writes DIR/port, DIR/pid, DIR/log
+#   scripts/dynamodb-local.sh start DIR [PORT]  # start (on a free port unless given);
+#                                               # writes DIR/port, DIR/pid, DIR/log
 #   scripts/dynamodb-local.sh stop DIR       # stop what `start DIR` started
 set -euo pipefail
 
@@ -50,8 +51,8 @@ start() {
   fetch
   ensure_java
   mkdir -p "$dir"
-  local port
-  port=$(free_port)
+  local port=${2:-}
+  [ -n "$port" ] || port=$(free_port)
   # -inMemory: nothing survives a run; each test creates its own table anyway.
   (cd "$EMULATOR_DIR" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib \
       -jar DynamoDBLocal.jar -inMemory -port "$port") >"$dir/log" 2>&1 &
@@ -82,14 +83,22 @@ start() {
 stop() {
   local dir=$1
   if [ -f "$dir/pid" ]; then
-    kill "$(cat "$dir/pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$dir/pid")
+    kill "$pid" 2>/dev/null || true
+    # Wait until it is gone, so the port is free for a restart.
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$dir/pid"
   fi
 }
 
 case "${1:-}" in
   fetch) fetch ;;
-  start) start "${2:?usage: $0 start DIR}" ;;
+  start) start "${2:?usage: $0 start DIR [PORT]}" "${3:-}" ;;
   stop) stop "${2:?usage: $0 stop DIR}" ;;
-  *) echo "usage: $0 fetch | start DIR | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch | start DIR [PORT] | stop DIR" >&2; exit 2 ;;
 esac

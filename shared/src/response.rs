@@ -88,6 +88,10 @@ pub fn error(err: &RequestError, prefer_html: bool) -> GatewayResponse {
     if matches!(err, RequestError::MethodNotAllowed) {
         set(&mut response, header::ALLOW, "GET");
     }
+    if err.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // The store recovers by itself (throttling, a network blip): say when to retry.
+        set(&mut response, header::RETRY_AFTER, "1");
+    }
     response
 }
 

@@ -26,6 +26,10 @@ pub(crate) struct CodeStore {
 }
 
 impl CodeStore {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &String> {
+        self.codes.keys()
+    }
+
     pub(crate) fn issue(&mut self, user: &str, scope: Scope, now: Instant) -> String {
         loop {
             let code = ids::random_alnum(32);

@@ -140,6 +140,18 @@ impl WeChatSimulator {
     }
 
     /// Requests received by an API endpoint so far, faulted ones included.
+    /// Every authorization code and access token handed out so far: values a client must
+    /// never log (tests search logs for them).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let state = self.lock();
+        state
+            .codes
+            .all()
+            .chain(state.tokens.all())
+            .cloned()
+            .collect()
+    }
+
     pub fn calls(&self, endpoint: Endpoint) -> usize {
         self.lock().calls.get(&endpoint).copied().unwrap_or(0)
     }

@@ -45,6 +45,10 @@ impl TokenStore {
         }
     }
 
+    pub(crate) fn all(&self) -> impl Iterator<Item = &String> {
+        self.tokens.keys()
+    }
+
     pub(crate) fn lookup(&self, token: &str, now: Instant, ttl: Duration) -> TokenLookup {
         match self.tokens.get(token) {
             None => TokenLookup::Unknown,

@@ -69,9 +69,15 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
+    create_state_table_named(client, &table).await;
+    table
+}
+
+/// The state table under a given name.
+pub async fn create_state_table_named(client: &aws_sdk_dynamodb::Client, table: &str) {
     client
         .create_table()
-        .table_name(&table)
+        .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
@@ -92,7 +98,7 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
         .expect("create the state table in DynamoDB Local");
     client
         .update_time_to_live()
-        .table_name(&table)
+        .table_name(table)
         .time_to_live_specification(
             TimeToLiveSpecification::builder()
                 .attribute_name("expires_at")
@@ -103,7 +109,6 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
         .send()
         .await
         .expect("enable TTL");
-    table
 }
 
 impl TestEnv {
@@ -165,6 +170,24 @@ impl TestEnv {
             vars,
             ..self
         }
+    }
+
+    /// The same world with a gateway that records its metric lines.
+    pub fn with_metrics(self, sink: wxauth_core::metrics::MetricsSink) -> Self {
+        Self {
+            gateway: self.gateway.with_metrics(sink),
+            ..self
+        }
+    }
+
+    /// The values of the browser's cookies (secrets, like codes).
+    pub fn cookie_values(&self) -> Vec<String> {
+        self.jar
+            .lock()
+            .unwrap()
+            .values()
+            .map(|(value, _)| value.clone())
+            .collect()
     }
 
     pub fn config_var(&self, name: &str) -> Option<&str> {
@@ -534,4 +557,64 @@ impl ResponseExt for ApiGatewayV2httpResponse {
     fn headers(&self) -> &http::HeaderMap {
         &self.headers
     }
+}
+
+/// Every kind of request once or twice; returns the values that must never be logged.
+pub async fn a_busy_day(env: &TestEnv) -> Vec<String> {
+    let mut secrets = vec![APP_SECRET.to_owned(), SIGNING_KEY.to_owned()];
+    let base = env
+        .login("ann", "https://app.example.com/a", Scope::Base, None)
+        .await;
+    let profile = env
+        .login(
+            "bob",
+            "https://app.example.com/b",
+            Scope::UserInfo,
+            Some("fragment"),
+        )
+        .await;
+    secrets.push(result_params(&base, false)["token"].clone());
+    secrets.push(result_params(&profile, true)["token"].clone());
+
+    // A repeated callback, a refusal, WeChat errors, a timeout, garbage.
+    let authorize = env
+        .start_login("https://app.example.com/c", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "cid", true).await;
+    env.follow_callback(&callback).await;
+    let repeat = location(&env.follow_callback(&callback).await).unwrap();
+    secrets.push(result_params(&repeat, false)["token"].clone());
+    let authorize = env
+        .start_login("https://app.example.com/d", Scope::UserInfo, None)
+        .await;
+    let refusal = env.wechat_authorize(&authorize, "dee", false).await;
+    env.follow_callback(&refusal).await;
+    env.sim.inject(
+        wechat_simulator::Endpoint::AccessToken,
+        wechat_simulator::Fault::Errcode(40125, "invalid appsecret".into()),
+        1,
+    );
+    env.login("eve", "https://app.example.com/e", Scope::Base, None)
+        .await;
+    env.sim.inject(
+        wechat_simulator::Endpoint::UserInfo,
+        wechat_simulator::Fault::Body("{\"openid\":".into()),
+        1,
+    );
+    env.login("fay", "https://app.example.com/f", Scope::UserInfo, None)
+        .await;
+    env.auth(&encode(&[
+        ("url", "https://evil.com/"),
+        ("scope", "snsapi_base"),
+    ]))
+    .await;
+    env.callback(Scope::Base, "code=stolen&state=Unknown0123456789")
+        .await;
+
+    secrets.extend(env.sim.issued_secrets());
+    secrets.extend(env.cookie_values());
+    for user in ["ann", "bob", "cid", "dee", "eve", "fay"] {
+        secrets.push(env.sim.openid_for(user));
+    }
+    secrets
 }

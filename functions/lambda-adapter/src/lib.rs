@@ -111,14 +111,23 @@ pub fn raw_path(event: &ApiGatewayV2httpRequest) -> &str {
 }
 
 fn init_logging() {
-    // JSON lines for CloudWatch; Lambda adds its own timestamps.
-    let _ = tracing_subscriber::fmt()
+    let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout, "info"));
+}
+
+/// The functions' log format: one JSON object per line (CloudWatch adds timestamps), with
+/// the request's span (request id, route) on every line. `RUST_LOG` overrides the filter.
+pub fn json_logs<W>(writer: W, default_filter: &str) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
+        .with_writer(writer)
         .without_time()
         .with_ansi(false)
-        .try_init();
+        .finish()
 }

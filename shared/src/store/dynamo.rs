@@ -37,7 +37,7 @@ pub struct DynamoStateStore {
 
 /// The SDK's timeouts, chosen so that the store's share of a callback's 10 s stays small:
 /// a first call from a cold 128 MB function can spend most of a second on TLS.
-pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+pub fn dynamo_timeouts() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(1500))
         .operation_attempt_timeout(Duration::from_secs(2))
@@ -57,7 +57,7 @@ impl DynamoStateStore {
     /// AWS_ENDPOINT_URL_DYNAMODB), built once per process.
     pub async fn from_env(table: impl Into<String>) -> Self {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(sdk_timeouts())
+            .timeout_config(dynamo_timeouts())
             .load()
             .await;
         Self::new(Client::new(&sdk), table)

@@ -9,7 +9,7 @@
 mod dynamo;
 mod memory;
 
-pub use dynamo::DynamoStateStore;
+pub use dynamo::{DynamoStateStore, dynamo_timeouts};
 pub use memory::MemoryStateStore;
 
 use crate::login_state::{Consumed, LoginState, StateId};
