@@ -59,7 +59,7 @@ pub(crate) fn router(site: Arc<DemoSite>) -> Router {
     Router::new()
         .route("/", get(landing))
         .route("/demo/user", get(set_user))
-        .route("/demo/result", get(result))
+        .route("/demo/result", get(result_in_query).post(result_in_form))
         .with_state(site)
 }
 
@@ -74,12 +74,15 @@ async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMap) -> Respo
     let origin = page_origin(&headers);
     let own = origin.clone().unwrap_or_else(|| site.canonical_origin());
     let return_url = format!("{own}/demo/result");
-    let login = |scope: &str| {
-        let query = form_urlencoded::Serializer::new(String::new())
+    let login = |scope: &str, mode: Option<&str>| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
             .append_pair("url", &return_url)
-            .append_pair("scope", scope)
-            .finish();
-        escape(&format!("/auth?{query}"))
+            .append_pair("scope", scope);
+        if let Some(mode) = mode {
+            query.append_pair("response_mode", mode);
+        }
+        escape(&format!("/auth?{}", query.finish()))
     };
     let user = cookie_user(&headers).unwrap_or_else(|| DEFAULT_USER.to_owned());
 
@@ -106,14 +109,16 @@ async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMap) -> Respo
          autocomplete=\"off\"> <button type=\"submit\">Use this user</button></form>\
          <p class=\"actions\">\
          <a class=\"button\" href=\"{base}\">Log in (silent, snsapi_base)</a> \
-         <a class=\"button\" href=\"{userinfo}\">Log in (with profile, snsapi_userinfo)</a>\
+         <a class=\"button\" href=\"{userinfo}\">Log in (with profile, snsapi_userinfo)</a> \
+         <a class=\"button\" href=\"{form_post}\">Log in (with profile, result by form_post)</a>\
          </p>\
          <p class=\"note\">You come back to <code>{return_url}</code>. Result tokens are \
          signed with the demo key printed in the terminal; set <code>WECHAT_APP_ID</code> \
          and the other variables to use a real Official Account.</p>",
         user = escape(&user),
-        base = login("snsapi_base"),
-        userinfo = login("snsapi_userinfo"),
+        base = login("snsapi_base", None),
+        userinfo = login("snsapi_userinfo", None),
+        form_post = login("snsapi_userinfo", Some("form_post")),
         return_url = escape(&return_url),
     ));
     page(&site, StatusCode::OK, "wxauth demo", &body)
@@ -178,14 +183,28 @@ async fn set_user(
 }
 
 /// The return URL: every parameter that came back, and whether the token verifies.
-async fn result(
+async fn result_in_query(
     State(site): State<Arc<DemoSite>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+    let params = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
+    result(&site, &headers, params)
+}
+
+/// `response_mode=form_post`: the same result, POSTed as a form.
+async fn result_in_form(
+    State(site): State<Arc<DemoSite>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let params = form_urlencoded::parse(&body).into_owned().collect();
+    result(&site, &headers, params)
+}
+
+fn result(site: &DemoSite, headers: &HeaderMap, params: Vec<(String, String)>) -> Response {
     let first = |wanted: &str| {
         params
             .iter()
@@ -199,7 +218,7 @@ async fn result(
             "<p>Nothing came back here yet. Start a login from the \
              <a href=\"/\">demo page</a>.</p>",
         );
-        return page(&site, StatusCode::OK, "Login result", &body);
+        return page(site, StatusCode::OK, "Login result", &body);
     }
 
     if let Some(error) = first("error") {
@@ -228,9 +247,9 @@ async fn result(
     body.push_str("</table>");
 
     body.push_str("<h2>Token</h2>");
-    body.push_str(&token_section(&site, &headers, &params, first("openid")));
+    body.push_str(&token_section(site, headers, &params, first("openid")));
     body.push_str("<p><a href=\"/\">Back to the demo</a></p>");
-    page(&site, StatusCode::OK, "Login result", &body)
+    page(site, StatusCode::OK, "Login result", &body)
 }
 
 fn token_section(

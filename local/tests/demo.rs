@@ -27,7 +27,7 @@ async fn login_link(page_url: &str, scope: &str, cookie: Option<&str>) -> String
     assert_eq!(landing.status, 200, "{}", landing.body);
     assert_page_headers(&landing);
     let links = hrefs(&landing.body, "/auth?url=");
-    assert_eq!(links.len(), 2, "{}", landing.body);
+    assert_eq!(links.len(), 3, "{}", landing.body);
     let link = links
         .into_iter()
         .find(|link| link.ends_with(&format!("&scope={scope}")))
@@ -378,4 +378,58 @@ async fn demo_pages_answer_only_get() {
         .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
+}
+
+#[tokio::test]
+async fn form_post_results_are_posted_to_the_result_page() {
+    let server = start_with(&[]).await.unwrap();
+    let sim = server.demo_simulator().unwrap();
+    let landing = get(&format!("{}/", server.base_url), &[]).await;
+    let link = hrefs(&landing.body, "/auth?")
+        .into_iter()
+        .find(|l| l.contains("response_mode=form_post"))
+        .expect("a form_post button on the landing page");
+    let auth_url = follow(&format!("{}/", server.base_url), &link);
+    let auth = get(&auth_url, &[]).await;
+    let authorize = auth.location();
+    let consent = get(&authorize, &[("x-wechat-sim-user", "fran")]).await;
+    let mut fields = hidden_fields(&consent.body);
+    fields.push(("decision".into(), "allow".into()));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&fields)
+        .finish();
+    let confirm = follow(&authorize, &format!("authorize/confirm?{query}"));
+    let callback = get(&confirm, &[("x-wechat-sim-user", "fran")])
+        .await
+        .location();
+
+    // The gateway answers with a page that posts the result, not a redirect.
+    let posting = get(&callback, &[("cookie", &auth.binding_cookie())]).await;
+    assert_eq!(posting.status, 200, "{}", posting.body);
+    let action = posting
+        .body
+        .split("<form method=\"post\" action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(support::unescape)
+        .expect("a form");
+    assert_eq!(action, format!("{}/demo/result", server.base_url));
+    let posted = hidden_fields(&posting.body);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&posted)
+        .finish();
+    let result = support::client()
+        .post(&action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), 200);
+    let page = result.text().await.unwrap();
+    assert!(
+        page.contains(&format!("<td>{}</td>", sim.openid_for("fran"))),
+        "{page}"
+    );
+    assert!(page.contains("Token verified"), "{page}");
 }
