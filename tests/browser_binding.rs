@@ -42,11 +42,7 @@ async fn a_victim_lured_onto_an_attackers_callback_is_not_logged_in() {
         .await;
     let callback = env.wechat_authorize(&authorize, "attacker", true).await;
     // …and makes the victim's browser (no cookie for that state) open it.
-    let query = url::Url::parse(&callback)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_owned();
+    let query = query_of(&callback);
     let response = env
         .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
         .await;
@@ -71,11 +67,7 @@ async fn a_victim_lured_onto_an_attackers_callback_is_not_logged_in() {
         .start_login("https://app.example.com/", Scope::Base, None)
         .await;
     let callback = env.wechat_authorize(&authorize, "attacker", true).await;
-    let query = url::Url::parse(&callback)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_owned();
+    let query = query_of(&callback);
     let forged = format!(
         "wxauth_{}=Forged0123456789Forged0123456789",
         state_of(&authorize)
@@ -131,11 +123,7 @@ async fn binding_can_be_turned_off_explicitly() {
     let callback = env
         .wechat_authorize(&location(&authorize_response).unwrap(), "yuri", true)
         .await;
-    let query = url::Url::parse(&callback)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_owned();
+    let query = query_of(&callback);
     let response = env
         .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
         .await;

@@ -88,11 +88,7 @@ async fn a_repeat_from_another_browser_or_after_the_window_is_refused() {
     assert_eq!(env.follow_callback(&callback).await.status(), 302);
 
     // Someone who got hold of the callback URL, without the browser's cookie.
-    let query = url::Url::parse(&callback)
-        .unwrap()
-        .query()
-        .unwrap()
-        .to_owned();
+    let query = query_of(&callback);
     let stranger = env
         .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
         .await;

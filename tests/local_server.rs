@@ -1,8 +1,6 @@
 //! `wxauth-local` over HTTP, with its state in DynamoDB Local and WeChat simulated on its
 //! own port: the same gateway as the Lambda functions, behind a plain server.
 
-use std::collections::HashMap;
-
 use wechat_simulator::{SimulatorConfig, WeChatSimulator};
 use wxauth_tests::*;
 
@@ -12,15 +10,7 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     let sim_server = sim.serve_on_loopback().await.unwrap();
     let dynamo = dynamo_client().await;
     let table = create_state_table(&dynamo).await;
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("WECHAT_APP_ID", APP_ID.to_owned()),
-        ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
-        ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
-        ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
-        ("STATE_TABLE", table.clone()),
-        ("WECHAT_OPEN_BASE", sim_server.base_url.clone()),
-        ("WECHAT_API_BASE", sim_server.base_url.clone()),
-    ]);
+    let vars = test_vars(&sim_server.base_url, &table);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = wxauth_local::start(|name| vars.get(name).cloned(), listener)
         .await

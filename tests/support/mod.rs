@@ -111,6 +111,31 @@ pub async fn create_state_table_named(client: &aws_sdk_dynamodb::Client, table: 
         .expect("enable TTL");
 }
 
+/// The configuration of a gateway in front of the simulator at `wechat_base`, keeping
+/// logins in `table`.
+pub fn test_vars(wechat_base: &str, table: &str) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("WECHAT_APP_ID", APP_ID.to_owned()),
+        ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
+        ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
+        ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
+        ("STATE_TABLE", table.to_owned()),
+        ("WECHAT_OPEN_BASE", wechat_base.to_owned()),
+        ("WECHAT_API_BASE", wechat_base.to_owned()),
+        // There is no internet here to fail over to.
+        ("WECHAT_API_FALLBACK_BASES", "none".to_owned()),
+    ])
+}
+
+/// The query string of a URL (a callback WeChat redirected to).
+pub fn query_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 impl TestEnv {
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
@@ -127,17 +152,7 @@ impl TestEnv {
         let sim_server = sim.serve_on_loopback().await.expect("start the simulator");
         let dynamo = dynamo_client().await;
         let table = create_state_table(&dynamo).await;
-        let mut vars: HashMap<&'static str, String> = HashMap::from([
-            ("WECHAT_APP_ID", APP_ID.to_owned()),
-            ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
-            ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
-            ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
-            ("STATE_TABLE", table.clone()),
-            ("WECHAT_OPEN_BASE", sim_server.base_url.clone()),
-            ("WECHAT_API_BASE", sim_server.base_url.clone()),
-            // There is no internet here to fail over to.
-            ("WECHAT_API_FALLBACK_BASES", "none".to_owned()),
-        ]);
+        let mut vars = test_vars(&sim_server.base_url, &table);
         vars.extend(settings.vars);
         let gateway = gateway_from(&vars).await;
         Self {
