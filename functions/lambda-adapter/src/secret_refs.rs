@@ -1,0 +1,472 @@
+//! Secret references: in production the app secret and the token signing key need not sit
+//! in the functions' environment. `WECHAT_APP_SECRET_REF` / `TOKEN_SIGNING_KEY_REF` name
+//! where to read them once, at cold start, before the configuration is parsed:
+//!
+//! | reference | read with |
+//! | --- | --- |
+//! | `ssm:/wxauth/app-secret` (a name or a parameter ARN) | SSM `GetParameter`, decrypted (SecureString) |
+//! | `secretsmanager:<secret name or ARN>` | Secrets Manager `GetSecretValue`, the `SecretString` |
+//! | `secretsmanager:<secret name or ARN>#<key>` | the same, field `<key>` of a JSON `SecretString` |
+//!
+//! A variable and its reference are exclusive. Without references nothing is called (and no
+//! AWS client is built): plain variables stay the way to run locally. The AWS SDK's standard
+//! environment applies (region, credentials, `AWS_ENDPOINT_URL_SSM`,
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`). Errors name the variable and the reference, never a
+//! value.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use wxauth_core::ConfigError;
+use wxauth_core::secret::Secret;
+
+/// `(reference variable, the variable it stands for)`.
+pub const REFERENCE_VARIABLES: [(&str, &str); 2] = [
+    ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
+    ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
+];
+
+/// Where a secret is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretRef {
+    /// An SSM parameter, by name or ARN, read with decryption.
+    Ssm { name: String },
+    /// A Secrets Manager secret, by name or ARN; with `json_key`, one field of its JSON.
+    SecretsManager {
+        secret_id: String,
+        json_key: Option<String>,
+    },
+}
+
+impl SecretRef {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some(name) = text.strip_prefix("ssm:") {
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err("ssm: must be followed by a parameter name or ARN".into());
+            }
+            return Ok(Self::Ssm { name: name.into() });
+        }
+        if let Some(rest) = text.strip_prefix("secretsmanager:") {
+            let (secret_id, json_key) = match rest.split_once('#') {
+                Some((id, key)) if !key.is_empty() => (id, Some(key.to_owned())),
+                Some(_) => return Err("an empty #key after the secret".into()),
+                None => (rest, None),
+            };
+            if secret_id.is_empty()
+                || secret_id
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err("secretsmanager: must be followed by a secret name or ARN".into());
+            }
+            return Ok(Self::SecretsManager {
+                secret_id: secret_id.into(),
+                json_key,
+            });
+        }
+        Err("must start with ssm: or secretsmanager:".into())
+    }
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ssm { name } => write!(f, "ssm:{name}"),
+            Self::SecretsManager {
+                secret_id,
+                json_key: None,
+            } => write!(f, "secretsmanager:{secret_id}"),
+            Self::SecretsManager {
+                secret_id,
+                json_key: Some(key),
+            } => write!(f, "secretsmanager:{secret_id}#{key}"),
+        }
+    }
+}
+
+/// One configured reference: the variable it fills and where from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub variable: &'static str,
+    pub reference_variable: &'static str,
+    pub secret: SecretRef,
+}
+
+/// The references `lookup` configures. Every problem is reported at once, by name.
+pub fn references(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Reference>, ConfigError> {
+    let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for (reference_variable, variable) in REFERENCE_VARIABLES {
+        let Some(text) = set(reference_variable) else {
+            continue;
+        };
+        if set(variable).is_some() {
+            problems.push((
+                reference_variable,
+                format!("set either {variable} or {reference_variable}, not both"),
+            ));
+            continue;
+        }
+        match SecretRef::parse(&text) {
+            Ok(secret) => found.push(Reference {
+                variable,
+                reference_variable,
+                secret,
+            }),
+            Err(problem) => problems.push((reference_variable, problem)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// The referenced secrets, by the variable each stands for.
+#[derive(Debug, Default)]
+pub struct ResolvedSecrets(HashMap<&'static str, Secret>);
+
+impl ResolvedSecrets {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn get(&self, variable: &str) -> Option<&Secret> {
+        self.0.get(variable)
+    }
+
+    /// A lookup for `Config::from_lookup`: a resolved secret, else `fallback`.
+    pub fn overlay<'a>(
+        &'a self,
+        fallback: impl Fn(&str) -> Option<String> + 'a,
+    ) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            self.0
+                .get(name)
+                .map(|s| s.expose().to_owned())
+                .or_else(|| fallback(name))
+        }
+    }
+}
+
+/// The SDK's timeouts for reading secrets: a cold 128 MB function spends up to a second on
+/// a TLS handshake; the whole resolution must stay well inside Lambda's 10 s init phase.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1500))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(4))
+        .build()
+}
+
+/// Reads every reference the process environment configures (nothing, and no AWS client,
+/// when there are none).
+pub async fn resolve_env() -> Result<ResolvedSecrets, ConfigError> {
+    let refs = references(|name| std::env::var(name).ok())?;
+    if refs.is_empty() {
+        return Ok(ResolvedSecrets::default());
+    }
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(sdk_timeouts())
+        .load()
+        .await;
+    resolve(&refs, &sdk).await
+}
+
+/// Reads `refs` with clients built from `sdk`, one after the other (a second read from the
+/// same service reuses the first one's connection). Every failure is reported.
+pub async fn resolve(refs: &[Reference], sdk: &SdkConfig) -> Result<ResolvedSecrets, ConfigError> {
+    let mut ssm: Option<aws_sdk_ssm::Client> = None;
+    let mut secrets_manager: Option<aws_sdk_secretsmanager::Client> = None;
+    let mut resolved = HashMap::new();
+    let mut problems = Vec::new();
+    for reference in refs {
+        let value = match &reference.secret {
+            SecretRef::Ssm { name } => {
+                let client = ssm.get_or_insert_with(|| aws_sdk_ssm::Client::new(sdk));
+                read_ssm(client, name).await
+            }
+            SecretRef::SecretsManager {
+                secret_id,
+                json_key,
+            } => {
+                let client =
+                    secrets_manager.get_or_insert_with(|| aws_sdk_secretsmanager::Client::new(sdk));
+                read_secrets_manager(client, secret_id, json_key.as_deref()).await
+            }
+        };
+        match value {
+            Ok(value) => {
+                resolved.insert(reference.variable, value);
+            }
+            Err(problem) => problems.push((
+                reference.reference_variable,
+                format!("could not read {}: {problem}", reference.secret),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ResolvedSecrets(resolved))
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+async fn read_ssm(client: &aws_sdk_ssm::Client, name: &str) -> Result<Secret, String> {
+    let output = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(describe)?;
+    output
+        .parameter
+        .and_then(|p| p.value)
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+        .ok_or_else(|| "the parameter has no value".to_owned())
+}
+
+async fn read_secrets_manager(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    json_key: Option<&str>,
+) -> Result<Secret, String> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(describe)?;
+    let text = output
+        .secret_string
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            "the secret has no SecretString (binary secrets are not supported)".to_owned()
+        })?;
+    let Some(key) = json_key else {
+        return Ok(Secret::new(text));
+    };
+    // Never echo the secret's text in an error, even when it is not valid JSON.
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| format!("#{key} was asked for but the SecretString is not a JSON object"))?;
+    match json.get(key) {
+        Some(serde_json::Value::String(v)) if !v.is_empty() => Ok(Secret::new(v.clone())),
+        Some(_) => Err(format!(
+            "field {key} of the secret is not a non-empty string"
+        )),
+        None => Err(format!("the secret has no field {key}")),
+    }
+}
+
+/// A service's refusal by its code (`ParameterNotFound`, `AccessDeniedException` …), else
+/// the whole error chain (timeouts, connection errors). Neither carries a secret value.
+fn describe<E, R>(err: SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let meta = service.err().meta();
+            match (meta.code(), meta.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => DisplayErrorContext(&err).to_string(),
+            }
+        }
+        _ => DisplayErrorContext(&err).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use lambda_runtime_emulator::aws_secrets::SecretsDouble;
+    use wxauth_core::Config;
+
+    use super::*;
+
+    const APP_SECRET: &str = "APPSECRET-from-ssm-7c1f";
+    const SIGNING_KEY: &str = "SIGNINGKEY-from-secrets-manager-0123456789";
+    const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wxauth-AbCdEf";
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    async fn sdk_for(endpoint: &str) -> SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+                "AKIDLOCAL",
+                "local-secret-key",
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(endpoint)
+            .timeout_config(sdk_timeouts())
+            .load()
+            .await
+    }
+
+    #[test]
+    fn references_parse() {
+        assert_eq!(
+            SecretRef::parse("ssm:/wxauth/app-secret"),
+            Ok(SecretRef::Ssm {
+                name: "/wxauth/app-secret".into()
+            })
+        );
+        assert_eq!(
+            SecretRef::parse(&format!("secretsmanager:{SECRET_ARN}#signing_key")),
+            Ok(SecretRef::SecretsManager {
+                secret_id: SECRET_ARN.into(),
+                json_key: Some("signing_key".into())
+            })
+        );
+        assert_eq!(
+            SecretRef::parse("secretsmanager:wxauth/prod"),
+            Ok(SecretRef::SecretsManager {
+                secret_id: "wxauth/prod".into(),
+                json_key: None
+            })
+        );
+        for bad in [
+            "",
+            "ssm:",
+            "/wxauth/x",
+            "vault:x",
+            "secretsmanager:#k",
+            "secretsmanager:x#",
+            "ssm:/a b",
+        ] {
+            assert!(SecretRef::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        let text = format!("secretsmanager:{SECRET_ARN}#k");
+        assert_eq!(SecretRef::parse(&text).unwrap().to_string(), text);
+    }
+
+    #[test]
+    fn a_value_and_its_reference_are_exclusive_and_problems_come_together() {
+        let err = references(lookup(&[
+            ("WECHAT_APP_SECRET", "plain-secret-value"),
+            ("WECHAT_APP_SECRET_REF", "ssm:/wxauth/app-secret"),
+            ("TOKEN_SIGNING_KEY_REF", "vault:/x"),
+        ]))
+        .unwrap_err();
+        let names: Vec<_> = err.problems.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["WECHAT_APP_SECRET_REF", "TOKEN_SIGNING_KEY_REF"]);
+        assert!(!err.to_string().contains("plain-secret-value"), "{err}");
+
+        assert_eq!(
+            references(lookup(&[("WECHAT_APP_SECRET", "x")])),
+            Ok(vec![])
+        );
+        // Empty counts as unset, as for every other variable.
+        assert_eq!(
+            references(lookup(&[
+                ("WECHAT_APP_SECRET", "x"),
+                ("WECHAT_APP_SECRET_REF", " ")
+            ])),
+            Ok(vec![])
+        );
+    }
+
+    #[tokio::test]
+    async fn secrets_are_read_from_ssm_and_secrets_manager_over_the_aws_protocol() {
+        let double = SecretsDouble::new();
+        double.put_parameter("/wxauth/app-secret", APP_SECRET);
+        double.put_secret(
+            SECRET_ARN,
+            &serde_json::json!({ "signing_key": SIGNING_KEY, "other": "x" }).to_string(),
+        );
+        let server = double.serve_on_loopback().await.unwrap();
+        let env = lookup(&[
+            ("WECHAT_APP_ID", "wx0123456789abcdef"),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+            ("WECHAT_APP_SECRET_REF", "ssm:/wxauth/app-secret"),
+            (
+                "TOKEN_SIGNING_KEY_REF",
+                &format!("secretsmanager:{SECRET_ARN}#signing_key"),
+            ),
+        ]);
+        let refs = references(&env).unwrap();
+        let resolved = resolve(&refs, &sdk_for(&server.endpoint_url()).await)
+            .await
+            .unwrap();
+        assert_eq!(resolved.len(), 2);
+        assert_eq!(
+            double.calls(),
+            [
+                "AmazonSSM.GetParameter /wxauth/app-secret".to_owned(),
+                format!("secretsmanager.GetSecretValue {SECRET_ARN}"),
+            ]
+        );
+        assert!(!format!("{resolved:?}").contains(APP_SECRET));
+
+        // The configuration sees the resolved values where the plain variables would be.
+        let config = Config::from_lookup(resolved.overlay(&env)).unwrap();
+        assert_eq!(config.app_secret.expose(), APP_SECRET);
+        assert_eq!(config.app_id, "wx0123456789abcdef");
+    }
+
+    #[tokio::test]
+    async fn failures_name_the_variable_and_the_reference_never_a_value() {
+        let double = SecretsDouble::new();
+        double.put_secret("wxauth/not-json", "SIGNINGKEY-not-json-0123456789abcdef");
+        let server = double.serve_on_loopback().await.unwrap();
+        let refs = references(lookup(&[
+            ("WECHAT_APP_SECRET_REF", "ssm:/wxauth/missing"),
+            (
+                "TOKEN_SIGNING_KEY_REF",
+                "secretsmanager:wxauth/not-json#key",
+            ),
+        ]))
+        .unwrap();
+        let err = resolve(&refs, &sdk_for(&server.endpoint_url()).await)
+            .await
+            .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        let (name, problem) = &err.problems[0];
+        assert_eq!(*name, "WECHAT_APP_SECRET_REF");
+        assert!(problem.contains("ssm:/wxauth/missing"), "{problem}");
+        assert!(problem.contains("ParameterNotFound"), "{problem}");
+        let (name, problem) = &err.problems[1];
+        assert_eq!(*name, "TOKEN_SIGNING_KEY_REF");
+        assert!(problem.contains("not a JSON object"), "{problem}");
+        assert!(!err.to_string().contains("SIGNINGKEY-not-json"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_fails_within_the_timeouts() {
+        // A port nobody listens on: connection refused, retried, then reported.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let refs = references(lookup(&[("WECHAT_APP_SECRET_REF", "ssm:/wxauth/x")])).unwrap();
+        let started = std::time::Instant::now();
+        let err = resolve(&refs, &sdk_for(&format!("http://127.0.0.1:{port}")).await)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(err.problems[0].0, "WECHAT_APP_SECRET_REF");
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The three Lambda functions as AWS runs them: `cargo lambda build --release --arm64`
+# (cross-compiled for provided.al2023 on Graviton, linked by zig), one bootstrap per
+# function under target/lambda/<function>/bootstrap, and the size of each.
+#
+#   scripts/lambda-build.sh
+#
+# The release build has its own target directory (WXAUTH_LAMBDA_TARGET_DIR, default
+# ~/.cache/wxauth/target-lambda) so it never evicts the debug build the tests use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUNCTIONS=(auth base-callback userinfo-callback)
+
+scripts/tools.sh
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
+  || rustup target add aarch64-unknown-linux-gnu
+
+target_dir="${WXAUTH_LAMBDA_TARGET_DIR:-$HOME/.cache/wxauth/target-lambda}"
+lambda_dir="$target_dir/lambda"
+packages=()
+for f in "${FUNCTIONS[@]}"; do packages+=(--package "$f"); done
+
+# cargo-lambda finds zig on PATH (the ziglang wheel puts `python -m ziglang` behind it).
+export PATH="$PWD/.venv/bin:$PATH"
+start=$(date +%s)
+# (CARGO_TARGET_DIR rather than --target-dir: cargo-lambda passes the latter to
+# `cargo metadata`, which refuses it.)
+CARGO_TARGET_DIR="$target_dir" cargo lambda build --release --arm64 --locked \
+  --lambda-dir "$lambda_dir" "${packages[@]}"
+elapsed=$(( $(date +%s) - start ))
+
+echo "== arm64 bootstraps (built in ${elapsed}s, in $lambda_dir)"
+for f in "${FUNCTIONS[@]}"; do
+  bin="$lambda_dir/$f/bootstrap"
+  [ -f "$bin" ] || { echo "missing $bin" >&2; exit 1; }
+  # The binary must really be an arm64 ELF, or Lambda refuses it at the first invoke.
+  file_type=$(od -An -tx1 -j18 -N2 "$bin" | tr -d ' ')
+  [ "$file_type" = "b700" ] || { echo "$bin is not an aarch64 ELF (e_machine $file_type)" >&2; exit 1; }
+  printf '%-20s %9s bytes  (%s KiB)\n' "$f" "$(stat -c %s "$bin")" "$(( $(stat -c %s "$bin") / 1024 ))"
+done
