@@ -33,6 +33,7 @@ mod tokens;
 mod users;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -77,6 +78,7 @@ struct State {
     tokens: TokenStore,
     faults: FaultBook,
     calls: HashMap<Endpoint, usize>,
+    api_time: std::time::Duration,
 }
 
 impl WeChatSimulator {
@@ -101,14 +103,25 @@ impl WeChatSimulator {
 
     /// Serves `router()` on `127.0.0.1:<ephemeral>` until the returned handle is dropped.
     pub async fn serve_on_loopback(&self) -> std::io::Result<RunningSimulator> {
+        use axum::serve::ListenerExt;
+
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let router = self.router();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
+        let listener = listener.tap_io(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         let task = tokio::spawn(async move {
             // Only fails if accepting itself fails for good; a test double has nobody to report to.
             let _ = axum::serve(listener, router).await;
         });
-        Ok(RunningSimulator { base_url, task })
+        Ok(RunningSimulator {
+            base_url,
+            connections,
+            task,
+        })
     }
 
     /// Registers or replaces the profile of `user.name`.
@@ -150,6 +163,16 @@ impl WeChatSimulator {
             .chain(state.tokens.all())
             .cloned()
             .collect()
+    }
+
+    /// The total time spent answering API calls (injected delays included): what a client
+    /// spent waiting on "WeChat", less the network.
+    pub fn api_time(&self) -> std::time::Duration {
+        self.lock().api_time
+    }
+
+    pub(crate) fn add_api_time(&self, spent: std::time::Duration) {
+        self.lock().api_time += spent;
     }
 
     pub fn calls(&self, endpoint: Endpoint) -> usize {
@@ -209,10 +232,16 @@ impl WeChatSimulator {
 pub struct RunningSimulator {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub base_url: String,
+    connections: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
 impl RunningSimulator {
+    /// TCP connections accepted so far: a client that reuses connections opens few.
+    pub fn connections_accepted(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
     /// `base_url` joined with an absolute path such as `/sns/userinfo`.
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{}", self.base_url, path_and_query)

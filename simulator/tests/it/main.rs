@@ -1,5 +1,6 @@
 //! End-to-end tests over real loopback sockets with a redirect-less reqwest client.
 
+mod accounting;
 mod browser;
 mod concurrency;
 mod exchange;
