@@ -216,11 +216,15 @@ impl ExecutionEnvironment {
         let spawned_at = Instant::now();
         let mut child = command.spawn()?;
         let child_pid = child.id();
-        let mut tasks = vec![server];
-        tasks.push(capture(child.stdout.take(), Arc::clone(&shared)));
-        tasks.push(capture(child.stderr.take(), Arc::clone(&shared)));
+        let output = [
+            capture(child.stdout.take(), Arc::clone(&shared)),
+            capture(child.stderr.take(), Arc::clone(&shared)),
+        ];
         let (kill, killed) = oneshot::channel();
-        tasks.push(tokio::spawn(watch(child, killed, Arc::clone(&shared))));
+        let tasks = vec![
+            server,
+            tokio::spawn(watch(child, output, killed, Arc::clone(&shared))),
+        ];
         Ok(Self {
             shared,
             sender,
@@ -360,6 +364,7 @@ impl ExecutionEnvironment {
 impl Drop for ExecutionEnvironment {
     fn drop(&mut self) {
         self.shutdown();
+        // The watcher (last) reaps the killed process and ends by itself.
         for task in &self.tasks[..self.tasks.len() - 1] {
             task.abort();
         }
@@ -432,7 +437,12 @@ fn capture(
     })
 }
 
-async fn watch(mut child: Child, killed: oneshot::Receiver<()>, shared: Arc<Shared>) {
+async fn watch(
+    mut child: Child,
+    output: [JoinHandle<()>; 2],
+    killed: oneshot::Receiver<()>,
+    shared: Arc<Shared>,
+) {
     let status = tokio::select! {
         status = child.wait() => status,
         _ = killed => {
@@ -440,6 +450,10 @@ async fn watch(mut child: Child, killed: oneshot::Receiver<()>, shared: Arc<Shar
             child.wait().await
         }
     };
+    // Everything the process wrote is in `logs` before anyone hears it exited.
+    for task in output {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
     let status = status.ok();
     if let Some(status) = status {
         *shared.exited.lock().unwrap() = Some((status, Instant::now()));
