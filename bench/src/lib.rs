@@ -1,0 +1,107 @@
+//! Shared pieces of the benchmarks: statistics and a browser that walks a login.
+
+use std::time::Duration;
+
+/// Min, median, p99 and max of a sample, in milliseconds with microsecond precision.
+pub struct Summary {
+    pub count: usize,
+    pub min: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl Summary {
+    pub fn of(samples: &[Duration]) -> Self {
+        assert!(!samples.is_empty(), "no samples");
+        let mut sorted = samples.to_vec();
+        sorted.sort();
+        // Nearest-rank percentiles.
+        let rank =
+            |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
+        Self {
+            count: sorted.len(),
+            min: sorted[0],
+            p50: rank(0.50),
+            p99: rank(0.99),
+            max: sorted[sorted.len() - 1],
+        }
+    }
+
+    pub fn line(&self, label: &str) -> String {
+        format!(
+            "{label:<44} n={:<5} min {:>8.3} ms  p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
+            self.count,
+            ms(self.min),
+            ms(self.p50),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A client like a browser that follows no redirects by itself.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(1024)
+        .build()
+        .expect("client")
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("expected a redirect, got {}", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `name=value` of the binding cookie an `/auth` answer sets.
+pub fn binding_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("wxauth_"))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    let flag = format!("--{name}=");
+    std::env::args()
+        .find_map(|a| a.strip_prefix(&flag).map(str::to_owned))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("--{name} has a bad value: {v}"))
+        })
+        .unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let s = Summary::of(&samples);
+        assert_eq!(s.p50, Duration::from_millis(50));
+        assert_eq!(s.p99, Duration::from_millis(99));
+        assert_eq!(s.min, Duration::from_millis(1));
+        assert_eq!(s.max, Duration::from_millis(100));
+        let one = Summary::of(&[Duration::from_millis(7)]);
+        assert_eq!(
+            (one.p50, one.p99),
+            (Duration::from_millis(7), Duration::from_millis(7))
+        );
+    }
+}
