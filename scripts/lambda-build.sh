@@ -21,7 +21,7 @@ lambda_dir="$target_dir/lambda"
 packages=()
 for f in "${FUNCTIONS[@]}"; do packages+=(--package "$f"); done
 
-# cargo-lambda finds zig on PATH (the ziglang wheel puts `python -m ziglang` behind it).
+# With no `zig` on PATH, cargo-lambda runs `python3 -m ziglang`: the venv's python3 has it.
 export PATH="$PWD/.venv/bin:$PATH"
 start=$(date +%s)
 # (CARGO_TARGET_DIR rather than --target-dir: cargo-lambda passes the latter to

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use lambda_runtime_emulator::aws_proxy::RecordingProxy;
 use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
 use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
@@ -115,6 +116,8 @@ struct Stack {
     api: HttpApi,
     environments: BTreeMap<&'static str, Arc<ExecutionEnvironment>>,
     init: BTreeMap<&'static str, Duration>,
+    /// Each function's DynamoDB calls, recorded on their way to DynamoDB Local.
+    dynamodb: BTreeMap<&'static str, RecordingProxy>,
     sim: WeChatSimulator,
     _sim_server: RunningSimulator,
 }
@@ -147,7 +150,14 @@ impl Stack {
 
         let mut environments = BTreeMap::new();
         let mut init = BTreeMap::new();
+        let mut dynamodb = BTreeMap::new();
         for name in FUNCTIONS {
+            let proxy = RecordingProxy::serve(&env["AWS_ENDPOINT_URL_DYNAMODB"])
+                .await
+                .unwrap();
+            let mut env = env.clone();
+            env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.endpoint_url());
+            dynamodb.insert(name, proxy);
             let environment = spawn(name, &env).await;
             match environment.wait_for_init(INIT_LIMIT).await {
                 InitOutcome::Ready { init_duration } => {
@@ -177,6 +187,7 @@ impl Stack {
             api,
             environments,
             init,
+            dynamodb,
             sim,
             _sim_server: sim_server,
         }
@@ -184,6 +195,17 @@ impl Stack {
 
     /// One login, as the user's phone does it; returns where the user lands.
     async fn login(&self, browser: &Browser, user: &str, scope: &str, return_url: &str) -> String {
+        self.login_via(browser, user, scope, return_url).await.0
+    }
+
+    /// [`Self::login`], also returning the callback URL (on the API's loopback address).
+    async fn login_via(
+        &self,
+        browser: &Browser,
+        user: &str,
+        scope: &str,
+        return_url: &str,
+    ) -> (String, String) {
         let auth = format!(
             "{}/auth?{}",
             self.api.base_url(),
@@ -240,7 +262,7 @@ impl Stack {
 
         let response = browser.get(&local).await;
         assert_eq!(response.status(), 302, "{}", response.text().await.unwrap());
-        location(&response)
+        (location(&response), local)
     }
 
     fn logs(&self) -> String {
@@ -291,14 +313,17 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
         format!("https://{DOMAIN}/prod")
     );
 
-    let landed = stack
-        .login(
+    let (landed, callback) = stack
+        .login_via(
             &browser,
             "alice",
             "snsapi_base",
             "https://app.example.com/me?from=menu",
         )
         .await;
+    let again = browser.get(&callback).await;
+    assert_eq!(again.status(), 302);
+    assert_eq!(location(&again), landed);
     assert!(
         landed.starts_with("https://app.example.com/me?from=menu&"),
         "{landed}"
@@ -310,8 +335,8 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     assert_eq!(claims["sub"], openid.as_str());
     assert_eq!(claims["scope"], "snsapi_base");
 
-    let landed = stack
-        .login(
+    let (landed, callback) = stack
+        .login_via(
             &browser,
             "bob",
             "snsapi_userinfo",
@@ -319,6 +344,10 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
         )
         .await;
     let params = result_params(&landed, false);
+    // WeChat's in-app browser loading the callback twice gets the first answer again.
+    let again = browser.get(&callback).await;
+    assert_eq!(again.status(), 302);
+    assert_eq!(location(&again), landed);
     assert_eq!(params["openid"], stack.sim.openid_for("bob"));
     assert!(params.contains_key("nickname"), "{params:?}");
     let claims = verify(&params["token"], &format!("https://{DOMAIN}/prod"));
@@ -363,6 +392,50 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     }
     assert!(logs.contains("\"route\":\"auth\""), "{logs}");
     eprintln!("init (debug binaries, plain secrets): {:?}", stack.init);
+
+    // Least privilege, checked against behaviour: each function made exactly the DynamoDB
+    // calls its role in template.yaml grants (these flows reach every store call: a new
+    // login, a consumed state, a recorded outcome, a repeated callback).
+    for name in FUNCTIONS {
+        assert_eq!(
+            stack.dynamodb[name].iam_actions("dynamodb"),
+            granted_dynamodb_actions(name),
+            "{name}: the DynamoDB calls it made differ from what its role grants"
+        );
+    }
+}
+
+/// The `dynamodb:*` actions template.yaml grants the role of the function built from
+/// `binary`.
+fn granted_dynamodb_actions(binary: &str) -> std::collections::BTreeSet<String> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let function = resources
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .unwrap_or_else(|| panic!("no function builds {binary}"));
+    // `Role: !GetAtt AuthRole.Arn`
+    let role = match &function["Properties"]["Role"] {
+        serde_yaml::Value::Tagged(t) => t.value.as_str().unwrap().split('.').next().unwrap(),
+        other => panic!("Role {other:?}"),
+    };
+    let mut actions = std::collections::BTreeSet::new();
+    for policy in template["Resources"][role]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+    {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            for action in statement["Action"].as_sequence().unwrap() {
+                let action = action.as_str().unwrap();
+                if action.starts_with("dynamodb:") {
+                    actions.insert(action.to_owned());
+                }
+            }
+        }
+    }
+    actions
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

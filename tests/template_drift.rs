@@ -688,8 +688,14 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
     // here and to that role's Action list in template.yaml.
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
         ("auth", vec!["dynamodb:PutItem"]),
-        ("base-callback", vec!["dynamodb:DeleteItem"]),
-        ("userinfo-callback", vec!["dynamodb:DeleteItem"]),
+        (
+            "base-callback",
+            vec!["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        ),
+        (
+            "userinfo-callback",
+            vec!["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        ),
     ]);
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);

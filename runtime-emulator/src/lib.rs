@@ -15,8 +15,12 @@
 //!   `GetSecretValue` over AWS's JSON protocol on loopback, for `AWS_ENDPOINT_URL_SSM` /
 //!   `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
 //!
+//! - [`aws_proxy::RecordingProxy`]: forwards AWS JSON-protocol calls (DynamoDB) and records
+//!   which operations a function really makes.
+//!
 //! Only loopback addresses are used.
 
+pub mod aws_proxy;
 pub mod aws_secrets;
 mod http_api;
 mod runtime_api;
