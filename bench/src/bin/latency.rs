@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use wechat_simulator::{Endpoint, Fault, RunningSimulator, SimulatorConfig, WeChatSimulator};
-use wxauth_bench::{Summary, arg, binding_cookie, browser, location};
+use wxauth_bench::{Summary, arg, binding_cookie, browser, create_state_table, location};
 use wxauth_core::login_state::{Consumed, LoginState, StateId};
 use wxauth_core::store::DynamoStateStore;
 use wxauth_core::{Config, Gateway, StateStore, StoreError, WeChatClient};
@@ -239,12 +239,8 @@ fn event(path: &str, query: &str, cookie: Option<String>) -> ApiGatewayV2httpReq
 /// Part B: the Lambda handlers (payload 2.0 events), state in DynamoDB Local.
 async fn lambda_handlers(sim: &WeChatSimulator, open: &RunningSimulator, logins: usize) {
     let api = sim.serve_on_loopback().await.unwrap();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let table = format!("wxauth-bench-{}", std::process::id());
-    create_table(&dynamo, &table).await;
+    let dynamo = create_state_table(&table).await;
     let config = Config::from_lookup(vars(open, &api, Some(&table))).unwrap();
     let store = Arc::new(TimedStore {
         inner: DynamoStateStore::new(dynamo.clone(), &table),
@@ -315,31 +311,4 @@ async fn lambda_handlers(sim: &WeChatSimulator, open: &RunningSimulator, logins:
         logins + warm_up,
         api.connections_accepted()
     );
-}
-
-async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("state")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("state")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create the bench table in DynamoDB Local");
 }
