@@ -77,32 +77,11 @@ pub fn binding_cookie(response: &reqwest::Response) -> Option<String> {
 
 /// The state table, as template.yaml declares it, in the DynamoDB the environment names.
 pub async fn create_state_table(table: &str) -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("state")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("complete"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("state")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("complete"),
-        )
-        .send()
+    wxauth_core::store::DynamoStateStore::create_table(&client, table)
         .await
         .expect("create the table in DynamoDB Local");
     client

@@ -8,11 +8,8 @@ use std::sync::Mutex;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
 use wechat_simulator::{RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wxauth_core::store::DynamoStateStore;
 use wxauth_core::{Config, Gateway, Scope};
 
 pub const APP_ID: &str = "wx0123456789abcdef";
@@ -75,40 +72,9 @@ pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
 
 /// The state table under a given name.
 pub async fn create_state_table_named(client: &aws_sdk_dynamodb::Client, table: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("state")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("state")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
+    DynamoStateStore::create_table(client, table)
         .await
         .expect("create the state table in DynamoDB Local");
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name("expires_at")
-                .enabled(true)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("enable TTL");
 }
 
 /// The configuration of a gateway in front of the simulator at `wechat_base`, keeping

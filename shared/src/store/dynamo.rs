@@ -63,6 +63,51 @@ impl DynamoStateStore {
         Self::new(Client::new(&sdk), table)
     }
 
+    /// Creates the table as template.yaml declares it (key `state`, on-demand, TTL on
+    /// `expires_at`): for DynamoDB Local in tests, benchmarks and local runs.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let built = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Corrupt(e.to_string());
+        client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attr::STATE)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(built)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(attr::STATE)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(built)?,
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attr::EXPIRES_AT)
+                    .enabled(true)
+                    .build()
+                    .map_err(built)?,
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
