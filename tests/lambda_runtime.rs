@@ -15,7 +15,7 @@ use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
 use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
 };
-use wechat_simulator::{RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimulator};
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode,
     result_params, test_vars,
@@ -120,6 +120,8 @@ struct Stack {
     dynamodb: BTreeMap<&'static str, RecordingProxy>,
     sim: WeChatSimulator,
     _sim_server: RunningSimulator,
+    /// WeChat's API on a server of its own, so only the functions' connections count.
+    wechat_api: RunningSimulator,
 }
 
 impl Stack {
@@ -133,6 +135,8 @@ impl Stack {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
+        let wechat_api = sim.serve_on_loopback().await.unwrap();
+        env.insert("WECHAT_API_BASE".into(), wechat_api.base_url.clone());
         env.insert("MP_VERIFY_TOKEN".into(), MP_VERIFY_TOKEN.into());
         env.insert("RUST_LOG".into(), "info".into());
         // What Lambda would give (credentials) and what points the SDK at DynamoDB Local.
@@ -190,6 +194,7 @@ impl Stack {
             dynamodb,
             sim,
             _sim_server: sim_server,
+            wechat_api,
         }
     }
 
@@ -452,6 +457,27 @@ async fn the_default_stage_has_no_path_prefix() {
         .await;
     let params = result_params(&landed, false);
     verify(&params["token"], &format!("https://{DOMAIN}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_callback_function_keeps_one_connection_to_wechat() {
+    let stack = Stack::deploy("$default", |_| {}).await;
+    let browser = Browser::new();
+    // The code exchange and the profile call follow each other at once: the second must
+    // find the first's connection back in the pool, login after login.
+    for i in 0..40 {
+        let landed = stack
+            .login(
+                &browser,
+                &format!("user{i}"),
+                "snsapi_userinfo",
+                "https://app.example.com/",
+            )
+            .await;
+        assert!(result_params(&landed, false).contains_key("nickname"));
+    }
+    assert_eq!(stack.sim.calls(Endpoint::UserInfo), 40);
+    assert_eq!(stack.wechat_api.connections_accepted(), 1);
 }
 
 /// The secrets stored in a loopback SSM / Secrets Manager double.

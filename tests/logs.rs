@@ -6,6 +6,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
+use wechat_simulator::{Endpoint, Fault};
+use wxauth_core::Scope;
 use wxauth_core::gateway::openid_hash;
 use wxauth_tests::*;
 
@@ -66,6 +70,22 @@ async fn logs_follow_each_request_and_never_hold_a_secret() {
         assert!(span["route"].is_string(), "{line}");
         assert!(line["fields"]["outcome"].is_string(), "{line}");
         assert!(line["fields"]["latency_ms"].is_u64(), "{line}");
+        // The split adds up to the total (which is logged in whole milliseconds).
+        let part = |name: &str| {
+            line["fields"][name]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: {line}"))
+        };
+        let sum = part("wechat_us") + part("store_us") + part("own_us");
+        let total_ms = part("latency_ms");
+        assert!(
+            sum / 1000 == total_ms || sum / 1000 == total_ms + 1,
+            "{sum} us against {total_ms} ms: {line}"
+        );
+        if line["fields"]["outcome"] == "login_started" {
+            assert_eq!(part("wechat_us"), 0, "/auth does not call WeChat: {line}");
+            assert!(part("store_us") > 0, "/auth writes the state: {line}");
+        }
     }
     let signed_in: Vec<&serde_json::Value> = handled
         .iter()
@@ -83,5 +103,37 @@ async fn logs_follow_each_request_and_never_hold_a_secret() {
             .iter()
             .any(|l| l["fields"]["outcome"] == "server_error" && l["fields"]["wx_errcode"] == 40125),
         "WeChat's errcode is logged"
+    );
+}
+
+#[tokio::test]
+async fn each_line_tells_waiting_on_wechat_from_the_gateways_own_work() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let _guard =
+        tracing::subscriber::set_default(wxauth_lambda::json_logs(move || writer.clone(), "info"));
+    let env = TestEnv::start().await;
+    for endpoint in [Endpoint::AccessToken, Endpoint::UserInfo] {
+        env.sim
+            .inject(endpoint, Fault::Delay(Duration::from_millis(150)), 1);
+    }
+    env.login("dee", "https://app.example.com/", Scope::UserInfo, None)
+        .await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let callback = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["fields"]["message"] == "handled" && l["fields"]["outcome"] == "signed_in")
+        .expect("the callback's line");
+    let field = |name: &str| callback["fields"][name].as_u64().unwrap();
+    assert!(
+        field("wechat_us") >= 300_000,
+        "two delayed calls: {callback}"
+    );
+    assert!(field("wechat_us") < 2_000_000, "{callback}");
+    assert!(field("store_us") > 0, "consume and record: {callback}");
+    assert!(
+        field("own_us") < 150_000,
+        "the delay is not the gateway's: {callback}"
     );
 }

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+mod handled;
+pub use handled::{HandledLines, HandledTimes};
+
 /// Min, median, p99 and max of a sample, in milliseconds with microsecond precision.
 pub struct Summary {
     pub count: usize,

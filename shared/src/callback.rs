@@ -18,6 +18,7 @@ use crate::outcome::{REPLAY_WINDOW_SECONDS, ResultFields, open, seal};
 use crate::query::parse_query;
 use crate::scope::Scope;
 use crate::secret::Secret;
+use crate::timing::{Wait, waiting_on};
 use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, sign};
 use crate::wechat::{AccessTokenReply, UserProfile, WeChatError};
 
@@ -162,7 +163,8 @@ impl Repeat {
         let deadline =
             Instant::now() + gateway.config().wechat_timeout + Duration::from_millis(500);
         while sealed.is_none() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Booked as a wait on the store: the time is the other request's, not ours.
+            waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(100))).await;
             match gateway.store().find(state).await? {
                 Consumed::Used { outcome, .. } => sealed = outcome,
                 _ => break,

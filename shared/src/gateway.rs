@@ -3,7 +3,7 @@
 //! `http::Response` it returns.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use http::{Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -20,7 +20,8 @@ use crate::outcome::REPLAY_WINDOW_SECONDS;
 use crate::response::{self, GatewayResponse};
 use crate::route::Route;
 use crate::start_login::start_login;
-use crate::store::{DynamoStateStore, StateStore};
+use crate::store::{DynamoStateStore, StateStore, TimedStore};
+use crate::timing::measure;
 use crate::wechat::WeChatClient;
 
 /// A request as the core sees it, whatever carried it.
@@ -58,7 +59,7 @@ impl Gateway {
         );
         Self {
             config,
-            store,
+            store: Arc::new(TimedStore(store)),
             wechat,
             metrics: MetricsSink::Off,
         }
@@ -103,9 +104,9 @@ impl Gateway {
             route
         );
         async {
-            let started = Instant::now();
             let html = prefers_html(request.accept.as_deref());
-            let (response, outcome) = match self.dispatch(&request).await {
+            let (answer, times) = measure(self.dispatch(&request)).await;
+            let (response, outcome) = match answer {
                 Ok(answer) => answer,
                 Err(err) => {
                     if err.status().is_server_error() {
@@ -121,13 +122,16 @@ impl Gateway {
                     (response::error(&err, html), Log::plain(outcome))
                 }
             };
-            let latency_ms = started.elapsed().as_millis() as u64;
+            let latency_ms = times.total.as_millis() as u64;
             info!(
                 status = response.status().as_u16(),
                 outcome = outcome.outcome,
                 wx_errcode = outcome.wx_errcode,
                 user = outcome.user.as_deref(),
                 latency_ms,
+                wechat_us = micros(times.wechat),
+                store_us = micros(times.store),
+                own_us = micros(times.own()),
                 "handled"
             );
             self.metrics.record(route, outcome.outcome, latency_ms);
@@ -203,6 +207,10 @@ impl Gateway {
             .or(request.derived_base_url.as_ref())
             .ok_or(RequestError::NoBaseUrl)
     }
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros().try_into().unwrap_or(u64::MAX)
 }
 
 /// What one request's log line and metric say about its outcome.

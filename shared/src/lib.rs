@@ -24,6 +24,7 @@ pub mod scope;
 pub mod secret;
 pub mod start_login;
 pub mod store;
+pub mod timing;
 pub mod token;
 pub mod wechat;
 

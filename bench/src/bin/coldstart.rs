@@ -2,7 +2,8 @@
 //! instead, measured by the same Lambda Runtime API emulator in the same run.
 //!
 //!   scripts/bench     (builds the release binaries, starts DynamoDB Local, runs this)
-//!   coldstart --functions=DIR [--runs=10] [--invocations=20]
+//!   coldstart --functions=DIR [--runs=10] [--invocations=20] [--certs=lambda|system]
+//!             [--skip-node]
 //!
 //! Per run: a fresh process; init = spawn → its first `GET /runtime/invocation/next`;
 //! first = the first invocation; warm = the median of the next `invocations`; peak RSS =
@@ -37,6 +38,8 @@ async fn main() {
     let runs: usize = arg("runs", 10);
     let invocations: usize = arg("invocations", 20);
     let node_dir: PathBuf = arg("node", PathBuf::from("bench/node-auth"));
+    let certs: String = arg("certs", "lambda".to_owned());
+    let skip_node = std::env::args().any(|a| a == "--skip-node");
     assert!(
         std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
         "AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/bench"
@@ -49,7 +52,14 @@ async fn main() {
         "cold start: {runs} fresh processes per function, {invocations} warm invocations each"
     );
 
-    let env = function_env(&wechat, &table);
+    let cert_dir = tempdir_for_certs();
+    let mut env = function_env(&wechat, &table);
+    match certs.as_str() {
+        "lambda" => env.extend(lambda_like_certs(&cert_dir)),
+        "system" => {}
+        other => panic!("--certs={other}: lambda or system"),
+    }
+    println!("certificates: {certs} layout");
     let auth_bin = functions.join("auth");
     // A warm auth environment hands out the states the callbacks consume.
     let starter = ready(FunctionSpec::new("starter", &auth_bin).envs(env.clone())).await;
@@ -85,6 +95,12 @@ async fn main() {
         ));
     }
 
+    if skip_node {
+        for (name, m) in &results {
+            report(name, m);
+        }
+        return;
+    }
     let node = which_node();
     let node_env: Vec<(String, String)> = env
         .iter()
@@ -155,6 +171,41 @@ fn report(name: &str, m: &Measured) {
         rss[rss.len() / 2],
         rss[rss.len() - 1]
     );
+}
+
+/// A folder removed when the run ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir_for_certs() -> TempDir {
+    let dir = std::env::temp_dir().join(format!("wxauth-coldstart-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    TempDir(dir)
+}
+
+/// The system's root certificates laid out as on Lambda's provided.al2023: one bundle in
+/// `/etc/pki/tls/certs`, no hashed folder of single certificates. A Debian host keeps
+/// ~290 files in /etc/ssl/certs, and a process that loads the native roots reads them all
+/// (about 5 ms at every start here), which Lambda never pays.
+fn lambda_like_certs(dir: &TempDir) -> Vec<(String, String)> {
+    let bundle = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("the system's CA bundle");
+    let copy = dir.0.join("ca-bundle.crt");
+    std::fs::copy(bundle, &copy).expect("copy the CA bundle");
+    vec![
+        ("SSL_CERT_FILE".to_owned(), copy.display().to_string()),
+        ("SSL_CERT_DIR".to_owned(), dir.0.display().to_string()),
+    ]
 }
 
 fn function_env(wechat: &RunningSimulator, table: &str) -> Vec<(String, String)> {

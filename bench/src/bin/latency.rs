@@ -1,7 +1,9 @@
 //! The latency a login spends in the gateway itself: the time its requests take minus the
 //! time spent waiting on WeChat (and, for the Lambda handlers, on DynamoDB), over many
 //! sequential logins in one warm process; and how many connections that process opened to
-//! WeChat's API.
+//! WeChat's API. The waits and the gateway's own work come from the gateway's per-request
+//! timer (its `handled` log lines, captured in-process); the simulator's own count of the
+//! time it spent answering is printed beside them as a cross-check.
 //!
 //!   cargo run --release -p wxauth-bench --bin latency -- [--logins=500] [--wechat-ms=20]
 //!
@@ -9,15 +11,15 @@
 //! is set, as `scripts/bench` does.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use wechat_simulator::{Endpoint, Fault, RunningSimulator, SimulatorConfig, WeChatSimulator};
-use wxauth_bench::{Summary, arg, binding_cookie, browser, create_state_table, location};
-use wxauth_core::login_state::{Consumed, LoginState, StateId};
+use wxauth_bench::{
+    HandledLines, HandledTimes, Summary, arg, binding_cookie, browser, create_state_table, location,
+};
 use wxauth_core::store::DynamoStateStore;
-use wxauth_core::{Config, Gateway, StateStore, StoreError, WeChatClient};
+use wxauth_core::{Config, Gateway, WeChatClient};
 
 const APP_ID: &str = "wxbe4c400000000000";
 const SECRET: &str = "bench-app-secret-0123456789";
@@ -41,9 +43,10 @@ async fn main() {
             usize::MAX,
         );
     }
-    local_server(&sim, &open, &api, logins).await;
+    let handled = HandledLines::install();
+    local_server(&sim, &open, &api, &handled, logins).await;
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok() {
-        lambda_handlers(&sim, &open, logins).await;
+        lambda_handlers(&sim, &open, &handled, logins).await;
     } else {
         println!(
             "(set AWS_ENDPOINT_URL_DYNAMODB, or use scripts/bench, for the Lambda handlers against DynamoDB Local)"
@@ -100,6 +103,7 @@ async fn local_server(
     sim: &WeChatSimulator,
     open: &RunningSimulator,
     api: &RunningSimulator,
+    handled: &HandledLines,
     logins: usize,
 ) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -115,9 +119,10 @@ async fn local_server(
             .append_pair("scope", "snsapi_userinfo")
             .finish()
     );
-    let (mut gateway, mut waiting, mut overhead) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Rows::default();
     let warm_up = 20;
     for i in 0..logins + warm_up {
+        handled.take();
         let t0 = Instant::now();
         let started = client.get(&auth_url).send().await.unwrap();
         let t_auth = t0.elapsed();
@@ -133,26 +138,16 @@ async fn local_server(
             .unwrap();
         let t_callback = t1.elapsed();
         assert!(location(&finished).contains("openid="));
-        let wait = sim.api_time() - before;
+        let simulator = sim.api_time() - before;
+        let lines = handled.take();
+        // /auth's line, and the callback's (consent is the simulator's, it logs none).
+        assert_eq!(lines.len(), 2, "one handled line per gateway request");
         if i >= warm_up {
-            gateway.push(t_auth + t_callback);
-            waiting.push(wait);
-            overhead.push((t_auth + t_callback).saturating_sub(wait));
+            rows.add(t_auth + t_callback, &lines, simulator);
         }
     }
     println!("\nA. wxauth-local (in-memory store), over HTTP on loopback");
-    println!(
-        "{}",
-        Summary::of(&gateway).line("time in the gateway's two requests")
-    );
-    println!(
-        "{}",
-        Summary::of(&waiting).line("  of which waiting on WeChat")
-    );
-    println!(
-        "{}",
-        Summary::of(&overhead).line("  gateway overhead (the rest)")
-    );
+    rows.print("the gateway's two requests, client's clock", false);
     println!(
         "TCP connections opened to WeChat's API over {} logins: {}",
         logins + warm_up,
@@ -160,56 +155,54 @@ async fn local_server(
     );
 }
 
-/// A store that times every call it forwards.
-struct TimedStore {
-    inner: DynamoStateStore,
-    nanos: AtomicU64,
+/// The samples of one part, a login each.
+#[derive(Default)]
+struct Rows {
+    total: Vec<Duration>,
+    wechat: Vec<Duration>,
+    simulator: Vec<Duration>,
+    store: Vec<Duration>,
+    own: Vec<Duration>,
+    rest: Vec<Duration>,
 }
 
-impl TimedStore {
-    fn spent(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+impl Rows {
+    fn add(&mut self, total: Duration, lines: &[HandledTimes], simulator: Duration) {
+        let sum = |f: fn(&HandledTimes) -> Duration| lines.iter().map(f).sum::<Duration>();
+        let (wechat, store, own) = (sum(|l| l.wechat), sum(|l| l.store), sum(|l| l.own));
+        self.total.push(total);
+        self.wechat.push(wechat);
+        self.simulator.push(simulator);
+        self.store.push(store);
+        self.own.push(own);
+        self.rest.push(total.saturating_sub(wechat + store + own));
     }
 
-    fn add(&self, started: Instant) {
-        self.nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    }
-}
-
-#[async_trait::async_trait]
-impl StateStore for TimedStore {
-    async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.inner.put_new(login).await;
-        self.add(started);
-        result
-    }
-
-    async fn consume(
-        &self,
-        state: &StateId,
-        now: i64,
-        keep_until: i64,
-    ) -> Result<Consumed, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.consume(state, now, keep_until).await;
-        self.add(started);
-        result
-    }
-
-    async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.inner.record_outcome(state, sealed).await;
-        self.add(started);
-        result
-    }
-
-    async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
-        let started = Instant::now();
-        let result = self.inner.find(state).await;
-        self.add(started);
-        result
+    fn print(&self, total_label: &str, with_store: bool) {
+        println!("{}", Summary::of(&self.total).line(total_label));
+        println!("{}", Summary::of(&self.wechat).line("  waiting on WeChat"));
+        println!(
+            "{}",
+            Summary::of(&self.simulator).line("    of which the simulator answering")
+        );
+        if with_store {
+            println!(
+                "{}",
+                Summary::of(&self.store).line("  waiting on DynamoDB Local")
+            );
+        }
+        println!(
+            "{}",
+            Summary::of(&self.own).line("  the gateway's own work")
+        );
+        println!(
+            "{}",
+            Summary::of(&self.rest).line(if with_store {
+                "  event and response conversion (rest)"
+            } else {
+                "  loopback HTTP, server, scheduling (rest)"
+            })
+        );
     }
 }
 
@@ -236,27 +229,50 @@ fn event(path: &str, query: &str, cookie: Option<String>) -> ApiGatewayV2httpReq
     event
 }
 
-/// Part B: the Lambda handlers (payload 2.0 events), state in DynamoDB Local.
-async fn lambda_handlers(sim: &WeChatSimulator, open: &RunningSimulator, logins: usize) {
+/// Part B: the Lambda handlers (payload 2.0 events), state in DynamoDB Local, on a
+/// single-threaded runtime of their own as in the functions' `main`; the simulator stays on
+/// the benchmark's runtime.
+async fn lambda_handlers(
+    sim: &WeChatSimulator,
+    open: &RunningSimulator,
+    handled: &HandledLines,
+    logins: usize,
+) {
     let api = sim.serve_on_loopback().await.unwrap();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(lambda_handlers_on(sim, open, &api, handled, logins))
+        });
+    });
+}
+
+async fn lambda_handlers_on(
+    sim: &WeChatSimulator,
+    open: &RunningSimulator,
+    api: &RunningSimulator,
+    handled: &HandledLines,
+    logins: usize,
+) {
     let table = format!("wxauth-bench-{}", std::process::id());
     let dynamo = create_state_table(&table).await;
-    let config = Config::from_lookup(vars(open, &api, Some(&table))).unwrap();
-    let store = Arc::new(TimedStore {
-        inner: DynamoStateStore::new(dynamo.clone(), &table),
-        nanos: AtomicU64::new(0),
-    });
-    let gateway = Gateway::new(config, store.clone(), WeChatClient::http_client());
+    let config = Config::from_lookup(vars(open, api, Some(&table))).unwrap();
+    let store = Arc::new(DynamoStateStore::new(dynamo.clone(), &table));
+    let gateway = Gateway::new(config, store, WeChatClient::http_client());
     let client = browser();
     let auth_query = form_urlencoded::Serializer::new(String::new())
         .append_pair("url", RETURN_URL)
         .append_pair("scope", "snsapi_userinfo")
         .finish();
-    let (mut handler, mut store_wait, mut wechat_wait, mut overhead) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Rows::default();
+    let mut overhead = Vec::new();
     let warm_up = 20;
     for i in 0..logins + warm_up {
-        let (store_before, wechat_before) = (store.spent(), sim.api_time());
+        handled.take();
+        let before = sim.api_time();
         let t0 = Instant::now();
         let started =
             wxauth_lambda::handle(&gateway, auth::route, event("/auth", &auth_query, None)).await;
@@ -283,28 +299,20 @@ async fn lambda_handlers(sim: &WeChatSimulator, open: &RunningSimulator, logins:
                 .unwrap()
                 .contains("openid=")
         );
-        let s = store.spent() - store_before;
-        let w = sim.api_time() - wechat_before;
+        let lines = handled.take();
+        assert_eq!(lines.len(), 2, "one handled line per handler call");
         if i >= warm_up {
-            handler.push(t_auth + t_callback);
-            store_wait.push(s);
-            wechat_wait.push(w);
-            overhead.push((t_auth + t_callback).saturating_sub(s + w));
+            let total = t_auth + t_callback;
+            rows.add(total, &lines, sim.api_time() - before);
+            let waits: Duration = lines.iter().map(|l| l.wechat + l.store).sum();
+            overhead.push(total.saturating_sub(waits));
         }
     }
     println!("\nB. Lambda handlers (payload 2.0 events), state in DynamoDB Local");
-    println!("{}", Summary::of(&handler).line("time in the two handlers"));
+    rows.print("time in the two handlers", true);
     println!(
         "{}",
-        Summary::of(&store_wait).line("  of which waiting on DynamoDB Local")
-    );
-    println!(
-        "{}",
-        Summary::of(&wechat_wait).line("  of which waiting on WeChat")
-    );
-    println!(
-        "{}",
-        Summary::of(&overhead).line("  gateway overhead (the rest)")
+        Summary::of(&overhead).line("overhead: handlers less the waits")
     );
     println!(
         "TCP connections opened to WeChat's API over {} logins: {}",

@@ -24,6 +24,12 @@ pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 
 /// A function's `main`: configuration and clients once per execution environment, then
 /// the runtime loop.
+///
+/// The functions run it on a single-threaded Tokio runtime: an execution environment
+/// handles one invocation at a time, so worker threads would only cost start-up time and
+/// memory, and they made the WeChat client race its own connection pool (on a worker the
+/// code exchange's connection sometimes came back after the profile call had opened a
+/// second one; docs/performance.md counts the connections).
 pub async fn run(route_for: RouteFor) -> Result<(), lambda_runtime::Error> {
     init_logging();
     // WECHAT_APP_SECRET_REF / TOKEN_SIGNING_KEY_REF: read from SSM or Secrets Manager first.

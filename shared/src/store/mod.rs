@@ -8,9 +8,11 @@
 
 mod dynamo;
 mod memory;
+mod timed;
 
 pub use dynamo::{DynamoStateStore, dynamo_timeouts};
 pub use memory::MemoryStateStore;
+pub use timed::TimedStore;
 
 use crate::login_state::{Consumed, LoginState, StateId};
 

@@ -6,6 +6,7 @@ use url::Url;
 use super::error::WeChatError;
 use super::reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
 use crate::secret::Secret;
+use crate::timing::{Wait, waiting_on};
 
 /// Replies larger than this are not WeChat's: stop reading instead of buffering them.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
@@ -51,8 +52,17 @@ impl WeChatClient {
 
     /// The process-wide HTTP client. Per-call deadlines come from the caller's budget; the
     /// connect timeout keeps a black-holed address from eating all of it.
+    ///
+    /// Trusts Mozilla's root certificates, compiled in (`webpki-root-certs`), rather than
+    /// the system's: loading and parsing the system bundle at every cold start cost more
+    /// than the rest of the client (docs/performance.md), and the roots are then the same
+    /// wherever the gateway runs. They are updated with the dependency.
     pub fn http_client() -> reqwest::Client {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
         reqwest::Client::builder()
+            .tls_certs_only(roots)
             .connect_timeout(Duration::from_secs(2))
             .pool_idle_timeout(Duration::from_secs(50))
             .redirect(reqwest::redirect::Policy::none())
@@ -171,9 +181,14 @@ impl WeChatClient {
                 }
                 body.extend_from_slice(&chunk);
             }
+            // The connection goes back to the pool from a task of the HTTP client's own.
+            // Let it run before this task's next call (the profile right after the code
+            // exchange), or that call finds the pool empty and opens a second connection,
+            // TLS handshake and all. On the functions' single-threaded runtime one yield
+            // is enough (docs/performance.md counts the connections).
             Ok(body)
         };
-        tokio::time::timeout(budget, read)
+        waiting_on(Wait::WeChat, tokio::time::timeout(budget, read))
             .await
             .unwrap_or(Err(WeChatError::Timeout))
     }
@@ -212,4 +227,42 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compiled_in_root_is_trusted() {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100, "Mozilla's set, not a pinned few");
+        let usable = roots
+            .iter()
+            .filter(|der| reqwest::Certificate::from_der(der).is_ok())
+            .count();
+        assert_eq!(usable, roots.len());
+    }
+
+    #[test]
+    fn failing_over_a_code_exchange_only_when_it_never_left() {
+        let connect = WeChatError::Connect("refused".into());
+        assert!(may_fail_over(&connect, Failover::OnlyIfNeverSent));
+        assert!(!may_fail_over(
+            &WeChatError::Timeout,
+            Failover::OnlyIfNeverSent
+        ));
+        assert!(may_fail_over(
+            &WeChatError::Timeout,
+            Failover::WheneverWeChatSeemsDown
+        ));
+        assert!(may_fail_over(
+            &WeChatError::HttpStatus(502),
+            Failover::WheneverWeChatSeemsDown
+        ));
+        assert!(!may_fail_over(
+            &WeChatError::HttpStatus(404),
+            Failover::WheneverWeChatSeemsDown
+        ));
+    }
 }

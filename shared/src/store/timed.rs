@@ -1,0 +1,33 @@
+use std::sync::Arc;
+
+use super::{StateStore, StoreError};
+use crate::login_state::{Consumed, LoginState, StateId};
+use crate::timing::{Wait, waiting_on};
+
+/// Any store, with every call's time booked as a wait on the store in the request's
+/// [`crate::timing`] ledger. The gateway wraps whatever store it is given in one.
+pub struct TimedStore(pub Arc<dyn StateStore>);
+
+#[async_trait::async_trait]
+impl StateStore for TimedStore {
+    async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
+        waiting_on(Wait::Store, self.0.put_new(login)).await
+    }
+
+    async fn consume(
+        &self,
+        state: &StateId,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<Consumed, StoreError> {
+        waiting_on(Wait::Store, self.0.consume(state, now, keep_until)).await
+    }
+
+    async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
+        waiting_on(Wait::Store, self.0.record_outcome(state, sealed)).await
+    }
+
+    async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
+        waiting_on(Wait::Store, self.0.find(state)).await
+    }
+}
