@@ -54,9 +54,9 @@ impl WeChatClient {
     /// connect timeout keeps a black-holed address from eating all of it.
     ///
     /// Trusts Mozilla's root certificates, compiled in (`webpki-root-certs`), rather than
-    /// the system's: loading and parsing the system bundle at every cold start cost more
-    /// than the rest of the client (docs/performance.md), and the roots are then the same
-    /// wherever the gateway runs. They are updated with the dependency.
+    /// the system's: the platform verifier read and parsed the system bundle at every cold
+    /// start (docs/performance.md, "Levers"), and the roots are now the same wherever the
+    /// gateway runs. They are updated with the dependency.
     pub fn http_client() -> reqwest::Client {
         let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
@@ -181,11 +181,6 @@ impl WeChatClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            // The connection goes back to the pool from a task of the HTTP client's own.
-            // Let it run before this task's next call (the profile right after the code
-            // exchange), or that call finds the pool empty and opens a second connection,
-            // TLS handshake and all. On the functions' single-threaded runtime one yield
-            // is enough (docs/performance.md counts the connections).
             Ok(body)
         };
         waiting_on(Wait::WeChat, tokio::time::timeout(budget, read))
