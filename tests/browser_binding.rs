@@ -46,16 +46,7 @@ async fn a_victim_lured_onto_an_attackers_callback_is_not_logged_in() {
     let response = env
         .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
         .await;
-    assert_eq!(response.status(), 400);
-    assert!(location(&response).is_none());
-    let body = json_body(&response);
-    assert_eq!(body["error"], "invalid_state");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("another browser")
-    );
+    assert_refused(&response, "invalid_state", "another browser");
     assert_eq!(
         env.sim.calls(Endpoint::AccessToken),
         0,

@@ -246,13 +246,8 @@ impl Stack {
             .await
             .unwrap();
         if response.status() == 200 {
-            let query = url.split_once('?').unwrap().1;
-            let confirm = url.replace(
-                &format!("/connect/oauth2/authorize?{query}"),
-                &format!("/connect/oauth2/authorize/confirm?{query}&decision=allow"),
-            );
             response = wechat
-                .get(confirm)
+                .get(wechat_simulator::consent_url(url, true))
                 .header("x-wechat-sim-user", user)
                 .send()
                 .await

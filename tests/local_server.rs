@@ -50,18 +50,9 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     assert_eq!(stored.count(), 1, "the login waits in DynamoDB");
 
     // WeChat: the consent sheet, then back to the local server's callback.
-    let query = authorize
-        .split_once('?')
-        .unwrap()
-        .1
-        .split('#')
-        .next()
-        .unwrap();
+    assert!(authorize.starts_with(&sim_server.base_url), "{authorize}");
     let consent = browser
-        .get(format!(
-            "{}/connect/oauth2/authorize/confirm?{query}&decision=allow",
-            sim_server.base_url
-        ))
+        .get(wechat_simulator::consent_url(&authorize, true))
         .header("x-wechat-sim-user", "rosa")
         .send()
         .await

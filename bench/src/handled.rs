@@ -56,12 +56,7 @@ impl Visit for Fields {
         }
     }
 
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" && value == "handled" {
-            self.handled = true;
-        }
-    }
-
+    // The message comes as format arguments, so through `record_debug`.
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" && format!("{value:?}") == "handled" {
             self.handled = true;

@@ -49,6 +49,16 @@ use codes::{CodeStore, Redemption};
 use faults::FaultBook;
 use tokens::{TokenLookup, TokenStore};
 
+/// Where the consent sheet for `authorize_url` (a WeChat authorize URL, `#wechat_redirect`
+/// and all) submits the user's answer: what a test or benchmark opens to play the user's
+/// phone without parsing the sheet. The sheet itself is the authorize URL's page.
+pub fn consent_url(authorize_url: &str, allow: bool) -> String {
+    let url = authorize_url.split('#').next().unwrap_or(authorize_url);
+    let (page, query) = url.split_once('?').unwrap_or((url, ""));
+    let decision = if allow { "allow" } else { "deny" };
+    format!("{page}/confirm?{query}&decision={decision}")
+}
+
 /// Header that names the error on an authorize error page.
 pub const ERROR_PAGE_HEADER: &str = html::ERROR_HEADER;
 /// Cookie naming the simulated WeChat user in a browser.

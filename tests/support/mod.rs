@@ -339,13 +339,8 @@ impl TestEnv {
             .expect("WeChat's authorize page");
         let response = if response.status() == 200 {
             // The consent sheet: submit it as the user would.
-            let query = url.split_once('?').expect("authorize query").1;
-            let decision = if allow { "allow" } else { "deny" };
             browser
-                .get(format!(
-                    "{}/connect/oauth2/authorize/confirm?{query}&decision={decision}",
-                    self.sim_server.base_url
-                ))
+                .get(wechat_simulator::consent_url(url, allow))
                 .header("x-wechat-sim-user", user)
                 .send()
                 .await
@@ -493,6 +488,20 @@ pub fn body_text(response: &ApiGatewayV2httpResponse) -> String {
 
 pub fn json_body(response: &ApiGatewayV2httpResponse) -> serde_json::Value {
     serde_json::from_str(&body_text(response)).expect("a JSON body")
+}
+
+/// A refusal as the gateway answers one: 400, no redirect to follow, a JSON body with the
+/// OAuth `error` and an `error_description` that says why (and mentions `because`).
+pub fn assert_refused(response: &ApiGatewayV2httpResponse, error: &str, because: &str) {
+    assert_eq!(response.status(), 400, "{}", body_text(response));
+    assert!(location(response).is_none(), "a refusal must not redirect");
+    let body = json_body(response);
+    assert_eq!(body["error"], error, "{body}");
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        !description.is_empty() && description.contains(because),
+        "{description:?} does not mention {because:?}"
+    );
 }
 
 /// The result parameters of a final redirect, from its query or (fragment mode) from the

@@ -52,13 +52,17 @@ async fn main() {
         "cold start: {runs} fresh processes per function, {invocations} warm invocations each"
     );
 
-    let cert_dir = tempdir_for_certs();
     let mut env = function_env(&wechat, &table);
-    match certs.as_str() {
-        "lambda" => env.extend(lambda_like_certs(&cert_dir)),
-        "system" => {}
+    // Kept until the end of the run: the functions read the bundle at every start.
+    let _cert_dir = match certs.as_str() {
+        "lambda" => {
+            let (dir, vars) = lambda_like_certs();
+            env.extend(vars);
+            Some(dir)
+        }
+        "system" => None,
         other => panic!("--certs={other}: lambda or system"),
-    }
+    };
     println!("certificates: {certs} layout");
     let auth_bin = functions.join("auth");
     // A warm auth environment hands out the states the callbacks consume.
@@ -190,17 +194,15 @@ impl Drop for TempDir {
     }
 }
 
-fn tempdir_for_certs() -> TempDir {
-    let dir = std::env::temp_dir().join(format!("wxauth-coldstart-certs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    TempDir(dir)
-}
-
 /// The system's root certificates laid out as on Lambda's provided.al2023: one bundle in
 /// `/etc/pki/tls/certs`, no hashed folder of single certificates. A Debian host keeps
 /// ~290 files in /etc/ssl/certs, and a process that loads the native roots reads them all
 /// (about 5 ms at every start here), which Lambda never pays.
-fn lambda_like_certs(dir: &TempDir) -> Vec<(String, String)> {
+fn lambda_like_certs() -> (TempDir, Vec<(String, String)>) {
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("wxauth-coldstart-certs-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(&dir.0).expect("a temporary folder");
     let bundle = [
         "/etc/ssl/certs/ca-certificates.crt",
         "/etc/pki/tls/certs/ca-bundle.crt",
@@ -210,10 +212,11 @@ fn lambda_like_certs(dir: &TempDir) -> Vec<(String, String)> {
     .expect("the system's CA bundle");
     let copy = dir.0.join("ca-bundle.crt");
     std::fs::copy(bundle, &copy).expect("copy the CA bundle");
-    vec![
+    let vars = vec![
         ("SSL_CERT_FILE".to_owned(), copy.display().to_string()),
         ("SSL_CERT_DIR".to_owned(), dir.0.display().to_string()),
-    ]
+    ];
+    (dir, vars)
 }
 
 fn function_env(wechat: &RunningSimulator, table: &str) -> Vec<(String, String)> {

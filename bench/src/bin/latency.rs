@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-use wechat_simulator::{Endpoint, Fault, RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wechat_simulator::{
+    Endpoint, Fault, RunningSimulator, SimulatorConfig, WeChatSimulator, consent_url,
+};
 use wxauth_bench::{
     HandledLines, HandledTimes, Summary, arg, binding_cookie, browser, create_state_table, location,
 };
@@ -79,18 +81,8 @@ fn vars(
 
 /// WeChat's part of a login as the phone plays it: consent, then the callback URL.
 async fn consent(client: &reqwest::Client, authorize: &str, user: &str) -> String {
-    let query = authorize
-        .split_once('?')
-        .unwrap()
-        .1
-        .split('#')
-        .next()
-        .unwrap();
-    let base = authorize.split("/connect/").next().unwrap();
     let response = client
-        .get(format!(
-            "{base}/connect/oauth2/authorize/confirm?{query}&decision=allow"
-        ))
+        .get(consent_url(authorize, true))
         .header("x-wechat-sim-user", user)
         .send()
         .await

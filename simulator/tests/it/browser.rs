@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use wechat_simulator::{Endpoint, WeChatSimulator};
+use wechat_simulator::{Endpoint, WeChatSimulator, consent_url};
 
 use crate::support::*;
 
@@ -174,6 +174,33 @@ async fn denying_redirects_with_state_only() {
         .unwrap();
     let location = location(&response);
     assert_eq!(location, format!("{CALLBACK}?state=st8"));
+}
+
+#[tokio::test]
+async fn consent_url_answers_the_sheet_of_an_authorize_url() {
+    let (sim, running) = start(config()).await;
+    let client = client();
+    let authorize = format!(
+        "{}#wechat_redirect",
+        authorize_url(&running.base_url, "snsapi_userinfo", CALLBACK, Some("st9"))
+    );
+    let allowed = client
+        .get(consent_url(&authorize, true))
+        .header("x-wechat-sim-user", "dan")
+        .send()
+        .await
+        .unwrap();
+    let query = query_map(&location(&allowed));
+    assert_eq!(query["state"], "st9");
+    let json = exchange(&client, &running.base_url, &query["code"]).await;
+    assert_eq!(json["openid"], sim.openid_for("dan"));
+
+    let denied = client
+        .get(consent_url(&authorize, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&denied), format!("{CALLBACK}?state=st9"));
 }
 
 #[tokio::test]
