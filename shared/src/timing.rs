@@ -9,7 +9,11 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock is the system's monotonic clock unless a test pauses it, which makes the
+// ledger's arithmetic testable exactly instead of with wall-clock bounds.
+use tokio::time::Instant;
 
 tokio::task_local! {
     static LEDGER: Ledger;
@@ -81,7 +85,10 @@ pub async fn waiting_on<F: Future>(what: Wait, call: F) -> F::Output {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    // On a paused clock every sleep takes exactly its length, so these are equalities, not
+    // wall-clock bounds that a busy runner would break.
+
+    #[tokio::test(start_paused = true)]
     async fn waits_are_booked_to_their_request_only() {
         let sleep = |ms| tokio::time::sleep(Duration::from_millis(ms));
         let (_, times) = measure(async {
@@ -90,30 +97,40 @@ mod tests {
             waiting_on(Wait::WeChat, sleep(20)).await;
         })
         .await;
-        assert!(times.wechat >= Duration::from_millis(50), "{times:?}");
-        assert!(times.store >= Duration::from_millis(5), "{times:?}");
-        assert!(times.store < Duration::from_millis(50), "{times:?}");
-        assert!(times.total >= times.wechat + times.store, "{times:?}");
+        assert_eq!(times.wechat, Duration::from_millis(50), "{times:?}");
+        assert_eq!(times.store, Duration::from_millis(5), "{times:?}");
+        assert_eq!(times.total, Duration::from_millis(55), "{times:?}");
+        assert_eq!(times.own(), Duration::ZERO, "{times:?}");
 
         let (_, other) = measure(async {}).await;
         assert_eq!(other.wechat, Duration::ZERO);
         assert_eq!(other.store, Duration::ZERO);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn own_time_is_what_is_left() {
         let (_, times) = measure(async {
             waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(20))).await;
-            let spin = Instant::now();
-            while spin.elapsed() < Duration::from_millis(5) {
-                std::hint::spin_loop();
-            }
+            // The gateway's own work: time that passes outside any wait.
+            tokio::time::advance(Duration::from_millis(5)).await;
         })
         .await;
-        assert!(times.store >= Duration::from_millis(20), "{times:?}");
-        assert!(times.own() >= Duration::from_millis(5), "{times:?}");
-        assert!(times.own() < Duration::from_millis(20), "{times:?}");
+        assert_eq!(times.store, Duration::from_millis(20), "{times:?}");
+        assert_eq!(times.own(), Duration::from_millis(5), "{times:?}");
         assert_eq!(times.own() + times.store + times.wechat, times.total);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_does_not_see_another_requests_waits() {
+        let one = measure(async {
+            waiting_on(Wait::WeChat, tokio::time::sleep(Duration::from_millis(40))).await;
+        });
+        let two = measure(async {
+            waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(10))).await;
+        });
+        let ((_, one), (_, two)) = tokio::join!(one, two);
+        assert_eq!((one.wechat, one.store), (Duration::from_millis(40), Duration::ZERO));
+        assert_eq!((two.wechat, two.store), (Duration::ZERO, Duration::from_millis(10)));
     }
 
     #[tokio::test]

@@ -12,8 +12,9 @@ use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 
 /// Attribute names of a login item. `state` is the partition key, `expires_at` the TTL
-/// attribute (epoch seconds, type N).
-pub(crate) mod attr {
+/// attribute (epoch seconds, type N). Public so that the template's drift test compares
+/// template.yaml with these, not with copies.
+pub mod attr {
     pub const STATE: &str = "state";
     pub const SCOPE: &str = "scope";
     pub const RETURN_URL: &str = "return_url";

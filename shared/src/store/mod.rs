@@ -10,7 +10,7 @@ mod dynamo;
 mod memory;
 mod timed;
 
-pub use dynamo::{DynamoStateStore, dynamo_timeouts};
+pub use dynamo::{DynamoStateStore, attr, dynamo_timeouts};
 pub use memory::MemoryStateStore;
 pub use timed::TimedStore;
 

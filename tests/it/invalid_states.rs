@@ -7,9 +7,17 @@ use wxauth_core::Scope;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_tests::*;
 
-async fn refused_callback(env: &TestEnv, scope: Scope, query: &str, expected: &str) {
-    assert_refused(&env.callback(scope, query).await, expected, "");
+async fn refused_callback(
+    env: &TestEnv,
+    scope: Scope,
+    query: &str,
+    expected: &str,
+    because: &str,
+) {
+    assert_refused(&env.callback(scope, query).await, expected, because);
 }
+
+const NOT_OURS: &str = "not one this gateway issues";
 
 #[tokio::test]
 async fn a_state_is_single_use_for_any_other_callback() {
@@ -43,33 +51,21 @@ async fn unknown_missing_and_malformed_states_are_refused() {
         Scope::Base,
         &format!("{code_q}&state=NeverIssued0123456789abcdefABCDEF"),
         "invalid_state",
+        "unknown or was already completed",
     )
     .await;
-    refused_callback(&env, Scope::Base, &code_q, "invalid_request").await;
-    refused_callback(
-        &env,
-        Scope::Base,
-        &format!("{code_q}&state="),
-        "invalid_state",
-    )
-    .await;
-    refused_callback(
-        &env,
-        Scope::Base,
-        &format!("{code_q}&state=abc-def"),
-        "invalid_state",
-    )
-    .await;
-    refused_callback(
-        &env,
-        Scope::Base,
-        &format!("{code_q}&state={}", "a".repeat(129)),
-        "invalid_state",
-    )
-    .await;
-    refused_callback(&env, Scope::UserInfo, "state=a&state=b", "invalid_request").await;
-    refused_callback(&env, Scope::UserInfo, "state=%zz", "invalid_request").await;
-    refused_callback(&env, Scope::UserInfo, "", "invalid_request").await;
+    let required = "the `state` parameter is required";
+    refused_callback(&env, Scope::Base, &code_q, "invalid_request", required).await;
+    for bad in ["", "abc-def", &"a".repeat(129)] {
+        let query = format!("{code_q}&state={bad}");
+        refused_callback(&env, Scope::Base, &query, "invalid_state", NOT_OURS).await;
+    }
+    let repeated = "the parameter `state` appears more than once";
+    let (user, request) = (Scope::UserInfo, "invalid_request");
+    refused_callback(&env, user, "state=a&state=b", request, repeated).await;
+    let encoding = "invalid percent-encoding";
+    refused_callback(&env, user, "state=%zz", request, encoding).await;
+    refused_callback(&env, user, "", request, required).await;
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
 }
 

@@ -28,7 +28,10 @@ fn run_script(args: &[&str]) {
 
 impl OwnDynamoDb {
     fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("wxauth-ddb-{}", std::process::id()));
+        // Unique per start: every test of the suite shares this process.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("wxauth-ddb-{}-{n}", std::process::id()));
         run_script(&["start", dir.to_str().unwrap()]);
         let port = std::fs::read_to_string(dir.join("port"))
             .unwrap()

@@ -1,7 +1,8 @@
 //! The functions' logs: JSON lines that let an operator follow a request (request id,
 //! route, outcome, errcode, latency) without ever holding a secret, a code, a token or a
-//! raw openid. (Alone in its test binary: a thread-local log subscriber must not share the
-//! process with tests that log nowhere.)
+//! raw openid. The capturing subscriber is the default of this test's thread only (a
+//! current-thread runtime), so the suite's other tests, on other threads, neither write
+//! into it nor lose their own events to it.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 use wxauth_core::config::{MAX_WECHAT_TIMEOUT_MS, VARIABLES};
+use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
 use wxauth_lambda::secret_refs::{REFERENCE_VARIABLES, SecretRef};
 use wxauth_tests::api_gateway_event;
@@ -743,12 +744,15 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
         .unwrap();
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(p["KeySchema"][0]["AttributeName"], "state");
+    assert_eq!(p["KeySchema"][0]["AttributeName"], attr::STATE);
     assert_eq!(p["KeySchema"][0]["KeyType"], "HASH");
-    assert_eq!(p["AttributeDefinitions"][0]["AttributeName"], "state");
+    assert_eq!(p["AttributeDefinitions"][0]["AttributeName"], attr::STATE);
     assert_eq!(p["AttributeDefinitions"][0]["AttributeType"], "S");
     assert_eq!(p["AttributeDefinitions"].as_sequence().unwrap().len(), 1);
-    assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], "expires_at");
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"],
+        attr::EXPIRES_AT
+    );
     assert_eq!(p["TimeToLiveSpecification"]["Enabled"], true);
     assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
 

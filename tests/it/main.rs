@@ -1,0 +1,20 @@
+//! The integration tests, one module per topic, in one binary: the real handlers against
+//! DynamoDB Local and the WeChat simulator over real sockets (see `support`, the crate's
+//! library). One binary links once and runs every test in one process, in parallel.
+
+mod browser_binding;
+mod concurrency;
+mod connection_reuse;
+mod duplicate_callbacks;
+mod failover;
+mod flow;
+mod form_post;
+mod hostile_input;
+mod invalid_states;
+mod lambda_runtime;
+mod local_server;
+mod logs;
+mod metrics;
+mod store_faults;
+mod template_drift;
+mod wechat_failures;
