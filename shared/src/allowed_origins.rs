@@ -4,6 +4,8 @@ use std::fmt;
 
 use url::{Host, Url};
 
+use crate::hostname::is_dns_hostname;
+
 /// One allowed origin: `scheme://host[:port]`, where the host may be `*.example.com`
 /// (any subdomain, not the bare domain).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +40,8 @@ pub enum OriginRuleError {
         "`{0}`: a wildcard must be a whole first label over a domain with a dot in it, as in *.example.com"
     )]
     Wildcard(String),
+    #[error("`{0}`: the host is not a DNS host name (letters, digits and hyphens between dots)")]
+    NotAHostName(String),
     #[error("`{0}` is not in canonical form; write it as `{1}`")]
     NotCanonical(String, String),
 }
@@ -106,6 +110,10 @@ impl OriginRule {
         }
         let port = url.port_or_known_default().ok_or_else(not_origin)?;
         let host = match url.host() {
+            // A rule that names no real host could only ever match hosts that are not real.
+            Some(Host::Domain(domain)) if !is_dns_hostname(domain) => {
+                return Err(OriginRuleError::NotAHostName(entry.to_owned()));
+            }
             Some(Host::Domain(domain)) if wildcard => {
                 if !domain.contains('.') || domain.ends_with('.') {
                     return Err(OriginRuleError::Wildcard(entry.to_owned()));
@@ -205,6 +213,10 @@ mod tests {
             "https://example.com.",
             "HTTPS://example.com",
             "https://exa mple.com",
+            "https://a..example.com",
+            "https://*.a..example.com",
+            "https://a_b.example.com",
+            "https://*.-x.example.com",
         ] {
             assert!(AllowedOrigins::parse(bad).is_err(), "accepted {bad:?}");
         }

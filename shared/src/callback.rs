@@ -5,12 +5,16 @@
 //! [`REPLAY_WINDOW_SECONDS`] gets the same answer without asking WeChat again: WeChat's
 //! in-app browser sometimes loads the callback twice, and the code is spent by then.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tracing::warn;
 
 use crate::base_url::BaseUrl;
 use crate::browser_binding;
+use crate::config::CallbackSecrets;
+use crate::deadline::CallbackDeadline;
 use crate::error::{RequestError, StateProblem};
 use crate::gateway::Gateway;
 use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
@@ -18,9 +22,10 @@ use crate::outcome::{REPLAY_WINDOW_SECONDS, ResultFields, open, seal};
 use crate::query::parse_query;
 use crate::scope::Scope;
 use crate::secret::Secret;
+use crate::store::{BrowserCheck, Claim};
 use crate::timing::{Wait, waiting_on};
 use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, sign};
-use crate::wechat::{AccessTokenReply, UserProfile, WeChatError};
+use crate::wechat::{AccessTokenReply, UserProfile, WeChatClient, WeChatError};
 
 /// How a callback with a valid state ended; the user is sent back in every case.
 #[derive(Debug)]
@@ -52,19 +57,38 @@ pub async fn finish_login(
     request: CallbackRequest<'_>,
     base_url: &BaseUrl,
 ) -> Result<FinishedLogin, RequestError> {
+    let deadline = CallbackDeadline::starting_now();
+    // A process that only starts logins holds no secrets and serves no callback.
+    let (wechat, secrets) = gateway.finisher().ok_or(RequestError::NotFound)?;
     let params = parse_query(request.raw_query, &["code", "state"])?;
     let state = params.get("state").ok_or(RequestError::Missing("state"))?;
     let state = StateId::parse(state).ok_or(StateProblem::Malformed)?;
     let code = params.get("code").map(String::as_str);
-    let cookie = browser_binding::find_cookie(request.cookie_header, &state);
-    let now = now_epoch_seconds();
+    let cookie = browser_binding::find_cookie(request.cookie_header, &state, base_url);
+    let cookie_hash = cookie.map(browser_binding::hash);
+    let config = gateway.config();
+    let claim = Claim {
+        scope,
+        now: now_epoch_seconds(),
+        browser: match (&cookie_hash, config.browser_binding) {
+            (_, false) => BrowserCheck::Off,
+            (Some(hash), true) => BrowserCheck::Hash(hash),
+            (None, true) => BrowserCheck::NoCookie,
+        },
+    };
+    let now = claim.now;
 
-    let login = match gateway
-        .store()
-        .consume(&state, now, now + REPLAY_WINDOW_SECONDS)
-        .await?
-    {
+    let consumed = deadline
+        .store(
+            gateway
+                .store()
+                .consume(&state, &claim, now + REPLAY_WINDOW_SECONDS),
+        )
+        .await?;
+    let login = match consumed {
         Consumed::Unknown => return Err(StateProblem::UnknownOrUsed.into()),
+        // Nothing was consumed: the real browser can still finish this login.
+        Consumed::Kept(login) => return Err(why_not_consumed(&login, &claim).into()),
         Consumed::Used {
             login,
             consumed_at,
@@ -75,27 +99,18 @@ pub async fn finish_login(
                 consumed_at,
                 outcome,
             };
-            return repeat.answer(gateway, scope, code, cookie, now).await;
+            return repeat
+                .answer(gateway, secrets, scope, code, cookie, now, &deadline)
+                .await;
         }
         Consumed::Fresh(login) => login,
     };
-    let problem = if login.is_expired(now) {
-        Some(StateProblem::Expired)
-    } else if login.scope != scope {
-        Some(StateProblem::WrongRoute)
-    } else if gateway.config().browser_binding
-        && !browser_binding::matches(cookie, login.browser_binding.as_deref())
-    {
-        Some(StateProblem::OtherBrowser)
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
+    // Checked when the login started, and again now: the allowlist may have been narrowed
+    // since, and a stored URL is only as trustworthy as the table it came from.
+    if !config.allowed_origins.allows(login.return_url.url()) {
         // An empty outcome tells a repeat there is nothing to wait for.
-        if let Err(err) = gateway.store().record_outcome(&state, &[]).await {
-            warn!(error = %err, "could not mark a refused login");
-        }
-        return Err(problem.into());
+        record(gateway, &deadline, &state, &[]).await;
+        return Err(StateProblem::ReturnUrlNotAllowed.into());
     }
 
     let (fields, outcome) = match code {
@@ -106,31 +121,48 @@ pub async fn finish_login(
             ]),
             Outcome::Refused,
         ),
-        Some(code) => match sign_in(gateway, scope, code).await {
-            Ok((reply, profile)) => (
-                success_fields(gateway, &login, base_url, now, &reply, profile),
-                Outcome::SignedIn {
-                    openid: reply.openid,
-                },
-            ),
-            Err(err) => (failure_fields(&err), Outcome::Failed(err)),
-        },
+        Some(code) => {
+            let wechat_deadline = deadline.for_wechat(config.wechat_timeout);
+            match sign_in(wechat, scope, code, wechat_deadline).await {
+                Ok((reply, profile)) => (
+                    success_fields(secrets, &login, base_url, now, &reply, profile),
+                    Outcome::SignedIn {
+                        openid: reply.openid,
+                    },
+                ),
+                Err(err) => (failure_fields(&err), Outcome::Failed(err)),
+            }
+        }
     };
-    let sealed = seal(
-        &fields,
-        &gateway.config().signing_key,
-        &state,
-        code.unwrap_or(""),
-    );
-    if let Err(err) = gateway.store().record_outcome(&state, &sealed).await {
-        // This answer is still right; only a repeat of the callback will be refused.
-        warn!(error = %err, "could not keep the outcome for a repeated callback");
-    }
+    let sealed = seal(&fields, &secrets.signing_key, &state, code.unwrap_or(""));
+    record(gateway, &deadline, &state, &sealed).await;
     Ok(FinishedLogin {
         login,
         fields,
         outcome,
     })
+}
+
+/// Keeps a callback's sealed outcome for a repeat of it, within the callback's deadline.
+/// A failure costs only that repeat (it will be refused): this answer is still right.
+async fn record(gateway: &Gateway, deadline: &CallbackDeadline, state: &StateId, sealed: &[u8]) {
+    let recorded = deadline
+        .store(gateway.store().record_outcome(state, sealed))
+        .await;
+    if let Err(err) = recorded {
+        warn!(error = %err, "could not keep the outcome for a repeated callback");
+    }
+}
+
+/// Why a login the store kept could not be consumed by this claim.
+fn why_not_consumed(login: &LoginState, claim: &Claim<'_>) -> StateProblem {
+    if login.is_expired(claim.now) {
+        StateProblem::Expired
+    } else if login.scope != claim.scope {
+        StateProblem::WrongRoute
+    } else {
+        StateProblem::OtherBrowser
+    }
 }
 
 /// A callback for a login that was consumed before.
@@ -141,38 +173,52 @@ struct Repeat {
 }
 
 impl Repeat {
+    #[allow(clippy::too_many_arguments)]
     async fn answer(
         self,
         gateway: &Gateway,
+        secrets: &CallbackSecrets,
         scope: Scope,
         code: Option<&str>,
         cookie: Option<&str>,
         now: i64,
+        deadline: &CallbackDeadline,
     ) -> Result<FinishedLogin, RequestError> {
         let refused = || RequestError::from(StateProblem::UnknownOrUsed);
+        let config = gateway.config();
         let in_window = now < self.consumed_at + REPLAY_WINDOW_SECONDS;
-        let same_browser = !gateway.config().browser_binding
-            || browser_binding::matches(cookie, self.login.browser_binding.as_deref());
-        if !in_window || self.login.scope != scope || !same_browser {
+        // Only a browser that proves it started the login gets the answer again. Without
+        // binding, anyone holding the callback URL would: that would make the URL (which
+        // WeChat, proxies and browser history see) a bearer token for the window.
+        let same_browser = config.browser_binding
+            && browser_binding::matches(cookie, self.login.browser_binding.as_deref());
+        let still_allowed = config.allowed_origins.allows(self.login.return_url.url());
+        if !in_window || self.login.scope != scope || !same_browser || !still_allowed {
             return Err(refused());
         }
         let state = &self.login.state;
         let mut sealed = self.outcome;
         // The first request may still be talking to WeChat: wait for its outcome, no
-        // longer than it can take.
-        let deadline =
-            Instant::now() + gateway.config().wechat_timeout + Duration::from_millis(500);
-        while sealed.is_none() && Instant::now() < deadline {
+        // longer than it can take, and never past this callback's own deadline.
+        let wait_until = deadline.for_repeat(config.wechat_timeout);
+        while sealed.is_none() && Instant::now() < wait_until {
             // Booked as a wait on the store: the time is the other request's, not ours.
             waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(100))).await;
-            match gateway.store().find(state).await? {
+            // A read still out when the wait is over ends the wait, like any other: the
+            // repeat is refused (a real store error is still a 503).
+            let Ok(found) =
+                tokio::time::timeout_at(wait_until, gateway.store().find(state)).await
+            else {
+                break;
+            };
+            match found? {
                 Consumed::Used { outcome, .. } => sealed = outcome,
                 _ => break,
             }
         }
         let fields = sealed
             .filter(|s| !s.is_empty())
-            .and_then(|s| open(&s, &gateway.config().signing_key, state, code.unwrap_or("")))
+            .and_then(|s| open(&s, &secrets.signing_key, state, code.unwrap_or("")))
             .ok_or_else(refused)?;
         Ok(FinishedLogin {
             login: self.login,
@@ -185,9 +231,10 @@ impl Repeat {
 /// The WeChat half of a callback, under one deadline so the callback answers in time
 /// whatever WeChat does.
 async fn sign_in(
-    gateway: &Gateway,
+    wechat: &WeChatClient,
     scope: Scope,
     code: &str,
+    deadline: Instant,
 ) -> Result<(AccessTokenReply, Option<UserProfile>), WeChatError> {
     // WeChat's codes are short ASCII tokens; anything else cannot be one, and sending it
     // would only spend quota.
@@ -195,8 +242,6 @@ async fn sign_in(
         return Err(WeChatError::MalformedCode);
     }
     let code = Secret::new(code);
-    let wechat = gateway.wechat();
-    let deadline = tokio::time::Instant::now() + gateway.config().wechat_timeout;
     let work = async {
         let reply = wechat.exchange_code(&code, deadline).await?;
         let profile = match scope {
@@ -215,7 +260,7 @@ async fn sign_in(
 }
 
 fn success_fields(
-    gateway: &Gateway,
+    secrets: &CallbackSecrets,
     login: &LoginState,
     base_url: &BaseUrl,
     now: i64,
@@ -236,7 +281,7 @@ fn success_fields(
         headimgurl: profile.headimgurl.clone(),
         is_snapshotuser: reply.is_snapshot_user.then_some(1),
     };
-    let token = sign(&claims, &gateway.config().signing_key);
+    let token = sign(&claims, &secrets.signing_key);
     let sex = profile.sex.map(|s| s.to_string());
     let optional = [
         ("unionid", unionid.as_deref()),

@@ -37,12 +37,46 @@ pub const VARIABLES: [&str; 13] = [
     "MP_VERIFY_TOKEN",
 ];
 
+/// Which routes a process answers decides which secrets it may hold: least privilege, so
+/// the function that starts logins (the one every visitor reaches first) never holds the
+/// AppSecret or the signing key that mints identities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serves {
+    /// `/auth` and the MP_verify file. `WECHAT_APP_SECRET`, `TOKEN_SIGNING_KEY` and their
+    /// `_REF`s are not read, even when set.
+    StartOnly,
+    /// Every route: the callback functions and wxauth-local.
+    Everything,
+}
+
+impl Serves {
+    /// Whether this process reads `variable` (one of [`VARIABLES`] or a `_REF`).
+    pub fn reads(self, variable: &str) -> bool {
+        self == Self::Everything || !CALLBACK_ONLY_SECRETS.contains(&variable)
+    }
+}
+
+/// The secrets only the callbacks use (with their `_REF` forms).
+pub const CALLBACK_ONLY_SECRETS: [&str; 4] = [
+    "WECHAT_APP_SECRET",
+    "TOKEN_SIGNING_KEY",
+    "WECHAT_APP_SECRET_REF",
+    "TOKEN_SIGNING_KEY_REF",
+];
+
+/// What finishing a login takes that starting one does not.
+#[derive(Clone, Debug)]
+pub struct CallbackSecrets {
+    pub app_secret: Secret,
+    pub signing_key: SigningKey,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub app_id: String,
-    pub app_secret: Secret,
+    /// `None` in a process that only starts logins ([`Serves::StartOnly`]).
+    pub callback: Option<CallbackSecrets>,
     pub allowed_origins: AllowedOrigins,
-    pub signing_key: SigningKey,
     /// `None` only makes sense for the local server (embedded in-memory store).
     pub state_table: Option<String>,
     pub state_ttl: Duration,
@@ -81,8 +115,18 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads variables through `lookup` (tests pass a map). Empty values count as unset.
+    /// Everything a process serving every route needs, through `lookup` (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::for_routes(Serves::Everything, lookup)
+    }
+
+    /// What a process serving `serves` needs, through `lookup`. Empty values count as
+    /// unset.
+    pub fn for_routes(
+        serves: Serves,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let lookup = |name: &str| serves.reads(name).then(|| lookup(name)).flatten();
         let mut reader = Reader {
             lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
             problems: Vec::new(),
@@ -94,7 +138,8 @@ impl Config {
             ok.then(|| v.to_owned())
                 .ok_or_else(|| "must be the Official Account's AppID (letters and digits, as wx0123456789abcdef)".to_owned())
         });
-        let app_secret = reader.required("WECHAT_APP_SECRET", |v| {
+        let callback_only = serves == Serves::Everything;
+        let app_secret = reader.required_if(callback_only, "WECHAT_APP_SECRET", |v| {
             if v.bytes().all(|b| b.is_ascii_graphic()) {
                 Ok(Secret::new(v))
             } else {
@@ -104,7 +149,7 @@ impl Config {
         let allowed_origins = reader.required("ALLOWED_RETURN_ORIGINS", |v| {
             AllowedOrigins::parse(v).map_err(|e| e.to_string())
         });
-        let signing_key = reader.required("TOKEN_SIGNING_KEY", |v| {
+        let signing_key = reader.required_if(callback_only, "TOKEN_SIGNING_KEY", |v| {
             SigningKey::new(v.as_bytes()).map_err(|_| {
                 format!(
                     "must be at least {MIN_KEY_BYTES} bytes (it has {}; the value is not shown)",
@@ -127,9 +172,9 @@ impl Config {
             BaseUrl::parse(v).map_err(|e| e.to_string())
         });
         let wechat_open_base = reader
-            .optional("WECHAT_OPEN_BASE", base_url)
+            .optional("WECHAT_OPEN_BASE", wechat_base_url)
             .unwrap_or_else(|| Url::parse(DEFAULT_WECHAT_OPEN_BASE).expect("valid default"));
-        let custom_api_base = reader.optional("WECHAT_API_BASE", base_url);
+        let custom_api_base = reader.optional("WECHAT_API_BASE", wechat_base_url);
         // WeChat's own fallback only makes sense behind WeChat's own API domain.
         let default_fallbacks = match custom_api_base {
             None => vec![Url::parse(DEFAULT_WECHAT_API_FALLBACK).expect("valid default")],
@@ -145,7 +190,7 @@ impl Config {
                 v.split(',')
                     .map(str::trim)
                     .filter(|b| !b.is_empty())
-                    .map(|b| base_url(b).map_err(|e| format!("`{b}`: {e}")))
+                    .map(|b| wechat_base_url(b).map_err(|e| format!("`{b}`: {e}")))
                     .collect()
             })
             .unwrap_or(default_fallbacks);
@@ -181,11 +226,17 @@ impl Config {
             });
         }
         // Every `required` value is Some when there were no problems.
+        let callback = match (app_secret, signing_key) {
+            (Some(app_secret), Some(signing_key)) => Some(CallbackSecrets {
+                app_secret,
+                signing_key,
+            }),
+            _ => None,
+        };
         Ok(Self {
             app_id: app_id.expect("checked"),
-            app_secret: app_secret.expect("checked"),
+            callback,
             allowed_origins: allowed_origins.expect("checked"),
-            signing_key: signing_key.expect("checked"),
             state_table,
             state_ttl,
             public_base_url,
@@ -216,6 +267,20 @@ impl Reader<'_> {
                 None
             }
             Some(v) => self.parse(name, v.trim(), parse),
+        }
+    }
+
+    /// Required when `needed`, not read at all otherwise.
+    fn required_if<T>(
+        &mut self,
+        needed: bool,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if needed {
+            self.required(name, parse)
+        } else {
+            None
         }
     }
 
@@ -255,10 +320,28 @@ fn seconds_in(v: &str, min: u64, max: u64) -> Result<Duration, String> {
     }
 }
 
-fn base_url(v: &str) -> Result<Url, String> {
-    BaseUrl::parse(v)
+/// A WeChat base URL. Plain http only on loopback (the simulator, a local proxy): the
+/// code exchange sends the AppSecret in the query, which must never cross a network in
+/// clear text.
+fn wechat_base_url(v: &str) -> Result<Url, String> {
+    let url = BaseUrl::parse(v)
         .map_err(|e| e.to_string())
-        .and_then(|b| Url::parse(b.as_str()).map_err(|e| e.to_string()))
+        .and_then(|b| Url::parse(b.as_str()).map_err(|e| e.to_string()))?;
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(format!(
+            "`{v}`: use https (http only to 127.0.0.1, [::1] or localhost): the AppSecret would travel in clear text"
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -298,8 +381,47 @@ mod tests {
             [Url::parse("https://api2.weixin.qq.com").unwrap()]
         );
         assert!(c.browser_binding);
+        assert!(c.callback.is_some());
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
+    }
+
+    #[test]
+    fn the_start_function_neither_needs_nor_reads_the_secrets() {
+        let without_secrets: Vec<(&str, &str)> = MINIMAL
+            .iter()
+            .copied()
+            .filter(|(name, _)| !CALLBACK_ONLY_SECRETS.contains(name))
+            .collect();
+        let start = Config::for_routes(Serves::StartOnly, |name| {
+            without_secrets
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert!(start.callback.is_none());
+        // Set anyway, they are not read: the process never holds them.
+        let read = std::cell::RefCell::new(Vec::new());
+        let with_secrets = Config::for_routes(Serves::StartOnly, |name| {
+            read.borrow_mut().push(name.to_owned());
+            MINIMAL.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert!(with_secrets.callback.is_none());
+        for secret in CALLBACK_ONLY_SECRETS {
+            assert!(!read.borrow().iter().any(|n| n == secret), "{secret} was read");
+        }
+        // The callbacks need both.
+        let err = Config::for_routes(Serves::Everything, |name| {
+            without_secrets
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap_err();
+        let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["WECHAT_APP_SECRET", "TOKEN_SIGNING_KEY"]);
     }
 
     #[test]
@@ -358,6 +480,39 @@ mod tests {
         assert_eq!(c.wechat_open_base.as_str(), "http://127.0.0.1:9000/wechat");
         assert_eq!(c.mp_verify_token.as_deref(), Some("AbC123"));
         assert_eq!(c.wechat_timeout, Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn wechat_bases_are_https_except_on_loopback() {
+        for ok in [
+            "https://api.weixin.qq.com",
+            "http://127.0.0.1:9000",
+            "http://127.1.2.3:9000/wechat",
+            "http://[::1]:9000",
+            "http://localhost:9000",
+        ] {
+            let mut vars = MINIMAL.to_vec();
+            vars.extend([("WECHAT_API_BASE", ok), ("WECHAT_OPEN_BASE", ok)]);
+            vars.push(("WECHAT_API_FALLBACK_BASES", ok));
+            assert!(config(&vars).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.weixin.qq.com",
+            "http://10.0.0.1:9000",
+            "http://localhost.example.com",
+        ] {
+            let mut vars = MINIMAL.to_vec();
+            vars.extend([("WECHAT_API_BASE", bad), ("WECHAT_OPEN_BASE", bad)]);
+            vars.push(("WECHAT_API_FALLBACK_BASES", bad));
+            let err = config(&vars).unwrap_err();
+            let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+            assert_eq!(
+                names,
+                ["WECHAT_OPEN_BASE", "WECHAT_API_BASE", "WECHAT_API_FALLBACK_BASES"],
+                "{bad}"
+            );
+            assert!(err.to_string().contains("clear text"), "{err}");
+        }
     }
 
     #[test]

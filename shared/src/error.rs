@@ -47,6 +47,8 @@ pub enum StateProblem {
         "this login was started in another browser (its cookie is missing); start the login again here"
     )]
     OtherBrowser,
+    #[error("this login's return URL is no longer in ALLOWED_RETURN_ORIGINS")]
+    ReturnUrlNotAllowed,
 }
 
 impl RequestError {
@@ -81,6 +83,10 @@ impl RequestError {
             Self::Store(StoreError::Unavailable(_)) => {
                 "the login store is unavailable right now; try again shortly".into()
             }
+            Self::Store(StoreError::Misconfigured(_)) => {
+                "the gateway cannot use its login store; its operator must fix the deployment"
+                    .into()
+            }
             Self::Store(_) => "the login store returned an unexpected item".into(),
             other => other.to_string(),
         }
@@ -103,6 +109,12 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (StoreError::Corrupt("x".into()).into(), 500, "server_error"),
+            (
+                StoreError::Misconfigured("AccessDeniedException: arn:aws:iam::1:role/r".into())
+                    .into(),
+                500,
+                "server_error",
+            ),
             (RequestError::NotFound, 404, "not_found"),
             (RequestError::MethodNotAllowed, 405, "method_not_allowed"),
         ];
@@ -112,5 +124,7 @@ mod tests {
         }
         let store = RequestError::from(StoreError::Unavailable("10.0.0.1 refused".into()));
         assert!(!store.description().contains("10.0.0.1"));
+        let denied = RequestError::from(StoreError::Misconfigured("arn:aws:iam::1:role/r".into()));
+        assert!(!denied.description().contains("arn:"));
     }
 }

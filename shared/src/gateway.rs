@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 use sha2::{Digest, Sha256};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::accept::prefers_html;
 use crate::base_url::BaseUrl;
 use crate::browser_binding;
 use crate::callback::{CallbackRequest, Outcome, finish_login};
-use crate::config::Config;
+use crate::config::{CallbackSecrets, Config};
 use crate::error::RequestError;
 use crate::metrics::MetricsSink;
 use crate::outcome::REPLAY_WINDOW_SECONDS;
@@ -44,19 +44,22 @@ pub struct GatewayRequest {
 pub struct Gateway {
     config: Config,
     store: Arc<dyn StateStore>,
-    wechat: WeChatClient,
+    /// Only where the configuration holds the callbacks' secrets (see `config::Serves`).
+    wechat: Option<WeChatClient>,
     metrics: MetricsSink,
 }
 
 impl Gateway {
     pub fn new(config: Config, store: Arc<dyn StateStore>, http: reqwest::Client) -> Self {
-        let wechat = WeChatClient::new(
-            http,
-            config.wechat_api_base.clone(),
-            config.wechat_api_fallbacks.clone(),
-            config.app_id.clone(),
-            config.app_secret.clone(),
-        );
+        let wechat = config.callback.as_ref().map(|secrets| {
+            WeChatClient::new(
+                http,
+                config.wechat_api_base.clone(),
+                config.wechat_api_fallbacks.clone(),
+                config.app_id.clone(),
+                secrets.app_secret.clone(),
+            )
+        });
         Self {
             config,
             store: Arc::new(TimedStore(store)),
@@ -92,8 +95,10 @@ impl Gateway {
         self.store.as_ref()
     }
 
-    pub fn wechat(&self) -> &WeChatClient {
-        &self.wechat
+    /// What finishing a login takes: `None` in a process configured only to start them,
+    /// which therefore does not serve the callbacks.
+    pub fn finisher(&self) -> Option<(&WeChatClient, &CallbackSecrets)> {
+        self.wechat.as_ref().zip(self.config.callback.as_ref())
     }
 
     pub async fn handle(&self, request: GatewayRequest) -> GatewayResponse {
@@ -109,15 +114,22 @@ impl Gateway {
             let (response, outcome) = match answer {
                 Ok(answer) => answer,
                 Err(err) => {
-                    if err.status().is_server_error() {
-                        warn!(error = %err, "request failed");
-                    } else {
-                        info!(error = err.code(), reason = %err, "request refused");
-                    }
-                    let outcome = if err.status().is_server_error() {
-                        "unavailable"
-                    } else {
-                        "rejected"
+                    // 503: the store is down or throttling and will recover; 500: our own
+                    // configuration or data is wrong, which needs an operator (and an
+                    // alarm on the `server_error` metric), so it logs at error level.
+                    let outcome = match err.status() {
+                        StatusCode::SERVICE_UNAVAILABLE => {
+                            warn!(error = %err, "request failed");
+                            "unavailable"
+                        }
+                        status if status.is_server_error() => {
+                            error!(error = %err, "request failed");
+                            "server_error"
+                        }
+                        _ => {
+                            info!(error = err.code(), reason = %err, "request refused");
+                            "rejected"
+                        }
                     };
                     (response::error(&err, html), Log::plain(outcome))
                 }
@@ -175,6 +187,7 @@ impl Gateway {
                     browser_binding::find_cookie(
                         request.cookie_header.as_deref(),
                         &finished.login.state,
+                        base_url,
                     ),
                 ) {
                     // Keep the binding cookie only as long as a repeat may still come.

@@ -70,11 +70,15 @@ impl LoginState {
     }
 }
 
-/// What consuming a state found.
+/// What consuming (or reading) a state found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Consumed {
-    /// First use: the login as `/auth` stored it (its expiry still to be checked).
+    /// From `consume`: this call consumed the login, as `/auth` stored it. From `find`:
+    /// the login is not consumed yet.
     Fresh(LoginState),
+    /// Not consumed, and left untouched: the claim did not fit (expired, other route,
+    /// other browser). The caller tells which from the login.
+    Kept(LoginState),
     /// Used before, at `consumed_at`; `outcome` is the sealed result once recorded.
     Used {
         login: LoginState,

@@ -43,6 +43,11 @@ pub fn result(login: &LoginState, fields: &[(String, String)]) -> GatewayRespons
             let (page, csp) = form_post_page(&url, &login.return_url.origin(), fields);
             let mut r = with_headers(StatusCode::OK, page);
             set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
+            // Under `no-referrer` a browser sends `Origin: null` with the cross-origin POST,
+            // which relying parties that check Origin (CSRF defences) refuse. `origin` sends
+            // the gateway's origin alone, never this page's URL, whose query holds the
+            // code and the state.
+            set(&mut r, header::REFERRER_POLICY, "origin");
             if let Ok(csp) = HeaderValue::from_str(&csp) {
                 r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
             }

@@ -9,8 +9,13 @@
 use url::{Host, Url};
 
 use crate::allowed_origins::AllowedOrigins;
+use crate::hostname::is_dns_hostname;
 
-/// The most characters a return URL may have.
+/// The most characters a return URL may have, counted in the one form that is stored and
+/// sent back: the canonical URL, which is what was given plus the `/` a browser adds
+/// after a bare origin (`https://app.example.com` counts as `https://app.example.com/`).
+/// Counting the given text instead let a 5,000-character URL without a path in, then
+/// failed to read it back from the store at the callback.
 pub const MAX_RETURN_URL_LEN: usize = 5000;
 
 /// A return URL that is absolute http(s), canonical, and on the allowlist.
@@ -39,6 +44,10 @@ pub enum ReturnUrlError {
     Userinfo,
     #[error("the url's host must not end with a dot")]
     TrailingDot,
+    #[error(
+        "the url's host is not a DNS host name (dot-separated labels of letters, digits and hyphens; punycode for international names)"
+    )]
+    NotAHostName,
     #[error("the url is not in canonical form; a browser would read it as {0}")]
     NotCanonical(String),
     #[error("the url's origin {0} is not in ALLOWED_RETURN_ORIGINS")]
@@ -76,6 +85,7 @@ impl ReturnUrl {
 }
 
 fn parse_canonical(raw: &str) -> Result<Url, ReturnUrlError> {
+    // The canonical form is never shorter than what was given: refuse early what cannot fit.
     if raw.len() > MAX_RETURN_URL_LEN {
         return Err(ReturnUrlError::TooLong);
     }
@@ -106,6 +116,10 @@ fn parse_canonical(raw: &str) -> Result<Url, ReturnUrlError> {
         Some(Host::Domain(domain)) if domain.ends_with('.') => {
             return Err(ReturnUrlError::TrailingDot);
         }
+        Some(Host::Domain(domain)) if !is_dns_hostname(domain) => {
+            return Err(ReturnUrlError::NotAHostName);
+        }
+        // IP literals pass here; they match only an allowlist entry that names them.
         Some(_) => {}
         None => return Err(ReturnUrlError::NotAbsoluteHttp),
     }
@@ -121,6 +135,9 @@ fn parse_canonical(raw: &str) -> Result<Url, ReturnUrlError> {
     let expected = with_root_path.as_deref().unwrap_or(raw);
     if url.as_str() != expected {
         return Err(ReturnUrlError::NotCanonical(url.as_str().to_owned()));
+    }
+    if url.as_str().len() > MAX_RETURN_URL_LEN {
+        return Err(ReturnUrlError::TooLong);
     }
     Ok(url)
 }
@@ -194,6 +211,68 @@ mod tests {
             ReturnUrl::parse(&long, &origins()),
             Err(ReturnUrlError::TooLong)
         );
+    }
+
+    #[test]
+    fn the_length_limit_counts_the_stored_form() {
+        let origin = "https://app.example.com";
+        let with_path = |total: usize| format!("{origin}/{}", "a".repeat(total - origin.len() - 1));
+        assert_eq!(with_path(MAX_RETURN_URL_LEN).len(), MAX_RETURN_URL_LEN);
+        assert!(ReturnUrl::parse(&with_path(MAX_RETURN_URL_LEN), &origins()).is_ok());
+        assert_eq!(
+            ReturnUrl::parse(&with_path(MAX_RETURN_URL_LEN + 1), &origins()),
+            Err(ReturnUrlError::TooLong)
+        );
+        // No path: the browser's `/` makes a 5,000-character URL 5,001 characters long.
+        let query = |total: usize| format!("{origin}?{}", "q".repeat(total - origin.len() - 1));
+        assert_eq!(query(MAX_RETURN_URL_LEN).len(), MAX_RETURN_URL_LEN);
+        assert_eq!(
+            ReturnUrl::parse(&query(MAX_RETURN_URL_LEN), &origins()),
+            Err(ReturnUrlError::TooLong)
+        );
+        let fits = ReturnUrl::parse(&query(MAX_RETURN_URL_LEN - 1), &origins()).unwrap();
+        assert_eq!(fits.as_str().len(), MAX_RETURN_URL_LEN);
+        // Whatever is accepted reads back from the store as the same URL.
+        assert_eq!(ReturnUrl::from_stored(fits.as_str()), Ok(fits));
+    }
+
+    #[test]
+    fn hosts_must_be_dns_names_even_under_a_wildcard() {
+        let wildcard = AllowedOrigins::parse("https://*.example.net,https://*.good.example.com")
+            .unwrap();
+        for bad in [
+            "https://a..example.net",
+            "https://a..example.net/",
+            "https://x-1....example.net//evil.com",
+            "https://de..ep.'a.example.net/",
+            "https://*.good.example.com/",
+            "https://a_b.example.net/",
+            "https://-a.example.net/",
+        ] {
+            assert_eq!(
+                ReturnUrl::parse(bad, &wildcard),
+                Err(ReturnUrlError::NotAHostName),
+                "{bad}"
+            );
+        }
+        assert!(ReturnUrl::parse("https://xn--fiqs8s.example.net/", &wildcard).is_ok());
+        assert!(ReturnUrl::parse("https://a-1.b.example.net/", &wildcard).is_ok());
+    }
+
+    #[test]
+    fn ip_literals_match_only_an_entry_naming_them() {
+        let list = AllowedOrigins::parse("http://127.0.0.1:3000,http://[::1]:3000,https://*.example.net")
+            .unwrap();
+        assert!(ReturnUrl::parse("http://127.0.0.1:3000/", &list).is_ok());
+        assert!(ReturnUrl::parse("http://[::1]:3000/", &list).is_ok());
+        assert!(matches!(
+            ReturnUrl::parse("http://127.0.0.2:3000/", &list),
+            Err(ReturnUrlError::OriginNotAllowed(_))
+        ));
+        assert!(matches!(
+            ReturnUrl::parse("https://1.2.3.4/", &list),
+            Err(ReturnUrlError::OriginNotAllowed(_))
+        ));
     }
 
     #[test]

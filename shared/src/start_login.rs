@@ -37,7 +37,7 @@ pub async fn start_login(
     let state = StateId::generate();
     let cookie = config
         .browser_binding
-        .then(|| BindingCookie::generate(&state));
+        .then(|| BindingCookie::generate(&state, base_url));
     let login = LoginState {
         state,
         scope,

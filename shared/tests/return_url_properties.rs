@@ -4,7 +4,9 @@
 
 use proptest::prelude::*;
 use url::Url;
+use wxauth_core::hostname::is_dns_hostname;
 use wxauth_core::result_url::{RESERVED_PARAMS, result_url};
+use wxauth_core::return_url::MAX_RETURN_URL_LEN;
 use wxauth_core::{AllowedOrigins, ResponseMode, ReturnUrl};
 
 const ALLOWED: &str = "https://app.example.com,https://*.shop.example.com,http://127.0.0.1:8080";
@@ -58,6 +60,11 @@ fn pieces() -> impl Strategy<Value = String> {
         Just("。".to_owned()),
         Just("ａ".to_owned()),
         Just("[::1]".to_owned()),
+        Just("*".to_owned()),
+        Just("'".to_owned()),
+        Just("_".to_owned()),
+        Just("-".to_owned()),
+        Just("a..b".to_owned()),
         Just("openid=VICTIM".to_owned()),
         "[a-z0-9]{1,6}",
         any::<char>().prop_map(String::from),
@@ -87,6 +94,14 @@ proptest! {
             prop_assert!(origin_is_allowed(&browser), "{raw} → {}", browser.origin().ascii_serialization());
             prop_assert_eq!(browser.as_str(), return_url.as_str());
             prop_assert!(browser.username().is_empty() && browser.password().is_none());
+            // The host is a DNS name (or the one IP literal the list names), never
+            // something like `a..x.shop.example.com` or `*.shop.example.com`.
+            match browser.host() {
+                Some(url::Host::Domain(d)) => prop_assert!(is_dns_hostname(d), "{raw}"),
+                Some(url::Host::Ipv4(ip)) => prop_assert_eq!(ip.to_string(), "127.0.0.1"),
+                other => prop_assert!(false, "{raw} has host {other:?}"),
+            }
+            prop_assert!(return_url.as_str().len() <= MAX_RETURN_URL_LEN);
             // Stored and read back, it is the same URL.
             prop_assert_eq!(ReturnUrl::from_stored(return_url.as_str()).unwrap(), return_url.clone());
 

@@ -18,7 +18,11 @@ async fn auth_sets_a_scoped_http_only_cookie() {
     assert_eq!(response.cookies.len(), 1);
     let cookie = &response.cookies[0];
     let state = state_of(&location(&response).unwrap());
-    assert!(cookie.starts_with(&format!("wxauth_{state}=")), "{cookie}");
+    // Over https the name carries `__Secure-`: the browser keeps it only as set here.
+    assert!(
+        cookie.starts_with(&format!("__Secure-wxauth_{state}=")),
+        "{cookie}"
+    );
     for attribute in [
         "; Path=/prod/getWxUserInfo",
         "; Max-Age=600",
@@ -60,7 +64,7 @@ async fn a_victim_lured_onto_an_attackers_callback_is_not_logged_in() {
     let callback = env.wechat_authorize(&authorize, "attacker", true).await;
     let query = query_of(&callback);
     let forged = format!(
-        "wxauth_{}=Forged0123456789Forged0123456789",
+        "__Secure-wxauth_{}=Forged0123456789Forged0123456789",
         state_of(&authorize)
     );
     let response = env
@@ -120,4 +124,61 @@ async fn binding_can_be_turned_off_explicitly() {
         .await;
     assert_eq!(response.status(), 302);
     assert!(location(&response).unwrap().contains("openid="));
+}
+
+#[tokio::test]
+async fn a_wrong_browser_or_route_does_not_spend_the_real_login() {
+    let env = TestEnv::start().await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "zoe", true).await;
+    let query = query_of(&callback);
+    // Someone who learnt the callback URL opens it: without the cookie, with a forged
+    // one, and on the other route.
+    let none = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
+        .await;
+    assert_refused(&none, "invalid_state", "another browser");
+    let forged = format!(
+        "__Secure-wxauth_{}=Forged0123456789Forged0123456789",
+        state_of(&authorize)
+    );
+    let forged = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![forged])
+        .await;
+    assert_refused(&forged, "invalid_state", "another browser");
+    let other_route = env.callback(Scope::UserInfo, &query).await;
+    assert_refused(&other_route, "invalid_state", "other callback");
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
+
+    // Nothing was consumed: the browser that started the login still finishes it.
+    let response = env.follow_callback(&callback).await;
+    assert_eq!(response.status(), 302, "{}", body_text(&response));
+    let landing = location(&response).unwrap();
+    assert_eq!(result_params(&landing, false)["openid"], env.sim.openid_for("zoe"));
+}
+
+#[tokio::test]
+async fn without_binding_a_repeated_callback_is_not_answered_again() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("BROWSER_BINDING", "off".into());
+    })
+    .await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "uma", true).await;
+    let query = query_of(&callback);
+    let first = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
+        .await;
+    assert_eq!(first.status(), 302);
+    // Replaying the sealed answer to whoever holds the URL would make the callback URL a
+    // bearer token for the replay window: with no browser to check, a repeat is refused.
+    let again = env
+        .invoke_with_cookies(&env.gateway, "/getOpenId", &query, None, vec![])
+        .await;
+    assert_refused(&again, "invalid_state", "already completed");
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
 }

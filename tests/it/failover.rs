@@ -99,3 +99,65 @@ async fn the_profile_fails_over_on_5xx_resets_and_timeouts() {
         );
     }
 }
+
+/// A WeChat API host that does not answer at all: a listener whose one-place backlog is
+/// full and which never accepts, so the kernel drops every further SYN and a connect hangs
+/// until the client's connect timeout (unlike a closed port, which refuses at once).
+struct Unanswering {
+    url: String,
+    _listener: tokio::net::TcpListener,
+    _queued: Vec<std::net::TcpStream>,
+}
+
+impl Unanswering {
+    async fn start() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Fill the accept queue (it holds backlog + 1 on Linux); the rest time out.
+        let queued: Vec<_> = (0..4)
+            .filter_map(|_| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
+            })
+            .collect();
+        assert!(!queued.is_empty(), "the backlog filled");
+        let probe = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+        assert!(probe.is_err(), "a further connect must hang, not succeed");
+        Self {
+            url: format!("http://{addr}"),
+            _listener: listener,
+            _queued: queued,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_exchange_fails_over_when_the_primary_does_not_answer_at_all() {
+    let dead = Unanswering::start().await;
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("WECHAT_API_BASE", dead.url.clone());
+    })
+    .await;
+    let env = {
+        let mut vars = env.vars().clone();
+        vars.insert("WECHAT_API_FALLBACK_BASES", env.sim_server.base_url.clone());
+        env.with_gateway_vars(vars).await
+    };
+    let started = Instant::now();
+    let landing = env
+        .login("dina", "https://app.example.com/", Scope::Base, None)
+        .await;
+    // The connect timed out (nothing was sent), so even the code exchange moved on.
+    assert_eq!(
+        result_params(&landing, false)["openid"],
+        env.sim.openid_for("dina"),
+        "{landing}"
+    );
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "waited {took:?} (the client's connect timeout is 2 s)"
+    );
+}

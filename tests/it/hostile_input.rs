@@ -79,6 +79,15 @@ const HOSTILE_RETURN_URLS: &[&str] = &[
     "https://app.example.com/%2e%2e/x",
     "https://app.example.com/a b",
     "https://app.example.com/<x>",
+    // Hosts that are not DNS names, under the wildcard (a fuzzer's finds).
+    "https://a..shop.example.com/",
+    "https://x-1....shop.example.com//evil.com",
+    "https://de..ep.'a.shop.example.com/",
+    "https://*.shop.example.com/",
+    "https://a_b.shop.example.com/",
+    "https://-x.shop.example.com/",
+    "https://x-.shop.example.com/",
+    "https://a!b.shop.example.com/",
 ];
 
 const LEGITIMATE_RETURN_URLS: &[&str] = &[
@@ -94,6 +103,7 @@ const LEGITIMATE_RETURN_URLS: &[&str] = &[
     "http://127.0.0.1:8080/dev",
     "https://app.example.com/?redirect=https%3A%2F%2Fevil.com",
     "https://xn--fiq228c.shop.example.com/",
+    "https://x-1.y2.shop.example.com/",
 ];
 
 async fn stored_items(env: &TestEnv) -> i32 {
@@ -283,5 +293,77 @@ async fn raw_bytes_api_gateway_passes_through_are_refused_not_panicked_on() {
         let response = env.auth(query).await;
         assert_eq!(response.status(), 400, "{query}: {}", body_text(&response));
         assert!(location(&response).is_none());
+    }
+}
+
+/// The longest accepted URL, counted as stored (the canonical form: a bare origin gains
+/// the `/` the browser adds), both with and without a path.
+fn url_of_stored_length(length: usize, with_path: bool) -> String {
+    let origin = "https://app.example.com";
+    if with_path {
+        format!("{origin}/{}", "p".repeat(length - origin.len() - 1))
+    } else {
+        // "?" + query, plus the "/" the parser inserts before it.
+        format!("{origin}?{}", "q".repeat(length - origin.len() - 2))
+    }
+}
+
+#[tokio::test]
+async fn the_longest_return_url_completes_and_one_more_character_is_refused() {
+    use wxauth_core::return_url::MAX_RETURN_URL_LEN;
+    let env = TestEnv::start().await;
+    for with_path in [true, false] {
+        let longest = url_of_stored_length(MAX_RETURN_URL_LEN, with_path);
+        // Accepted at /auth, stored in DynamoDB, read back and completed at the callback.
+        let landing = env.login("ursula", &longest, Scope::Base, None).await;
+        let stored = longest.replacen(".com?", ".com/?", 1);
+        assert_eq!(stored.len(), MAX_RETURN_URL_LEN);
+        assert!(landing.starts_with(&stored), "{}", &landing[..80]);
+        assert_eq!(
+            result_params(&landing, false)["openid"],
+            env.sim.openid_for("ursula")
+        );
+        let one_more = url_of_stored_length(MAX_RETURN_URL_LEN + 1, with_path);
+        let response = env
+            .auth(&encode(&[("url", &one_more), ("scope", "snsapi_base")]))
+            .await;
+        assert_refused(&response, "invalid_request", "longer than 5000");
+    }
+    // Without a path, 5,000 characters as sent are 5,001 as stored: refused at /auth, not
+    // spent and lost at the callback.
+    let sent_5000 = format!("https://app.example.com?{}", "q".repeat(5000 - 24));
+    assert_eq!(sent_5000.len(), 5000);
+    let response = env
+        .auth(&encode(&[("url", &sent_5000), ("scope", "snsapi_base")]))
+        .await;
+    assert_refused(&response, "invalid_request", "longer than 5000");
+}
+
+#[tokio::test]
+async fn the_longest_return_url_completes_with_the_in_memory_store_too() {
+    use std::sync::Arc;
+    use wxauth_core::return_url::MAX_RETURN_URL_LEN;
+    use wxauth_core::store::MemoryStateStore;
+    let env = TestEnv::start().await;
+    let vars = env.vars().clone();
+    let config = wxauth_core::Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
+    let memory = wxauth_core::Gateway::new(
+        config,
+        Arc::new(MemoryStateStore::new()),
+        wxauth_core::WeChatClient::http_client(),
+    );
+    let env = env.with_gateway(memory);
+    for with_path in [true, false] {
+        let longest = url_of_stored_length(MAX_RETURN_URL_LEN, with_path);
+        let landing = env.login("ursula", &longest, Scope::Base, None).await;
+        assert_eq!(
+            result_params(&landing, false)["openid"],
+            env.sim.openid_for("ursula")
+        );
+        let one_more = url_of_stored_length(MAX_RETURN_URL_LEN + 1, with_path);
+        let response = env
+            .auth(&encode(&[("url", &one_more), ("scope", "snsapi_base")]))
+            .await;
+        assert_refused(&response, "invalid_request", "longer than 5000");
     }
 }

@@ -116,9 +116,16 @@ async fn a_state_for_the_other_route_is_refused() {
     assert_refused(&response, "invalid_state", "other callback");
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
 
-    // Single use holds for misrouted attempts too.
-    let again = env.callback(Scope::Base, &query).await;
-    assert_eq!(again.status(), 400);
+    // A misrouted attempt consumes nothing: the right route still finishes the login,
+    // once.
+    let code = env.sim.issue_code("leo", SimScope::Base);
+    let query = encode(&[("code", &code), ("state", &state)]);
+    let right = env.callback(Scope::Base, &query).await;
+    assert_eq!(right.status(), 302, "{}", body_text(&right));
+    let landing = location(&right).unwrap();
+    assert_eq!(result_params(&landing, false)["openid"], env.sim.openid_for("leo"));
+    let again = env.callback(Scope::UserInfo, &query).await;
+    assert_refused(&again, "invalid_state", "already completed");
 }
 
 #[tokio::test]
@@ -178,4 +185,21 @@ async fn a_state_is_consumed_once_across_execution_environments() {
             "all get the one answer"
         );
     }
+}
+
+#[tokio::test]
+async fn a_return_url_no_longer_allowed_is_refused_at_the_callback() {
+    let env = TestEnv::start().await;
+    let authorize = env
+        .start_login("https://tea.shop.example.com/", Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "wes", true).await;
+    // Meanwhile the operator narrowed the allowlist (a new deployment, another
+    // environment): the stored URL is checked again before anyone is sent there.
+    let mut vars = env.vars().clone();
+    vars.insert("ALLOWED_RETURN_ORIGINS", "https://app.example.com".into());
+    let env = env.with_gateway_vars(vars).await;
+    let response = env.follow_callback(&callback).await;
+    assert_refused(&response, "invalid_state", "no longer in ALLOWED_RETURN_ORIGINS");
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 0, "WeChat was not asked");
 }

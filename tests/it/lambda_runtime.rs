@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use lambda_runtime_emulator::aws_proxy::RecordingProxy;
 use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
+use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
 };
@@ -161,6 +162,10 @@ impl Stack {
                 .unwrap();
             let mut env = env.clone();
             env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.endpoint_url());
+            // As template.yaml deploys it: the auth function is given no secret.
+            if name == "auth" {
+                env.retain(|k, _| !CALLBACK_ONLY_SECRETS.contains(&k.as_str()));
+            }
             dynamodb.insert(name, proxy);
             let environment = spawn(name, &env).await;
             match environment.wait_for_init(INIT_LIMIT).await {
@@ -313,7 +318,7 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
         format!("https://{DOMAIN}/prod")
     );
 
-    let (landed, callback) = stack
+    let (landed, base_callback) = stack
         .login_via(
             &browser,
             "alice",
@@ -321,7 +326,7 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
             "https://app.example.com/me?from=menu",
         )
         .await;
-    let again = browser.get(&callback).await;
+    let again = browser.get(&base_callback).await;
     assert_eq!(again.status(), 302);
     assert_eq!(location(&again), landed);
     assert!(
@@ -393,9 +398,17 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     assert!(logs.contains("\"route\":\"auth\""), "{logs}");
     eprintln!("init (debug binaries, plain secrets): {:?}", stack.init);
 
+    // The same callbacks opened in another browser (no binding cookie) are refused after
+    // only reading the login: nothing can be consumed without the cookie.
+    for callback in [&base_callback, &callback] {
+        let response = Browser::new().get(callback).await;
+        assert_eq!(response.status(), 400, "{callback}");
+    }
+
     // Least privilege, checked against behaviour: each function made exactly the DynamoDB
     // calls its role in template.yaml grants (these flows reach every store call: a new
-    // login, a consumed state, a recorded outcome, a repeated callback).
+    // login, a consumed state, a recorded outcome, a repeated callback, a read without
+    // the browser's cookie).
     for name in FUNCTIONS {
         assert_eq!(
             stack.dynamodb[name].iam_actions("dynamodb"),
@@ -509,15 +522,15 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     let (double, server) = secrets_double().await;
     let endpoint = server.endpoint_url();
     let stack = Stack::deploy("prod", |env| use_references(env, &endpoint)).await;
-    // Each execution environment read both, once, at init.
+    // Each callback environment read both, once, at init; auth holds no secret.
     let calls = double.calls();
-    assert_eq!(calls.len(), 6, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
     assert_eq!(
         calls
             .iter()
             .filter(|c| *c == "AmazonSSM.GetParameter /wxauth/app-secret")
             .count(),
-        3
+        2
     );
 
     // WeChat accepts the exchange only with the right app secret, and the token verifies
@@ -533,7 +546,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     let params = result_params(&landed, false);
     assert_eq!(params["openid"], stack.sim.openid_for("dave"));
     verify(&params["token"], &format!("https://{DOMAIN}/prod"));
-    assert_eq!(double.calls().len(), 6, "secrets are read at init only");
+    assert_eq!(double.calls().len(), 4, "secrets are read at init only");
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
@@ -556,7 +569,7 @@ async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error(
     ]);
     env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
     env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
-    let environment = spawn("auth", &env).await;
+    let environment = spawn("userinfo-callback", &env).await;
     match environment.wait_for_init(INIT_LIMIT).await {
         InitOutcome::Exited { status, .. } => assert!(!status.success()),
         InitOutcome::InitError { error, .. } => {
@@ -603,4 +616,37 @@ async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error(
         ),
         "{logs}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_function_neither_needs_nor_reads_a_secret() {
+    let (double, server) = secrets_double().await;
+    let mut env: HashMap<String, String> = test_vars("http://127.0.0.1:9", "wxauth-states")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    // References it has no permission to read (and one that does not exist): it starts
+    // all the same, and asks for neither.
+    use_references(&mut env, &server.endpoint_url());
+    env.insert(
+        "WECHAT_APP_SECRET_REF".into(),
+        "ssm:/wxauth/does-not-exist".into(),
+    );
+    env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    let environment = spawn("auth", &env).await;
+    let outcome = environment.wait_for_init(INIT_LIMIT).await;
+    assert!(
+        matches!(outcome, InitOutcome::Ready { .. }),
+        "{outcome:?}\n{}",
+        environment.logs().join("\n")
+    );
+    assert_eq!(double.calls(), Vec::<String>::new(), "no secret was read");
+    // Without any secret variable at all, likewise.
+    env.retain(|k, _| !CALLBACK_ONLY_SECRETS.contains(&k.as_str()));
+    let environment = spawn("auth", &env).await;
+    assert!(matches!(
+        environment.wait_for_init(INIT_LIMIT).await,
+        InitOutcome::Ready { .. }
+    ));
 }

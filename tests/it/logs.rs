@@ -4,9 +4,6 @@
 //! current-thread runtime), so the suite's other tests, on other threads, neither write
 //! into it nor lose their own events to it.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
 use wechat_simulator::{Endpoint, Fault};
@@ -14,30 +11,13 @@ use wxauth_core::Scope;
 use wxauth_core::gateway::openid_hash;
 use wxauth_tests::*;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn logs_follow_each_request_and_never_hold_a_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
     // Debug level for everything (the SDK and HTTP stacks too): more than production logs.
-    let _guard =
-        tracing::subscriber::set_default(wxauth_lambda::json_logs(move || writer.clone(), "debug"));
+    let (captured, _guard) = CapturedLogs::start("debug");
     let env = TestEnv::start().await;
     let secrets = a_busy_day(&env).await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.lines().count() > 20, "too few log lines:\n{text}");
 
     for secret in &secrets {
@@ -109,10 +89,7 @@ async fn logs_follow_each_request_and_never_hold_a_secret() {
 
 #[tokio::test]
 async fn each_line_tells_waiting_on_wechat_from_the_gateways_own_work() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let _guard =
-        tracing::subscriber::set_default(wxauth_lambda::json_logs(move || writer.clone(), "info"));
+    let (captured, _guard) = CapturedLogs::start("info");
     let env = TestEnv::start().await;
     for endpoint in [Endpoint::AccessToken, Endpoint::UserInfo] {
         env.sim
@@ -120,7 +97,7 @@ async fn each_line_tells_waiting_on_wechat_from_the_gateways_own_work() {
     }
     env.login("dee", "https://app.example.com/", Scope::UserInfo, None)
         .await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let callback = text
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

@@ -15,6 +15,7 @@ mod lambda_runtime;
 mod local_server;
 mod logs;
 mod metrics;
+mod store_contract;
 mod store_faults;
 mod template_drift;
 mod wechat_failures;

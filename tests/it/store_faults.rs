@@ -135,6 +135,19 @@ async fn a_stopped_store_is_a_503_and_a_restarted_one_works_again() {
 
 /// A DynamoDB endpoint that throttles every request, as DynamoDB answers them.
 async fn throttling_endpoint() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    refusing_endpoint(
+        "ThrottlingException",
+        "Rate of requests exceeds the allowed throughput.",
+    )
+    .await
+}
+
+/// A DynamoDB endpoint that answers every request with one error, as DynamoDB sends it
+/// (HTTP 400, `__type` and `message`).
+async fn refusing_endpoint(
+    error_type: &'static str,
+    message: &'static str,
+) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -170,7 +183,11 @@ async fn throttling_endpoint() -> (String, Arc<std::sync::atomic::AtomicUsize>) 
                         }
                     }
                 }
-                let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+                let body = serde_json::json!({
+                    "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
+                    "message": message,
+                })
+                .to_string();
                 let answer = format!(
                     "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
@@ -200,5 +217,197 @@ async fn throttling_is_retried_then_answered_as_retryable() {
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A refusal that retrying cannot fix is our deployment's fault: 500 `server_error`, no
+/// Retry-After (clients must not hammer a broken stack), an error line naming the cause
+/// and the `server_error` metric, so an alarm fires.
+async fn assert_misconfigured(
+    env: &TestEnv,
+    gateway: &Gateway,
+    cause: &str,
+    lines: &Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let (logs, guard) = CapturedLogs::start("info");
+    let response = env.invoke_on(gateway, "/auth", &auth_query(), None).await;
+    drop(guard);
+    assert_eq!(response.status(), 500, "{cause}: {}", body_text(&response));
+    assert!(response.headers().get("retry-after").is_none(), "{cause}");
+    let body = json_body(&response);
+    assert_eq!(body["error"], "server_error", "{cause}");
+    assert!(
+        !body["error_description"].as_str().unwrap().contains(cause),
+        "the cause is for the operator, not the client: {body}"
+    );
+    let error_line = logs
+        .lines()
+        .into_iter()
+        .find(|l| l["level"] == "ERROR" && l["fields"]["message"] == "request failed")
+        .unwrap_or_else(|| panic!("{cause}: no error line in {}", logs.text()));
+    assert!(
+        error_line["fields"]["error"].as_str().unwrap().contains(cause),
+        "{error_line}"
+    );
+    let handled = logs
+        .lines()
+        .into_iter()
+        .find(|l| l["fields"]["message"] == "handled")
+        .unwrap();
+    assert_eq!(handled["fields"]["outcome"], "server_error", "{handled}");
+    let metric = lines.lock().unwrap().pop().expect("a metric line");
+    let metric: serde_json::Value = serde_json::from_str(&metric).unwrap();
+    assert_eq!(metric["Outcome"], "server_error", "{metric}");
+}
+
+#[tokio::test]
+async fn permanent_store_errors_are_server_errors_not_retryable() {
+    use wxauth_core::metrics::MetricsSink;
+    let env = TestEnv::start().await;
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = || MetricsSink::Memory(Arc::clone(&lines));
+
+    // Real DynamoDB (Local): a table that does not exist, and one whose key is not ours.
+    let missing = gateway_on(&env, dynamo_client().await, "wxauth-no-such-table")
+        .await
+        .with_metrics(sink());
+    assert_misconfigured(&env, &missing, "ResourceNotFoundException", &lines).await;
+    let client = dynamo_client().await;
+    let wrong_key = format!("{}-wrong-key", env.table);
+    {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        client
+            .create_table()
+            .table_name(&wrong_key)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("id")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let invalid = gateway_on(&env, client, &wrong_key)
+        .await
+        .with_metrics(sink());
+    assert_misconfigured(&env, &invalid, "ValidationException", &lines).await;
+
+    // IAM, which DynamoDB Local does not enforce: as DynamoDB answers a missing grant.
+    let (endpoint, hits) = refusing_endpoint(
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/wxauth-auth/fn is not authorized to perform: dynamodb:PutItem",
+    )
+    .await;
+    let denied = gateway_on(&env, client_for(&endpoint).await, "wxauth-states")
+        .await
+        .with_metrics(sink());
+    assert_misconfigured(&env, &denied, "AccessDeniedException", &lines).await;
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a permanent error is not retried"
+    );
+}
+
+/// A TCP proxy in front of DynamoDB Local that holds each answer back by `delay` (a slow
+/// store, or a cold function's first TLS handshake on a 128 MB share of a CPU).
+async fn slow_dynamodb(delay: Duration) -> String {
+    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap();
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                return;
+            };
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut last = std::time::Instant::now() - Duration::from_secs(1);
+                loop {
+                    let n = match server_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    // A new answer (not the rest of the last one) waits.
+                    if last.elapsed() > Duration::from_millis(100) {
+                        tokio::time::sleep(delay).await;
+                    }
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                    last = std::time::Instant::now();
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_slow_store_and_a_silent_wechat_still_answer_within_ten_seconds() {
+    use wechat_simulator::{Endpoint, Fault};
+    let env = TestEnv::start().await;
+    // Just under the SDK's 2 s attempt timeout, so every store call succeeds, slowly:
+    // consume, WeChat's whole 6.5 s and recording the outcome used to add up to 10.1 s.
+    let slow = gateway_on(
+        &env,
+        client_for(&slow_dynamodb(Duration::from_millis(1800)).await).await,
+        &env.table,
+    )
+    .await;
+    env.sim
+        .inject(Endpoint::AccessToken, Fault::Delay(Duration::from_secs(30)), 2);
+    let authorize = env
+        .start_login("https://app.example.com/", wxauth_core::Scope::Base, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "vic", true).await;
+    let first = async {
+        let started = std::time::Instant::now();
+        let response = env.follow_callback_on(&slow, &callback).await;
+        (response, started.elapsed())
+    };
+    // WeChat's in-app browser loads the callback again while the first waits on WeChat.
+    let repeat = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let started = std::time::Instant::now();
+        let response = env.follow_callback_on(&slow, &callback).await;
+        (response, started.elapsed())
+    };
+    let ((first, first_took), (repeat, repeat_took)) = tokio::join!(first, repeat);
+    for (name, response, took) in [("first", &first, first_took), ("repeat", &repeat, repeat_took)] {
+        assert!(took < Duration::from_secs(10), "{name} took {took:?}");
+        assert!(took > Duration::from_secs(5), "{name} took only {took:?}");
+        // Both answer: the first with WeChat's timeout, the repeat with that answer or a
+        // refusal, never a hang.
+        assert!(
+            matches!(response.status(), 302 | 400),
+            "{name}: {} {}",
+            response.status(),
+            body_text(response)
+        );
+    }
+    let landing = location(&first).unwrap();
+    assert_eq!(
+        result_params(&landing, false)["error"],
+        "temporarily_unavailable"
     );
 }

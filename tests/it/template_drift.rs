@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use wxauth_core::config::{MAX_WECHAT_TIMEOUT_MS, VARIABLES};
+use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, VARIABLES};
+use wxauth_core::deadline::CALLBACK_BUDGET;
 use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
 use wxauth_lambda::secret_refs::{REFERENCE_VARIABLES, SecretRef};
@@ -532,9 +533,17 @@ fn plain_parameters<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)>
     p
 }
 
-/// Names the configuration parser requires, asked of the parser itself.
-fn required_variables() -> BTreeSet<&'static str> {
-    let err = Config::from_lookup(|_| None).expect_err("an empty environment is refused");
+/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
+fn serves(binary: &str) -> Serves {
+    match binary {
+        "auth" => Serves::StartOnly,
+        _ => Serves::Everything,
+    }
+}
+
+/// Names the configuration parser requires of a function, asked of the parser itself.
+fn required_variables(serves: Serves) -> BTreeSet<&'static str> {
+    let err = Config::for_routes(serves, |_| None).expect_err("an empty environment is refused");
     err.problems
         .iter()
         .filter(|(_, p)| p.contains("required"))
@@ -551,8 +560,8 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         .chain(REFERENCE_VARIABLES.iter().map(|(r, _)| *r))
         .chain(OTHER_VARIABLES)
         .collect();
-    let required = required_variables();
-    assert!(required.contains("WECHAT_APP_SECRET"), "{required:?}");
+    assert!(required_variables(Serves::Everything).contains("WECHAT_APP_SECRET"));
+    assert!(!required_variables(Serves::StartOnly).contains("WECHAT_APP_SECRET"));
 
     let cases: Vec<Vec<(&str, &str)>> = vec![
         plain_parameters(&[]),
@@ -572,14 +581,21 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                     "{id} sets {name}, which the code never reads"
                 );
             }
-            for name in &required {
+            for name in &required_variables(serves(&binary)) {
                 assert!(env.contains_key(*name), "{id} lacks the required {name}");
+            }
+            // Least privilege: the auth function is not even given the secrets.
+            if serves(&binary) == Serves::StartOnly {
+                for secret in CALLBACK_ONLY_SECRETS {
+                    assert!(!env.contains_key(secret), "{id} is given {secret}");
+                }
             }
             // The Lambda functions keep logins in DynamoDB: STATE_TABLE is the table.
             assert_eq!(env["STATE_TABLE"], "StateTable-physical-id", "{id}");
-            let config = Config::from_lookup(|name| env.get(name).cloned())
+            let config = Config::for_routes(serves(&binary), |name| env.get(name).cloned())
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
+            assert_eq!(config.callback.is_some(), serves(&binary) == Serves::Everything);
         }
     }
 }
@@ -594,7 +610,7 @@ fn parameter_bounds_are_the_configuration_parsers_bounds() {
         params.push(("StateTtlSeconds", ttl));
         let ev = Evaluator::new(&t, &params);
         let env = ev.environment(&resources(&t)["AuthFunction"]);
-        Config::from_lookup(|name| env.get(name).cloned()).is_ok()
+        Config::for_routes(Serves::StartOnly, |name| env.get(name).cloned()).is_ok()
     };
     assert!(
         parses(&min) && parses(&max),
@@ -624,17 +640,23 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
         ("AllowedReturnOrigins", "https://app.example.com"),
     ];
     let ev = Evaluator::new(&t, &params);
-    for (id, _) in functions(&t) {
+    for (id, binary) in functions(&t) {
         let env = ev.environment(&resources(&t)[&id]);
         for (reference, plain) in REFERENCE_VARIABLES {
             assert!(
                 !env.contains_key(plain),
                 "{id} has both {plain} and {reference}"
             );
-            SecretRef::parse(&env[reference]).expect("a reference the functions understand");
+            match serves(&binary) {
+                Serves::Everything => {
+                    SecretRef::parse(&env[reference])
+                        .expect("a reference the functions understand");
+                }
+                Serves::StartOnly => assert!(!env.contains_key(reference), "{id}"),
+            }
         }
     }
-    // Exactly the referenced parameter and secret may be read, by every function's role.
+    // Exactly the referenced parameter and secret may be read, by the callbacks' roles.
     let policy = &resources(&t)["SecretReadPolicy"];
     assert!(ev.condition(policy["Condition"].as_str().unwrap()));
     let mut grants = Vec::new();
@@ -660,16 +682,18 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             ("secretsmanager:GetSecretValue".to_owned(), arn.to_owned()),
         ]
     );
-    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+    for (id, binary) in functions(&t) {
+        let f = &resources(&t)[&id];
         let (role, _) = get_att(&f["Properties"]["Role"]).unwrap();
         let arns = resources(&t)[role]["Properties"]["ManagedPolicyArns"].clone();
         let attached: Vec<String> = arns
             .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|a| ev.eval(a))
-            .collect();
-        assert_eq!(attached, ["SecretReadPolicy-physical-id"], "{id}");
+            .map(|arns| arns.iter().map(|a| ev.eval(a)).collect())
+            .unwrap_or_default();
+        match serves(&binary) {
+            Serves::Everything => assert_eq!(attached, ["SecretReadPolicy-physical-id"], "{id}"),
+            Serves::StartOnly => assert!(attached.is_empty(), "{id} may read secrets: {attached:?}"),
+        }
     }
     // Without references, no policy and no reference variables.
     let plain = Evaluator::new(&t, &plain_parameters(&[]));
@@ -759,9 +783,9 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
     for (id, binary) in functions(&t) {
         let f = &resources(&t)[&id];
         let timeout = property(&t, f, "Timeout").as_u64().expect("a Timeout") * 1000;
-        let needed = match binary.as_str() {
-            "auth" => STATE_TABLE_STORE_BOUND_MS,
-            _ => MAX_WECHAT_TIMEOUT_MS + STATE_TABLE_STORE_BOUND_MS,
+        let needed = match serves(&binary) {
+            Serves::StartOnly => STATE_TABLE_STORE_BOUND_MS,
+            Serves::Everything => CALLBACK_BUDGET.as_millis() as u64,
         };
         assert!(
             timeout > needed,

@@ -153,6 +153,12 @@ impl TestEnv {
         }
     }
 
+    /// The same world (table, simulator, browser) served by another gateway, e.g. one
+    /// over the in-memory store.
+    pub fn with_gateway(self, gateway: Gateway) -> Self {
+        Self { gateway, ..self }
+    }
+
     /// The same world with a gateway that records its metric lines.
     pub fn with_metrics(self, sink: wxauth_core::metrics::MetricsSink) -> Self {
         Self {
@@ -607,4 +613,46 @@ pub async fn a_busy_day(env: &TestEnv) -> Vec<String> {
         secrets.push(env.sim.openid_for(user));
     }
     secrets
+}
+
+/// The log lines of the current thread, in the functions' JSON format, from `start` until
+/// the guard is dropped. Thread-local, so tests running beside it neither add to it nor
+/// lose their own lines to it.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Captures at `filter` (a RUST_LOG-style directive).
+    pub fn start(filter: &str) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let guard = tracing::subscriber::set_default(wxauth_lambda::json_logs(
+            move || writer.clone(),
+            filter,
+        ));
+        (captured, guard)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// Every line, parsed (each must be JSON).
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+            .collect()
+    }
 }

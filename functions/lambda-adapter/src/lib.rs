@@ -15,6 +15,7 @@ use std::time::Instant;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{LambdaEvent, service_fn};
+use wxauth_core::config::Serves;
 use wxauth_core::metrics::MetricsSink;
 use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 
@@ -23,18 +24,19 @@ use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 
 /// A function's `main`: configuration and clients once per execution environment, then
-/// the runtime loop.
+/// the runtime loop. `serves` says which secrets the function reads: the auth function
+/// none ([`Serves::StartOnly`]), the callbacks both.
 ///
 /// The functions run it on a single-threaded Tokio runtime: an execution environment
 /// handles one invocation at a time, so worker threads would only cost start-up time and
 /// memory, and they made the WeChat client race its own connection pool (on a worker the
 /// code exchange's connection sometimes came back after the profile call had opened a
 /// second one; docs/performance.md counts the connections).
-pub async fn run(route_for: RouteFor) -> Result<(), lambda_runtime::Error> {
+pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runtime::Error> {
     init_logging();
     // WECHAT_APP_SECRET_REF / TOKEN_SIGNING_KEY_REF: read from SSM or Secrets Manager first.
     let started = Instant::now();
-    let secrets = secret_refs::resolve_env()
+    let secrets = secret_refs::resolve_env(serves)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
     if !secrets.is_empty() {
@@ -44,7 +46,7 @@ pub async fn run(route_for: RouteFor) -> Result<(), lambda_runtime::Error> {
             "secret references resolved"
         );
     }
-    let config = Config::from_lookup(secrets.overlay(|name| std::env::var(name).ok()))
+    let config = Config::for_routes(serves, secrets.overlay(|name| std::env::var(name).ok()))
         .inspect_err(|e| tracing::error!("{e}"))?;
     let gateway = Arc::new(
         Gateway::with_dynamodb(config)

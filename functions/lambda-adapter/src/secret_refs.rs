@@ -20,6 +20,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use wxauth_core::ConfigError;
+use wxauth_core::config::Serves;
 use wxauth_core::secret::Secret;
 
 /// `(reference variable, the variable it stands for)`.
@@ -170,8 +171,10 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 
 /// Reads every reference the process environment configures (nothing, and no AWS client,
 /// when there are none).
-pub async fn resolve_env() -> Result<ResolvedSecrets, ConfigError> {
-    let refs = references(|name| std::env::var(name).ok())?;
+pub async fn resolve_env(serves: Serves) -> Result<ResolvedSecrets, ConfigError> {
+    // A function that does not use a secret does not read its reference either: its role
+    // has no permission to, and it should never hold the value.
+    let refs = references(|name| serves.reads(name).then(|| std::env::var(name).ok()).flatten())?;
     if refs.is_empty() {
         return Ok(ResolvedSecrets::default());
     }
@@ -423,7 +426,7 @@ mod tests {
 
         // The configuration sees the resolved values where the plain variables would be.
         let config = Config::from_lookup(resolved.overlay(&env)).unwrap();
-        assert_eq!(config.app_secret.expose(), APP_SECRET);
+        assert_eq!(config.callback.unwrap().app_secret.expose(), APP_SECRET);
         assert_eq!(config.app_id, "wx0123456789abcdef");
     }
 

@@ -4,9 +4,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::{StateStore, StoreError};
+use super::{BrowserCheck, Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId};
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
@@ -92,7 +93,7 @@ impl DynamoStateStore {
             )
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(store_error)?;
         client
             .update_time_to_live()
             .table_name(table)
@@ -105,7 +106,7 @@ impl DynamoStateStore {
             )
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -135,52 +136,74 @@ impl StateStore for DynamoStateStore {
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Err(StoreError::AlreadyExists)
             }
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(store_error(e)),
         }
     }
 
     async fn consume(
         &self,
         state: &StateId,
-        now: i64,
+        claim: &Claim<'_>,
         keep_until: i64,
     ) -> Result<Consumed, StoreError> {
+        let binding = match claim.browser {
+            // Nothing can be consumed without the cookie: only say what is there.
+            BrowserCheck::NoCookie => return Ok(not_consumed_by_us(self.find(state).await?)),
+            BrowserCheck::Hash(hash) => Some(hash),
+            BrowserCheck::Off => None,
+        };
         // One conditional write decides who consumes the login: DynamoDB serialises writes
         // to an item, so exactly one caller passes the condition and gets the old image.
         // (A plain DeleteItem returning ALL_OLD was seen handing the same old image to
-        // several concurrent callers in DynamoDB Local.)
-        let result = self
+        // several concurrent callers in DynamoDB Local.) The route, the expiry and the
+        // browser are part of the condition, so a claim that does not fit changes nothing.
+        let mut condition = "attribute_exists(#state) AND attribute_not_exists(#consumed) \
+                             AND #scope = :scope AND #expires > :now"
+            .to_owned();
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::STATE, s(state.as_str()))
             .update_expression("SET #consumed = :now, #expires = :keep, #login_expires = #expires")
-            .condition_expression("attribute_exists(#state) AND attribute_not_exists(#consumed)")
             .expression_attribute_names("#state", attr::STATE)
             .expression_attribute_names("#consumed", attr::CONSUMED_AT)
             .expression_attribute_names("#expires", attr::EXPIRES_AT)
             .expression_attribute_names("#login_expires", attr::LOGIN_EXPIRES_AT)
-            .expression_attribute_values(":now", n(now))
+            .expression_attribute_names("#scope", attr::SCOPE)
+            .expression_attribute_values(":now", n(claim.now))
             .expression_attribute_values(":keep", n(keep_until))
+            .expression_attribute_values(":scope", s(claim.scope.as_str()))
             .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(hash) = binding {
+            condition.push_str(" AND #binding = :binding");
+            update = update
+                .expression_attribute_names("#binding", attr::BROWSER_BINDING)
+                .expression_attribute_values(":binding", s(hash));
+        }
+        match update.condition_expression(condition).send().await {
             Ok(output) => match output.attributes {
                 Some(item) => Ok(Consumed::Fresh(from_item(&item)?)),
                 None => Err(StoreError::Corrupt(
                     "the update returned no old image".into(),
                 )),
             },
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                self.find(state).await
-            }
-            Err(e) => Err(unavailable(e)),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                // The failed condition comes with the item as it is (none: it is not there).
+                UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    Some(item) => Ok(not_consumed_by_us(read_item(&item)?)),
+                    None => Ok(Consumed::Unknown),
+                },
+                other => Err(classify(other.code(), other.message(), || other.to_string())),
+            },
+            Err(e) => Err(store_error(e)),
         }
     }
 
     async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key(attr::STATE, s(state.as_str()))
@@ -190,9 +213,14 @@ impl StateStore for DynamoStateStore {
             .expression_attribute_names("#consumed", attr::CONSUMED_AT)
             .expression_attribute_values(":outcome", AttributeValue::B(Blob::new(sealed)))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::NotConsumed)
+            }
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
@@ -204,22 +232,35 @@ impl StateStore for DynamoStateStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
-        let Some(item) = output.item else {
-            return Ok(Consumed::Unknown);
-        };
-        let login = from_item(&item)?;
-        match item.get(attr::CONSUMED_AT) {
-            None => Ok(Consumed::Fresh(login)),
-            Some(consumed_at) => Ok(Consumed::Used {
-                login,
-                consumed_at: number(Some(consumed_at), attr::CONSUMED_AT)?,
-                outcome: item
-                    .get(attr::OUTCOME)
-                    .and_then(|v| v.as_b().ok())
-                    .map(|b| b.as_ref().to_vec()),
-            }),
+            .map_err(store_error)?;
+        match output.item {
+            None => Ok(Consumed::Unknown),
+            Some(item) => read_item(&item),
         }
+    }
+}
+
+/// A login item as it is: `Fresh` while not consumed, `Used` after.
+fn read_item(item: &HashMap<String, AttributeValue>) -> Result<Consumed, StoreError> {
+    let login = from_item(item)?;
+    match item.get(attr::CONSUMED_AT) {
+        None => Ok(Consumed::Fresh(login)),
+        Some(consumed_at) => Ok(Consumed::Used {
+            login,
+            consumed_at: number(Some(consumed_at), attr::CONSUMED_AT)?,
+            outcome: item
+                .get(attr::OUTCOME)
+                .and_then(|v| v.as_b().ok())
+                .map(|b| b.as_ref().to_vec()),
+        }),
+    }
+}
+
+/// What a consume that changed nothing reports: an unconsumed login was kept, not taken.
+fn not_consumed_by_us(found: Consumed) -> Consumed {
+    match found {
+        Consumed::Fresh(login) => Consumed::Kept(login),
+        other => other,
     }
 }
 
@@ -238,16 +279,42 @@ fn number(value: Option<&AttributeValue>, name: &str) -> Result<i64, StoreError>
         .ok_or_else(|| StoreError::Corrupt(format!("missing or non-integer {name}")))
 }
 
-fn unavailable<E, R>(err: SdkError<E, R>) -> StoreError
+/// DynamoDB's error codes that mean our deployment is wrong rather than DynamoDB busy or
+/// unreachable: a missing grant, a wrong table name, a request the table's shape refuses,
+/// credentials it does not know. Retrying cannot fix them, so they must not look
+/// temporary: the client would retry forever and no alarm would fire.
+const PERMANENT_ERRORS: [&str; 4] = [
+    "AccessDeniedException",
+    "ResourceNotFoundException",
+    "ValidationException",
+    "UnrecognizedClientException",
+];
+
+fn store_error<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    let detail = match err.code() {
-        Some(code) => format!("{code}: {}", err.message().unwrap_or("no message")),
-        None => DisplayErrorContext(&err).to_string(),
-    };
-    StoreError::Unavailable(detail)
+    classify(err.code(), err.message(), || {
+        DisplayErrorContext(&err).to_string()
+    })
+}
+
+/// Sorts a DynamoDB error by its code. The detail (code and message, which names the
+/// table or the missing permission) is for the operator's log line; requests never carry
+/// secrets to DynamoDB, so neither can its messages.
+fn classify(code: Option<&str>, message: Option<&str>, context: impl FnOnce() -> String) -> StoreError {
+    match code {
+        Some(code) => {
+            let detail = format!("{code}: {}", message.unwrap_or("no message"));
+            if PERMANENT_ERRORS.contains(&code) {
+                StoreError::Misconfigured(detail)
+            } else {
+                StoreError::Unavailable(detail)
+            }
+        }
+        None => StoreError::Unavailable(context()),
+    }
 }
 
 fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
@@ -312,6 +379,33 @@ mod tests {
             browser_binding: Some("ab".repeat(32)),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
+    }
+
+    #[test]
+    fn permanent_errors_are_told_from_temporary_ones() {
+        let no_context = || "no code".to_owned();
+        for code in PERMANENT_ERRORS {
+            assert!(matches!(
+                classify(Some(code), Some("m"), no_context),
+                StoreError::Misconfigured(d) if d == format!("{code}: m")
+            ));
+        }
+        for code in [
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+            "InternalServerError",
+            "ServiceUnavailable",
+        ] {
+            assert!(matches!(
+                classify(Some(code), None, no_context),
+                StoreError::Unavailable(_)
+            ));
+        }
+        assert!(matches!(
+            classify(None, None, no_context),
+            StoreError::Unavailable(d) if d == "no code"
+        ));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{StateStore, StoreError};
+use super::{Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
 
 /// Process-local store: only for one process (the local server, tests of pure logic).
@@ -79,9 +79,11 @@ impl StateStore for MemoryStateStore {
     async fn consume(
         &self,
         state: &StateId,
-        now: i64,
+        claim: &Claim<'_>,
         keep_until: i64,
     ) -> Result<Consumed, StoreError> {
+        // One lock for the check and the change: the same atomicity as DynamoDB's
+        // conditional update.
         let mut logins = self.lock();
         let Some(entry) = logins.get_mut(state) else {
             return Ok(Consumed::Unknown);
@@ -89,16 +91,22 @@ impl StateStore for MemoryStateStore {
         if entry.consumed_at.is_some() {
             return Ok(entry.as_used());
         }
-        entry.consumed_at = Some(now);
+        if !claim.fits(&entry.login) {
+            return Ok(Consumed::Kept(entry.login.clone()));
+        }
+        entry.consumed_at = Some(claim.now);
         entry.keep_until = keep_until;
         Ok(Consumed::Fresh(entry.login.clone()))
     }
 
     async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {
-        if let Some(entry) = self.lock().get_mut(state) {
-            entry.outcome = Some(sealed.to_vec());
+        match self.lock().get_mut(state) {
+            Some(entry) if entry.consumed_at.is_some() => {
+                entry.outcome = Some(sealed.to_vec());
+                Ok(())
+            }
+            _ => Err(StoreError::NotConsumed),
         }
-        Ok(())
     }
 
     async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
@@ -115,6 +123,15 @@ mod tests {
     use crate::allowed_origins::AllowedOrigins;
     use crate::return_url::ReturnUrl;
     use crate::scope::{ResponseMode, Scope};
+    use crate::store::BrowserCheck;
+
+    fn claim(now: i64) -> Claim<'static> {
+        Claim {
+            scope: Scope::Base,
+            now,
+            browser: BrowserCheck::Off,
+        }
+    }
 
     fn login(expires_at: i64) -> LoginState {
         let origins = AllowedOrigins::parse("https://a.example.com").unwrap();
@@ -142,7 +159,7 @@ mod tests {
             Consumed::Fresh(l.clone())
         );
         assert_eq!(
-            store.consume(&l.state, 10, 70).await.unwrap(),
+            store.consume(&l.state, &claim(10), 70).await.unwrap(),
             Consumed::Fresh(l.clone())
         );
         let used = Consumed::Used {
@@ -150,7 +167,7 @@ mod tests {
             consumed_at: 10,
             outcome: None,
         };
-        assert_eq!(store.consume(&l.state, 11, 71).await.unwrap(), used);
+        assert_eq!(store.consume(&l.state, &claim(11), 71).await.unwrap(), used);
         store.record_outcome(&l.state, b"sealed").await.unwrap();
         assert_eq!(
             store.find(&l.state).await.unwrap(),
@@ -161,7 +178,7 @@ mod tests {
             }
         );
         assert_eq!(
-            store.consume(&StateId::generate(), 1, 2).await.unwrap(),
+            store.consume(&StateId::generate(), &claim(1), 2).await.unwrap(),
             Consumed::Unknown
         );
     }

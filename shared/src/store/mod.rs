@@ -5,6 +5,9 @@
 //! A login is one item for its whole life: `put_new` at `/auth`; `consume` at the callback
 //! (atomic, first caller wins, and the item then lives on only for the duplicate-callback
 //! window); `record_outcome` stores the sealed result for a repeat of the same callback.
+//!
+//! Both stores keep one contract, checked case by case against each of them by the
+//! conformance suite in `tests/it/store_contract.rs`.
 
 mod dynamo;
 mod memory;
@@ -15,12 +18,21 @@ pub use memory::MemoryStateStore;
 pub use timed::TimedStore;
 
 use crate::login_state::{Consumed, LoginState, StateId};
+use crate::scope::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store could not be reached or refused for now (network, throttling, 5xx).
+    /// The store could not be reached or refused for now (network, throttling, 5xx):
+    /// retrying shortly may work.
     #[error("the state store is unavailable: {0}")]
     Unavailable(String),
+    /// The store refused us for good: no permission, no such table, a request it finds
+    /// invalid. Our deployment is wrong, and retrying will not help; an operator must act.
+    #[error("the state store refused the gateway's configuration: {0}")]
+    Misconfigured(String),
+    /// `record_outcome` for a login that was never consumed, or is gone.
+    #[error("the login was not consumed")]
+    NotConsumed,
     /// A state with this id exists already; never expected with 190 random bits.
     #[error("a login with this state exists already")]
     AlreadyExists,
@@ -34,19 +46,59 @@ pub trait StateStore: Send + Sync {
     /// Stores a new login; fails with [`StoreError::AlreadyExists`] instead of overwriting.
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError>;
 
-    /// Marks the login used at `now`, in one atomic step, and from then on keeps it only
-    /// until `keep_until`. Of concurrent callers exactly one gets [`Consumed::Fresh`]; the
-    /// others see [`Consumed::Used`]. Expiry is the caller's check (TTL deletion lags).
+    /// Marks the login used at `claim.now`, in one atomic step, if and only if every
+    /// condition of `claim` holds, and from then on keeps it only until `keep_until`. Of
+    /// concurrent callers exactly one gets [`Consumed::Fresh`]; the others see
+    /// [`Consumed::Used`]. A login the claim does not fit (expired, other route, other
+    /// browser) is left exactly as it was and reported as [`Consumed::Kept`], so a
+    /// wrong-browser request cannot spend the real one's login. Anything but a consumption
+    /// by this call is never `Fresh`.
     async fn consume(
         &self,
         state: &StateId,
-        now: i64,
+        claim: &Claim<'_>,
         keep_until: i64,
     ) -> Result<Consumed, StoreError>;
 
-    /// Attaches the sealed outcome to a consumed login.
+    /// Attaches the sealed outcome to a consumed login ([`StoreError::NotConsumed`] if it
+    /// is not consumed or gone).
     async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError>;
 
-    /// Reads a login without changing it (a strongly consistent read).
+    /// Reads a login without changing it (a strongly consistent read): `Fresh` when not
+    /// consumed yet.
     async fn find(&self, state: &StateId) -> Result<Consumed, StoreError>;
+}
+
+/// What a callback must show to consume a login.
+#[derive(Clone, Copy, Debug)]
+pub struct Claim<'a> {
+    /// The callback's route: a login is consumed only by the route it was started for.
+    pub scope: Scope,
+    /// Epoch seconds: a login is consumed only before it expires (TTL deletion lags).
+    pub now: i64,
+    pub browser: BrowserCheck<'a>,
+}
+
+/// The browser-binding part of a [`Claim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrowserCheck<'a> {
+    /// Binding is off: any browser may finish the login.
+    Off,
+    /// The stored binding hash must equal this one (SHA-256 hex of the presented cookie).
+    Hash(&'a str),
+    /// Binding is on and no cookie came: nothing can be consumed.
+    NoCookie,
+}
+
+impl Claim<'_> {
+    /// Whether `login` (not consumed yet) may be consumed by this claim: the one
+    /// definition the in-memory store applies and the DynamoDB condition expresses.
+    pub fn fits(&self, login: &LoginState) -> bool {
+        let browser = match self.browser {
+            BrowserCheck::Off => true,
+            BrowserCheck::Hash(hash) => login.browser_binding.as_deref() == Some(hash),
+            BrowserCheck::NoCookie => false,
+        };
+        login.scope == self.scope && !login.is_expired(self.now) && browser
+    }
 }

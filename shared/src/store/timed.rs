@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{StateStore, StoreError};
+use super::{Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId};
 use crate::timing::{Wait, waiting_on};
 
@@ -17,10 +17,10 @@ impl StateStore for TimedStore {
     async fn consume(
         &self,
         state: &StateId,
-        now: i64,
+        claim: &Claim<'_>,
         keep_until: i64,
     ) -> Result<Consumed, StoreError> {
-        waiting_on(Wait::Store, self.0.consume(state, now, keep_until)).await
+        waiting_on(Wait::Store, self.0.consume(state, claim, keep_until)).await
     }
 
     async fn record_outcome(&self, state: &StateId, sealed: &[u8]) -> Result<(), StoreError> {

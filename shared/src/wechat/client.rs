@@ -202,12 +202,17 @@ fn may_fail_over(err: &WeChatError, failover: Failover) -> bool {
 
 /// reqwest's errors carry the request URL, and ours holds the secret and the code: drop it
 /// before the error can be displayed anywhere.
+///
+/// A connection that never opened is a connect error even when it failed by timing out
+/// (reqwest reports a connect timeout as both): nothing reached WeChat, so even a code
+/// exchange may fail over. Asking `is_timeout` first lost exactly the case failover is
+/// for, a host that does not answer at all.
 fn transport_error(err: reqwest::Error) -> WeChatError {
     let err = err.without_url();
-    if err.is_timeout() {
-        WeChatError::Timeout
-    } else if err.is_connect() {
+    if err.is_connect() {
         WeChatError::Connect(error_chain(&err))
+    } else if err.is_timeout() {
+        WeChatError::Timeout
     } else {
         WeChatError::Transport(error_chain(&err))
     }

@@ -1,0 +1,311 @@
+//! One contract, two stores. `wxauth-local` keeps logins in memory, the functions in
+//! DynamoDB; every case here runs against both (DynamoDB Local for the latter), so the
+//! two cannot drift apart again: what `/auth` stores, the callback can read, and a claim
+//! that does not fit changes nothing, in either.
+
+use std::sync::Arc;
+
+use wxauth_core::browser_binding;
+use wxauth_core::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
+use wxauth_core::return_url::MAX_RETURN_URL_LEN;
+use wxauth_core::store::{
+    BrowserCheck, Claim, DynamoStateStore, MemoryStateStore, StateStore, StoreError,
+};
+use wxauth_core::{AllowedOrigins, ResponseMode, ReturnUrl, Scope};
+use wxauth_tests::{create_state_table, dynamo_client};
+
+type Store = Arc<dyn StateStore>;
+
+async fn memory() -> Store {
+    Arc::new(MemoryStateStore::new())
+}
+
+async fn dynamodb() -> Store {
+    let client = dynamo_client().await;
+    let table = create_state_table(&client).await;
+    Arc::new(DynamoStateStore::new(client, table))
+}
+
+/// Each case, once per store.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod in_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(super::memory().await).await;
+                }
+            )*
+        }
+        mod in_dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(super::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    a_login_is_stored_once_and_read_back_as_stored,
+    of_racing_consumers_exactly_one_wins,
+    expiry_is_checked_on_consume_at_the_second,
+    only_the_route_it_was_started_for_consumes_it,
+    only_the_browser_that_started_it_consumes_it,
+    without_binding_any_browser_consumes_it,
+    a_consumed_login_keeps_its_expiry_and_its_sealed_outcome,
+    outcomes_attach_only_to_consumed_logins,
+    the_limits_round_trip_at_the_boundary,
+    unknown_states_are_unknown_everywhere,
+);
+
+const COOKIE: &str = "TheStartingBrowsersCookie0123456";
+
+fn login_for(scope: Scope, url: &str, expires_at: i64) -> LoginState {
+    let origins = AllowedOrigins::parse("https://app.example.com").unwrap();
+    LoginState {
+        state: StateId::generate(),
+        scope,
+        return_url: ReturnUrl::parse(url, &origins).unwrap(),
+        response_mode: ResponseMode::Fragment,
+        expires_at,
+        browser_binding: Some(browser_binding::hash(COOKIE)),
+    }
+}
+
+fn login(expires_at: i64) -> LoginState {
+    login_for(Scope::Base, "https://app.example.com/cb?x=1#/y", expires_at)
+}
+
+fn claim<'a>(scope: Scope, now: i64, browser: BrowserCheck<'a>) -> Claim<'a> {
+    Claim {
+        scope,
+        now,
+        browser,
+    }
+}
+
+async fn a_login_is_stored_once_and_read_back_as_stored(store: Store) {
+    let l = login(now_epoch_seconds() + 600);
+    store.put_new(&l).await.unwrap();
+    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l.clone()));
+    // A second put never overwrites.
+    let mut other = login(now_epoch_seconds() + 600);
+    other.state = l.state.clone();
+    assert!(matches!(
+        store.put_new(&other).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l));
+}
+
+async fn of_racing_consumers_exactly_one_wins(store: Store) {
+    let now = now_epoch_seconds();
+    let l = login(now + 600);
+    store.put_new(&l).await.unwrap();
+    let hash = browser_binding::hash(COOKIE);
+    let racers = (0..16).map(|_| {
+        let store = Arc::clone(&store);
+        let state = l.state.clone();
+        let hash = hash.clone();
+        tokio::spawn(async move {
+            let claim = claim(Scope::Base, now, BrowserCheck::Hash(&hash));
+            store.consume(&state, &claim, now + 60).await.unwrap()
+        })
+    });
+    let results = futures::future::join_all(racers).await;
+    let fresh = results
+        .iter()
+        .filter(|r| matches!(r.as_ref().unwrap(), Consumed::Fresh(_)))
+        .count();
+    assert_eq!(fresh, 1, "{results:?}");
+    for result in results {
+        match result.unwrap() {
+            Consumed::Fresh(found) => assert_eq!(found, l),
+            Consumed::Used {
+                login, consumed_at, ..
+            } => {
+                assert_eq!(login, l);
+                assert_eq!(consumed_at, now);
+            }
+            other => panic!("a racer saw {other:?}"),
+        }
+    }
+}
+
+async fn expiry_is_checked_on_consume_at_the_second(store: Store) {
+    // TTL deletion lags by hours: an expired login may still be in the table.
+    let now = now_epoch_seconds();
+    let hash = browser_binding::hash(COOKIE);
+    let check = BrowserCheck::Hash(&hash);
+    let expired = login(now);
+    store.put_new(&expired).await.unwrap();
+    let kept = store
+        .consume(&expired.state, &claim(Scope::Base, now, check), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(kept, Consumed::Kept(expired.clone()));
+    assert_eq!(
+        store.find(&expired.state).await.unwrap(),
+        Consumed::Fresh(expired),
+        "left as it was"
+    );
+    // One second before its expiry it is still good.
+    let last_second = login(now + 1);
+    store.put_new(&last_second).await.unwrap();
+    let consumed = store
+        .consume(&last_second.state, &claim(Scope::Base, now, check), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(consumed, Consumed::Fresh(last_second));
+}
+
+async fn only_the_route_it_was_started_for_consumes_it(store: Store) {
+    let now = now_epoch_seconds();
+    let hash = browser_binding::hash(COOKIE);
+    let check = BrowserCheck::Hash(&hash);
+    let l = login_for(Scope::UserInfo, "https://app.example.com/", now + 600);
+    store.put_new(&l).await.unwrap();
+    let wrong = store
+        .consume(&l.state, &claim(Scope::Base, now, check), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(wrong, Consumed::Kept(l.clone()));
+    let right = store
+        .consume(&l.state, &claim(Scope::UserInfo, now, check), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(right, Consumed::Fresh(l));
+}
+
+async fn only_the_browser_that_started_it_consumes_it(store: Store) {
+    let now = now_epoch_seconds();
+    let l = login(now + 600);
+    store.put_new(&l).await.unwrap();
+    let other = browser_binding::hash("AnotherBrowsersCookie0123456789a");
+    for browser in [BrowserCheck::NoCookie, BrowserCheck::Hash(&other)] {
+        let refused = store
+            .consume(&l.state, &claim(Scope::Base, now, browser), now + 60)
+            .await
+            .unwrap();
+        assert_eq!(refused, Consumed::Kept(l.clone()), "{browser:?}");
+    }
+    let hash = browser_binding::hash(COOKIE);
+    let right = store
+        .consume(&l.state, &claim(Scope::Base, now, BrowserCheck::Hash(&hash)), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(right, Consumed::Fresh(l));
+
+    // A login started while binding was off has no cookie to match once it is on.
+    let mut unbound = login(now + 600);
+    unbound.browser_binding = None;
+    store.put_new(&unbound).await.unwrap();
+    let refused = store
+        .consume(&unbound.state, &claim(Scope::Base, now, BrowserCheck::Hash(&hash)), now + 60)
+        .await
+        .unwrap();
+    assert_eq!(refused, Consumed::Kept(unbound));
+}
+
+async fn without_binding_any_browser_consumes_it(store: Store) {
+    let now = now_epoch_seconds();
+    for binding in [Some(browser_binding::hash(COOKIE)), None] {
+        let mut l = login(now + 600);
+        l.browser_binding = binding;
+        store.put_new(&l).await.unwrap();
+        let consumed = store
+            .consume(&l.state, &claim(Scope::Base, now, BrowserCheck::Off), now + 60)
+            .await
+            .unwrap();
+        assert_eq!(consumed, Consumed::Fresh(l));
+    }
+}
+
+async fn a_consumed_login_keeps_its_expiry_and_its_sealed_outcome(store: Store) {
+    let now = now_epoch_seconds();
+    let l = login(now + 600);
+    store.put_new(&l).await.unwrap();
+    let off = claim(Scope::Base, now, BrowserCheck::Off);
+    assert_eq!(
+        store.consume(&l.state, &off, now + 60).await.unwrap(),
+        Consumed::Fresh(l.clone())
+    );
+    // Seen again, the login is the one stored (its own expiry, not the replay window's).
+    let used = |outcome: Option<Vec<u8>>| Consumed::Used {
+        login: l.clone(),
+        consumed_at: now,
+        outcome,
+    };
+    let later = claim(Scope::Base, now + 5, BrowserCheck::Off);
+    assert_eq!(store.consume(&l.state, &later, now + 65).await.unwrap(), used(None));
+    let sealed = vec![0u8, 1, 2, 255, 254];
+    store.record_outcome(&l.state, &sealed).await.unwrap();
+    assert_eq!(store.find(&l.state).await.unwrap(), used(Some(sealed.clone())));
+    assert_eq!(
+        store.consume(&l.state, &later, now + 65).await.unwrap(),
+        used(Some(sealed))
+    );
+    // An empty outcome (a refused login) is kept as empty, not as none.
+    store.record_outcome(&l.state, &[]).await.unwrap();
+    assert_eq!(store.find(&l.state).await.unwrap(), used(Some(Vec::new())));
+}
+
+async fn outcomes_attach_only_to_consumed_logins(store: Store) {
+    let l = login(now_epoch_seconds() + 600);
+    store.put_new(&l).await.unwrap();
+    assert!(matches!(
+        store.record_outcome(&l.state, b"sealed").await,
+        Err(StoreError::NotConsumed)
+    ));
+    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l));
+    assert!(matches!(
+        store.record_outcome(&StateId::generate(), b"sealed").await,
+        Err(StoreError::NotConsumed)
+    ));
+}
+
+async fn the_limits_round_trip_at_the_boundary(store: Store) {
+    let now = now_epoch_seconds();
+    // The longest return URL, counted as stored: here without a path, so the `/` the
+    // parser adds is part of the count.
+    let origin = "https://app.example.com";
+    let query = "q".repeat(MAX_RETURN_URL_LEN - origin.len() - 2);
+    let url = format!("{origin}?{query}");
+    let mut l = login_for(Scope::Base, &url, now + 600);
+    assert_eq!(l.return_url.as_str().len(), MAX_RETURN_URL_LEN);
+    // The longest state a callback may carry.
+    l.state = StateId::parse(&"S".repeat(128)).unwrap();
+    store.put_new(&l).await.unwrap();
+    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l.clone()));
+    let off = claim(Scope::Base, now, BrowserCheck::Off);
+    assert_eq!(
+        store.consume(&l.state, &off, now + 60).await.unwrap(),
+        Consumed::Fresh(l.clone())
+    );
+    // A sealed answer as large as a full profile's could be.
+    let sealed = vec![7u8; 16 * 1024];
+    store.record_outcome(&l.state, &sealed).await.unwrap();
+    assert!(matches!(
+        store.find(&l.state).await.unwrap(),
+        Consumed::Used { outcome: Some(o), .. } if o == sealed
+    ));
+}
+
+async fn unknown_states_are_unknown_everywhere(store: Store) {
+    let now = now_epoch_seconds();
+    let state = StateId::generate();
+    assert_eq!(store.find(&state).await.unwrap(), Consumed::Unknown);
+    let hash = browser_binding::hash(COOKIE);
+    for browser in [BrowserCheck::Off, BrowserCheck::NoCookie, BrowserCheck::Hash(&hash)] {
+        let found = store
+            .consume(&state, &claim(Scope::Base, now, browser), now + 60)
+            .await
+            .unwrap();
+        assert_eq!(found, Consumed::Unknown, "{browser:?}");
+    }
+    // Looking did not create it.
+    assert_eq!(store.find(&state).await.unwrap(), Consumed::Unknown);
+}
