@@ -107,7 +107,11 @@ pub fn matches(presented: Option<&str>, stored_hash: Option<&str>) -> bool {
 }
 
 fn cookie_name(state: &StateId, base_url: &BaseUrl) -> String {
-    let secure = if is_https(base_url) { SECURE_PREFIX } else { "" };
+    let secure = if is_https(base_url) {
+        SECURE_PREFIX
+    } else {
+        ""
+    };
     format!("{secure}{PREFIX}{}", state.as_str())
 }
 
@@ -156,7 +160,10 @@ mod tests {
         assert!(!matches(Some("wrongvalue"), Some(&cookie.hash())));
         assert!(!matches(None, Some(&cookie.hash())));
         assert!(!matches(found, None));
-        assert_eq!(find_cookie(Some("wxauth_abc=bad-value!"), &state, &http), None);
+        assert_eq!(
+            find_cookie(Some("wxauth_abc=bad-value!"), &state, &http),
+            None
+        );
         assert_eq!(find_cookie(None, &state, &http), None);
     }
 

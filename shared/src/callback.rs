@@ -206,8 +206,7 @@ impl Repeat {
             waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(100))).await;
             // A read still out when the wait is over ends the wait, like any other: the
             // repeat is refused (a real store error is still a 503).
-            let Ok(found) =
-                tokio::time::timeout_at(wait_until, gateway.store().find(state)).await
+            let Ok(found) = tokio::time::timeout_at(wait_until, gateway.store().find(state)).await
             else {
                 break;
             };

@@ -405,12 +405,18 @@ mod tests {
         let read = std::cell::RefCell::new(Vec::new());
         let with_secrets = Config::for_routes(Serves::StartOnly, |name| {
             read.borrow_mut().push(name.to_owned());
-            MINIMAL.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+            MINIMAL
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
         })
         .unwrap();
         assert!(with_secrets.callback.is_none());
         for secret in CALLBACK_ONLY_SECRETS {
-            assert!(!read.borrow().iter().any(|n| n == secret), "{secret} was read");
+            assert!(
+                !read.borrow().iter().any(|n| n == secret),
+                "{secret} was read"
+            );
         }
         // The callbacks need both.
         let err = Config::for_routes(Serves::Everything, |name| {
@@ -508,7 +514,11 @@ mod tests {
             let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
             assert_eq!(
                 names,
-                ["WECHAT_OPEN_BASE", "WECHAT_API_BASE", "WECHAT_API_FALLBACK_BASES"],
+                [
+                    "WECHAT_OPEN_BASE",
+                    "WECHAT_API_BASE",
+                    "WECHAT_API_FALLBACK_BASES"
+                ],
                 "{bad}"
             );
             assert!(err.to_string().contains("clear text"), "{err}");

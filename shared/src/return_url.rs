@@ -238,8 +238,8 @@ mod tests {
 
     #[test]
     fn hosts_must_be_dns_names_even_under_a_wildcard() {
-        let wildcard = AllowedOrigins::parse("https://*.example.net,https://*.good.example.com")
-            .unwrap();
+        let wildcard =
+            AllowedOrigins::parse("https://*.example.net,https://*.good.example.com").unwrap();
         for bad in [
             "https://a..example.net",
             "https://a..example.net/",
@@ -261,8 +261,9 @@ mod tests {
 
     #[test]
     fn ip_literals_match_only_an_entry_naming_them() {
-        let list = AllowedOrigins::parse("http://127.0.0.1:3000,http://[::1]:3000,https://*.example.net")
-            .unwrap();
+        let list =
+            AllowedOrigins::parse("http://127.0.0.1:3000,http://[::1]:3000,https://*.example.net")
+                .unwrap();
         assert!(ReturnUrl::parse("http://127.0.0.1:3000/", &list).is_ok());
         assert!(ReturnUrl::parse("http://[::1]:3000/", &list).is_ok());
         assert!(matches!(

@@ -129,8 +129,14 @@ mod tests {
             waiting_on(Wait::Store, tokio::time::sleep(Duration::from_millis(10))).await;
         });
         let ((_, one), (_, two)) = tokio::join!(one, two);
-        assert_eq!((one.wechat, one.store), (Duration::from_millis(40), Duration::ZERO));
-        assert_eq!((two.wechat, two.store), (Duration::ZERO, Duration::from_millis(10)));
+        assert_eq!(
+            (one.wechat, one.store),
+            (Duration::from_millis(40), Duration::ZERO)
+        );
+        assert_eq!(
+            (two.wechat, two.store),
+            (Duration::ZERO, Duration::from_millis(10))
+        );
     }
 
     #[tokio::test]

@@ -156,7 +156,10 @@ async fn a_wrong_browser_or_route_does_not_spend_the_real_login() {
     let response = env.follow_callback(&callback).await;
     assert_eq!(response.status(), 302, "{}", body_text(&response));
     let landing = location(&response).unwrap();
-    assert_eq!(result_params(&landing, false)["openid"], env.sim.openid_for("zoe"));
+    assert_eq!(
+        result_params(&landing, false)["openid"],
+        env.sim.openid_for("zoe")
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use wxauth_core::{Gateway, Scope};
+use wxauth_core::store::DynamoStateStore;
+use wxauth_core::{Gateway, Scope, WeChatClient};
 use wxauth_tests::*;
 
 const VISITORS: usize = 100;
@@ -12,10 +13,22 @@ const ENVIRONMENTS: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_logins_never_cross() {
+    let _exclusive = exclusive().await;
     let env = Arc::new(TestEnv::start().await);
+    // Each environment with its own client, but without the production SDK timeouts:
+    // DynamoDB Local shares its one process with the rest of the suite (tables created
+    // and dropped beside this burst), and this test is about logins never crossing, not
+    // about how fast a loaded emulator answers (store_faults covers the timeouts).
     let mut gateways = Vec::new();
     for _ in 0..ENVIRONMENTS {
-        gateways.push(env.another_gateway().await);
+        let vars = env.vars().clone();
+        let config = wxauth_core::Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
+        let store = DynamoStateStore::new(dynamo_client().await, &env.table);
+        gateways.push(Gateway::new(
+            config,
+            Arc::new(store),
+            WeChatClient::http_client(),
+        ));
     }
     let gateways: Arc<Vec<Gateway>> = Arc::new(gateways);
 

@@ -7,13 +7,7 @@ use wxauth_core::Scope;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_tests::*;
 
-async fn refused_callback(
-    env: &TestEnv,
-    scope: Scope,
-    query: &str,
-    expected: &str,
-    because: &str,
-) {
+async fn refused_callback(env: &TestEnv, scope: Scope, query: &str, expected: &str, because: &str) {
     assert_refused(&env.callback(scope, query).await, expected, because);
 }
 
@@ -123,7 +117,10 @@ async fn a_state_for_the_other_route_is_refused() {
     let right = env.callback(Scope::Base, &query).await;
     assert_eq!(right.status(), 302, "{}", body_text(&right));
     let landing = location(&right).unwrap();
-    assert_eq!(result_params(&landing, false)["openid"], env.sim.openid_for("leo"));
+    assert_eq!(
+        result_params(&landing, false)["openid"],
+        env.sim.openid_for("leo")
+    );
     let again = env.callback(Scope::UserInfo, &query).await;
     assert_refused(&again, "invalid_state", "already completed");
 }
@@ -200,6 +197,14 @@ async fn a_return_url_no_longer_allowed_is_refused_at_the_callback() {
     vars.insert("ALLOWED_RETURN_ORIGINS", "https://app.example.com".into());
     let env = env.with_gateway_vars(vars).await;
     let response = env.follow_callback(&callback).await;
-    assert_refused(&response, "invalid_state", "no longer in ALLOWED_RETURN_ORIGINS");
-    assert_eq!(env.sim.calls(Endpoint::AccessToken), 0, "WeChat was not asked");
+    assert_refused(
+        &response,
+        "invalid_state",
+        "no longer in ALLOWED_RETURN_ORIGINS",
+    );
+    assert_eq!(
+        env.sim.calls(Endpoint::AccessToken),
+        0,
+        "WeChat was not asked"
+    );
 }

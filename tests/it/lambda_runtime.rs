@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use lambda_runtime_emulator::aws_proxy::RecordingProxy;
 use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
-use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
 };
 use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use wxauth_tests::{
-    APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode,
+    APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode, exclusive,
     result_params, test_vars,
 };
 
@@ -310,6 +310,7 @@ fn verify(token: &str, issuer: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_flows_through_the_function_binaries_on_a_named_stage() {
+    let _exclusive = exclusive().await;
     let stack = Stack::deploy("prod", |_| {}).await;
     let browser = Browser::new();
     // The stage is part of every public URL the functions derive.
@@ -453,6 +454,7 @@ fn granted_dynamodb_actions(binary: &str) -> std::collections::BTreeSet<String> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_stage_has_no_path_prefix() {
+    let _exclusive = exclusive().await;
     let stack = Stack::deploy("$default", |_| {}).await;
     assert_eq!(stack.api.public_base_url(), format!("https://{DOMAIN}"));
     let landed = stack
@@ -469,6 +471,7 @@ async fn the_default_stage_has_no_path_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_warm_callback_function_keeps_one_connection_to_wechat() {
+    let _exclusive = exclusive().await;
     let stack = Stack::deploy("$default", |_| {}).await;
     let browser = Browser::new();
     // The code exchange and the profile call follow each other at once: the second must
@@ -519,6 +522,7 @@ fn use_references(env: &mut HashMap<String, String>, endpoint: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() {
+    let _exclusive = exclusive().await;
     let (double, server) = secrets_double().await;
     let endpoint = server.endpoint_url();
     let stack = Stack::deploy("prod", |env| use_references(env, &endpoint)).await;
@@ -558,6 +562,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error() {
+    let _exclusive = exclusive().await;
     let mut env: HashMap<String, String> = HashMap::from([
         (
             "ALLOWED_RETURN_ORIGINS".into(),
@@ -620,6 +625,7 @@ async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_auth_function_neither_needs_nor_reads_a_secret() {
+    let _exclusive = exclusive().await;
     let (double, server) = secrets_double().await;
     let mut env: HashMap<String, String> = test_vars("http://127.0.0.1:9", "wxauth-states")
         .into_iter()

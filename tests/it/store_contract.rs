@@ -90,7 +90,10 @@ fn claim<'a>(scope: Scope, now: i64, browser: BrowserCheck<'a>) -> Claim<'a> {
 async fn a_login_is_stored_once_and_read_back_as_stored(store: Store) {
     let l = login(now_epoch_seconds() + 600);
     store.put_new(&l).await.unwrap();
-    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l.clone()));
+    assert_eq!(
+        store.find(&l.state).await.unwrap(),
+        Consumed::Fresh(l.clone())
+    );
     // A second put never overwrites.
     let mut other = login(now_epoch_seconds() + 600);
     other.state = l.state.clone();
@@ -156,7 +159,11 @@ async fn expiry_is_checked_on_consume_at_the_second(store: Store) {
     let last_second = login(now + 1);
     store.put_new(&last_second).await.unwrap();
     let consumed = store
-        .consume(&last_second.state, &claim(Scope::Base, now, check), now + 60)
+        .consume(
+            &last_second.state,
+            &claim(Scope::Base, now, check),
+            now + 60,
+        )
         .await
         .unwrap();
     assert_eq!(consumed, Consumed::Fresh(last_second));
@@ -194,7 +201,11 @@ async fn only_the_browser_that_started_it_consumes_it(store: Store) {
     }
     let hash = browser_binding::hash(COOKIE);
     let right = store
-        .consume(&l.state, &claim(Scope::Base, now, BrowserCheck::Hash(&hash)), now + 60)
+        .consume(
+            &l.state,
+            &claim(Scope::Base, now, BrowserCheck::Hash(&hash)),
+            now + 60,
+        )
         .await
         .unwrap();
     assert_eq!(right, Consumed::Fresh(l));
@@ -204,7 +215,11 @@ async fn only_the_browser_that_started_it_consumes_it(store: Store) {
     unbound.browser_binding = None;
     store.put_new(&unbound).await.unwrap();
     let refused = store
-        .consume(&unbound.state, &claim(Scope::Base, now, BrowserCheck::Hash(&hash)), now + 60)
+        .consume(
+            &unbound.state,
+            &claim(Scope::Base, now, BrowserCheck::Hash(&hash)),
+            now + 60,
+        )
         .await
         .unwrap();
     assert_eq!(refused, Consumed::Kept(unbound));
@@ -217,7 +232,11 @@ async fn without_binding_any_browser_consumes_it(store: Store) {
         l.browser_binding = binding;
         store.put_new(&l).await.unwrap();
         let consumed = store
-            .consume(&l.state, &claim(Scope::Base, now, BrowserCheck::Off), now + 60)
+            .consume(
+                &l.state,
+                &claim(Scope::Base, now, BrowserCheck::Off),
+                now + 60,
+            )
             .await
             .unwrap();
         assert_eq!(consumed, Consumed::Fresh(l));
@@ -240,10 +259,16 @@ async fn a_consumed_login_keeps_its_expiry_and_its_sealed_outcome(store: Store) 
         outcome,
     };
     let later = claim(Scope::Base, now + 5, BrowserCheck::Off);
-    assert_eq!(store.consume(&l.state, &later, now + 65).await.unwrap(), used(None));
+    assert_eq!(
+        store.consume(&l.state, &later, now + 65).await.unwrap(),
+        used(None)
+    );
     let sealed = vec![0u8, 1, 2, 255, 254];
     store.record_outcome(&l.state, &sealed).await.unwrap();
-    assert_eq!(store.find(&l.state).await.unwrap(), used(Some(sealed.clone())));
+    assert_eq!(
+        store.find(&l.state).await.unwrap(),
+        used(Some(sealed.clone()))
+    );
     assert_eq!(
         store.consume(&l.state, &later, now + 65).await.unwrap(),
         used(Some(sealed))
@@ -279,7 +304,10 @@ async fn the_limits_round_trip_at_the_boundary(store: Store) {
     // The longest state a callback may carry.
     l.state = StateId::parse(&"S".repeat(128)).unwrap();
     store.put_new(&l).await.unwrap();
-    assert_eq!(store.find(&l.state).await.unwrap(), Consumed::Fresh(l.clone()));
+    assert_eq!(
+        store.find(&l.state).await.unwrap(),
+        Consumed::Fresh(l.clone())
+    );
     let off = claim(Scope::Base, now, BrowserCheck::Off);
     assert_eq!(
         store.consume(&l.state, &off, now + 60).await.unwrap(),
@@ -299,7 +327,11 @@ async fn unknown_states_are_unknown_everywhere(store: Store) {
     let state = StateId::generate();
     assert_eq!(store.find(&state).await.unwrap(), Consumed::Unknown);
     let hash = browser_binding::hash(COOKIE);
-    for browser in [BrowserCheck::Off, BrowserCheck::NoCookie, BrowserCheck::Hash(&hash)] {
+    for browser in [
+        BrowserCheck::Off,
+        BrowserCheck::NoCookie,
+        BrowserCheck::Hash(&hash),
+    ] {
         let found = store
             .consume(&state, &claim(Scope::Base, now, browser), now + 60)
             .await

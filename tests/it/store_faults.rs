@@ -89,6 +89,7 @@ fn auth_query() -> String {
 
 #[tokio::test]
 async fn a_stopped_store_is_a_503_and_a_restarted_one_works_again() {
+    let _exclusive = exclusive().await;
     let env = TestEnv::start().await;
     let ddb = OwnDynamoDb::start();
     let client = client_for(&ddb.endpoint()).await;
@@ -246,7 +247,10 @@ async fn assert_misconfigured(
         .find(|l| l["level"] == "ERROR" && l["fields"]["message"] == "request failed")
         .unwrap_or_else(|| panic!("{cause}: no error line in {}", logs.text()));
     assert!(
-        error_line["fields"]["error"].as_str().unwrap().contains(cause),
+        error_line["fields"]["error"]
+            .as_str()
+            .unwrap()
+            .contains(cause),
         "{error_line}"
     );
     let handled = logs
@@ -364,6 +368,7 @@ async fn slow_dynamodb(delay: Duration) -> String {
 
 #[tokio::test]
 async fn a_slow_store_and_a_silent_wechat_still_answer_within_ten_seconds() {
+    let _exclusive = exclusive().await;
     use wechat_simulator::{Endpoint, Fault};
     let env = TestEnv::start().await;
     // Just under the SDK's 2 s attempt timeout, so every store call succeeds, slowly:
@@ -374,8 +379,11 @@ async fn a_slow_store_and_a_silent_wechat_still_answer_within_ten_seconds() {
         &env.table,
     )
     .await;
-    env.sim
-        .inject(Endpoint::AccessToken, Fault::Delay(Duration::from_secs(30)), 2);
+    env.sim.inject(
+        Endpoint::AccessToken,
+        Fault::Delay(Duration::from_secs(30)),
+        2,
+    );
     let authorize = env
         .start_login("https://app.example.com/", wxauth_core::Scope::Base, None)
         .await;
@@ -393,7 +401,10 @@ async fn a_slow_store_and_a_silent_wechat_still_answer_within_ten_seconds() {
         (response, started.elapsed())
     };
     let ((first, first_took), (repeat, repeat_took)) = tokio::join!(first, repeat);
-    for (name, response, took) in [("first", &first, first_took), ("repeat", &repeat, repeat_took)] {
+    for (name, response, took) in [
+        ("first", &first, first_took),
+        ("repeat", &repeat, repeat_took),
+    ] {
         assert!(took < Duration::from_secs(10), "{name} took {took:?}");
         assert!(took > Duration::from_secs(5), "{name} took only {took:?}");
         // Both answer: the first with WeChat's timeout, the repeat with that answer or a

@@ -595,7 +595,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             let config = Config::for_routes(serves(&binary), |name| env.get(name).cloned())
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
-            assert_eq!(config.callback.is_some(), serves(&binary) == Serves::Everything);
+            assert_eq!(
+                config.callback.is_some(),
+                serves(&binary) == Serves::Everything
+            );
         }
     }
 }
@@ -692,7 +695,9 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             .unwrap_or_default();
         match serves(&binary) {
             Serves::Everything => assert_eq!(attached, ["SecretReadPolicy-physical-id"], "{id}"),
-            Serves::StartOnly => assert!(attached.is_empty(), "{id} may read secrets: {attached:?}"),
+            Serves::StartOnly => {
+                assert!(attached.is_empty(), "{id} may read secrets: {attached:?}")
+            }
         }
     }
     // Without references, no policy and no reference variables.

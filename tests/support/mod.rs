@@ -656,3 +656,12 @@ impl CapturedLogs {
             .collect()
     }
 }
+
+/// Taken by the tests that load the machine (a hundred logins at once, starting DynamoDB
+/// Local or function processes) or hold the gateway to a time limit, so that no two of
+/// them overlap in the one test process: on two cores one starves the other into the
+/// SDK's timeouts. Lighter tests still run beside them.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

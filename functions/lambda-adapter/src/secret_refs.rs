@@ -174,7 +174,12 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 pub async fn resolve_env(serves: Serves) -> Result<ResolvedSecrets, ConfigError> {
     // A function that does not use a secret does not read its reference either: its role
     // has no permission to, and it should never hold the value.
-    let refs = references(|name| serves.reads(name).then(|| std::env::var(name).ok()).flatten())?;
+    let refs = references(|name| {
+        serves
+            .reads(name)
+            .then(|| std::env::var(name).ok())
+            .flatten()
+    })?;
     if refs.is_empty() {
         return Ok(ResolvedSecrets::default());
     }

@@ -3,8 +3,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{BrowserCheck, Claim, StateStore, StoreError};
@@ -195,7 +195,9 @@ impl StateStore for DynamoStateStore {
                     Some(item) => Ok(not_consumed_by_us(read_item(&item)?)),
                     None => Ok(Consumed::Unknown),
                 },
-                other => Err(classify(other.code(), other.message(), || other.to_string())),
+                other => Err(classify(other.code(), other.message(), || {
+                    other.to_string()
+                })),
             },
             Err(e) => Err(store_error(e)),
         }
@@ -303,7 +305,11 @@ where
 /// Sorts a DynamoDB error by its code. The detail (code and message, which names the
 /// table or the missing permission) is for the operator's log line; requests never carry
 /// secrets to DynamoDB, so neither can its messages.
-fn classify(code: Option<&str>, message: Option<&str>, context: impl FnOnce() -> String) -> StoreError {
+fn classify(
+    code: Option<&str>,
+    message: Option<&str>,
+    context: impl FnOnce() -> String,
+) -> StoreError {
     match code {
         Some(code) => {
             let detail = format!("{code}: {}", message.unwrap_or("no message"));

@@ -178,7 +178,10 @@ mod tests {
             }
         );
         assert_eq!(
-            store.consume(&StateId::generate(), &claim(1), 2).await.unwrap(),
+            store
+                .consume(&StateId::generate(), &claim(1), 2)
+                .await
+                .unwrap(),
             Consumed::Unknown
         );
     }
