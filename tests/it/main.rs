@@ -2,6 +2,7 @@
 //! DynamoDB Local and the WeChat simulator over real sockets (see `support`, the crate's
 //! library). One binary links once and runs every test in one process, in parallel.
 
+mod api_gateway_event;
 mod browser_binding;
 mod concurrency;
 mod connection_reuse;
