@@ -520,6 +520,23 @@ fn use_references(env: &mut HashMap<String, String>, endpoint: &str) {
     env.insert("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), endpoint.into());
 }
 
+/// A function's environment whose app-secret reference names a parameter that does not
+/// exist in the double.
+fn unreadable_reference_env(server: &RunningSecretsDouble) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = test_vars("http://127.0.0.1:9", "wxauth-states")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    use_references(&mut env, &server.endpoint_url());
+    env.insert(
+        "WECHAT_APP_SECRET_REF".into(),
+        "ssm:/wxauth/does-not-exist".into(),
+    );
+    env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    env
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() {
     let _exclusive = exclusive().await;
@@ -597,17 +614,7 @@ async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error(
 
     // A reference that cannot be read stops init the same way, naming the reference.
     let (_double, server) = secrets_double().await;
-    let mut env: HashMap<String, String> = test_vars("http://127.0.0.1:9", "wxauth-states")
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    use_references(&mut env, &server.endpoint_url());
-    env.insert(
-        "WECHAT_APP_SECRET_REF".into(),
-        "ssm:/wxauth/does-not-exist".into(),
-    );
-    env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
-    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    let env = unreadable_reference_env(&server);
     let environment = spawn("base-callback", &env).await;
     assert!(!matches!(
         environment.wait_for_init(INIT_LIMIT).await,
@@ -627,19 +634,9 @@ async fn an_invalid_configuration_stops_the_function_at_init_with_a_clear_error(
 async fn the_auth_function_neither_needs_nor_reads_a_secret() {
     let _exclusive = exclusive().await;
     let (double, server) = secrets_double().await;
-    let mut env: HashMap<String, String> = test_vars("http://127.0.0.1:9", "wxauth-states")
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
     // References it has no permission to read (and one that does not exist): it starts
     // all the same, and asks for neither.
-    use_references(&mut env, &server.endpoint_url());
-    env.insert(
-        "WECHAT_APP_SECRET_REF".into(),
-        "ssm:/wxauth/does-not-exist".into(),
-    );
-    env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
-    env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
+    let mut env = unreadable_reference_env(&server);
     let environment = spawn("auth", &env).await;
     let outcome = environment.wait_for_init(INIT_LIMIT).await;
     assert!(
