@@ -1,13 +1,12 @@
 //! Demo mode end to end, in the order a browser would go: landing page, /auth, the
 //! simulated WeChat under /wechat, the callback, and the result page.
 
-mod support;
-
-use support::{follow, get, hidden_fields, hrefs, query_params, start_with};
 use wxauth_core::SigningKey;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_core::token::verify;
 use wxauth_local::{DEMO_APP_ID, LocalServer};
+
+use crate::support::{self, follow, get, hidden_fields, hrefs, query_params, start_with};
 
 fn assert_page_headers(page: &support::Page) {
     assert_eq!(page.header("content-type"), "text/html; charset=utf-8");

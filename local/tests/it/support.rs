@@ -1,5 +1,4 @@
 //! Helpers shared by the local server's tests: real sockets, no redirects followed.
-#![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

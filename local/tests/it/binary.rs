@@ -1,12 +1,12 @@
 //! The `wxauth-local` program itself: exit statuses, the banner, shutting down on SIGTERM.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
+
+use crate::support;
 
 /// The program with exactly these environment variables (and a quiet log).
 fn program(vars: &[(&str, &str)]) -> Command {
