@@ -8,6 +8,8 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cookie::time::Duration;
+use cookie::{Cookie, SameSite};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use url::Url;
@@ -22,7 +24,7 @@ use crate::server::host;
 /// The longest user name `/demo/user` keeps.
 const MAX_USER_CHARS: usize = 64;
 /// How long the browser remembers the chosen user.
-const USER_COOKIE_MAX_AGE: u32 = 30 * 24 * 3600;
+const USER_COOKIE_MAX_AGE: Duration = Duration::days(30);
 
 pub(crate) struct DemoSite {
     port: u16,
@@ -148,14 +150,6 @@ async fn set_user(
         .collect();
     let name = name.trim();
 
-    let cookie = if name.is_empty() {
-        format!("{USER_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly")
-    } else {
-        format!(
-            "{USER_COOKIE}={}; Path=/; Max-Age={USER_COOKIE_MAX_AGE}; SameSite=Lax; HttpOnly",
-            utf8_percent_encode(name, NON_ALPHANUMERIC)
-        )
-    };
     let location = if param("from").as_deref() == Some("localhost") {
         // A fixed address, whatever the request says: not an open redirect.
         format!("{}/", site.localhost_origin())
@@ -174,7 +168,7 @@ async fn set_user(
     secure(headers, &site);
     if let (Ok(location), Ok(cookie)) = (
         HeaderValue::from_str(&location),
-        HeaderValue::from_str(&cookie),
+        HeaderValue::from_str(&user_cookie(name).to_string()),
     ) {
         headers.insert(header::LOCATION, location);
         headers.insert(header::SET_COOKIE, cookie);
@@ -334,17 +328,38 @@ fn claims_table(claims: &ResultClaims, now: i64) -> String {
     out
 }
 
-/// The simulated user named by this browser's cookie, if any.
+/// The cookie naming `name`, or clearing it when `name` is empty. Cookie values cannot
+/// carry spaces or non-ASCII, so the name is percent-encoded (the simulator decodes it).
+fn user_cookie(name: &str) -> Cookie<'static> {
+    let (value, max_age) = if name.is_empty() {
+        (String::new(), Duration::ZERO)
+    } else {
+        (
+            utf8_percent_encode(name, NON_ALPHANUMERIC).to_string(),
+            USER_COOKIE_MAX_AGE,
+        )
+    };
+    Cookie::build((USER_COOKIE, value))
+        .path("/")
+        .max_age(max_age)
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .build()
+}
+
+/// The simulated user named by this browser's cookie, if any. Read as the simulator reads
+/// it: the first cookie of that name, surrounding quotes dropped, percent-decoded.
 fn cookie_user(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == USER_COOKIE)
-        .map(|(_, value)| {
-            percent_decode_str(value.trim().trim_matches('"'))
+        .flat_map(Cookie::split_parse)
+        // A pair that does not parse (no `=`, no name) is skipped, as a browser would.
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == USER_COOKIE)
+        .map(|cookie| {
+            percent_decode_str(cookie.value().trim_matches('"'))
                 .decode_utf8_lossy()
                 .into_owned()
         })
@@ -404,10 +419,39 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=1; wechat_sim_user=alice%20w; b=2"),
+            HeaderValue::from_static("a=1; broken; wechat_sim_user=\"alice%20w\"; b=2"),
         );
         assert_eq!(cookie_user(&headers).as_deref(), Some("alice w"));
         assert_eq!(cookie_user(&HeaderMap::new()), None);
+
+        // Several Cookie headers (HTTP/2 may split them); the first of the name counts.
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("wechat_sim_user=%E5%BC%A0; wechat_sim_user=bob"),
+        );
+        assert_eq!(cookie_user(&headers).as_deref(), Some("张"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("wechat_sim_user=%20"),
+        );
+        assert_eq!(cookie_user(&headers), None);
+    }
+
+    #[test]
+    fn the_user_cookie_is_set_encoded_and_cleared_when_empty() {
+        let set = user_cookie("Bob <Li>").to_string();
+        assert!(set.starts_with("wechat_sim_user=Bob%20%3CLi%3E;"), "{set}");
+        for attribute in ["Path=/", "Max-Age=2592000", "SameSite=Lax", "HttpOnly"] {
+            assert!(
+                set.split("; ").any(|a| a == attribute),
+                "{attribute}: {set}"
+            );
+        }
+        let cleared = user_cookie("").to_string();
+        assert!(cleared.starts_with("wechat_sim_user=;"), "{cleared}");
+        assert!(cleared.contains("; Max-Age=0"), "{cleared}");
     }
 
     #[test]
