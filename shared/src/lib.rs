@@ -12,6 +12,7 @@ pub mod error;
 pub mod form_post;
 pub mod gateway;
 pub mod html;
+pub mod logging;
 pub mod login_state;
 pub mod metrics;
 pub mod outcome;
