@@ -4,5 +4,7 @@
 mod binary;
 mod configured;
 mod demo;
+#[cfg(unix)]
+mod logs;
 mod startup;
 mod support;
