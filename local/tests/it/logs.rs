@@ -167,14 +167,19 @@ async fn a_whole_login_at_trace_level_logs_json_lines_and_no_secret() {
         ["login_started", "signed_in", "repeated", "rejected"],
         "{stderr}"
     );
+    let mut request_ids = Vec::new();
     for line in handled {
         let span = &line["span"];
-        assert!(span["request_id"].is_string(), "{line}");
+        let request_id = span["request_id"].as_str().unwrap();
+        assert!(request_id.starts_with("local-"), "{line}");
+        request_ids.push(request_id);
         assert!(span["route"].is_string(), "{line}");
         for field in ["status", "latency_ms", "wechat_us", "store_us", "own_us"] {
             assert!(line["fields"][field].is_u64(), "{field}: {line}");
         }
     }
+    request_ids.dedup();
+    assert_eq!(request_ids.len(), 4, "one id per request");
     assert!(
         !stdout.contains('{'),
         "logs go to stderr, stdout is the banner: {stdout}"
