@@ -73,9 +73,9 @@ pub fn binding_cookie(response: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("wxauth_"))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
+        .filter_map(|v| cookie::Cookie::parse(v).ok())
+        .find(|c| c.name().starts_with("wxauth_"))
+        .map(|c| format!("{}={}", c.name(), c.value()))
 }
 
 /// The state table, as template.yaml declares it, in the DynamoDB the environment names.
@@ -118,5 +118,24 @@ mod tests {
             (one.p50, one.p99),
             (Duration::from_millis(7), Duration::from_millis(7))
         );
+    }
+
+    #[test]
+    fn the_binding_cookie_is_the_wxauth_one_without_attributes() {
+        let answer = http::Response::builder()
+            .header("set-cookie", "other=1; Path=/")
+            .header(
+                "set-cookie",
+                "wxauth_Ab12=v4lue; Path=/getOpenId; Max-Age=600; HttpOnly; SameSite=Lax",
+            )
+            .body("")
+            .unwrap();
+        let answer = reqwest::Response::from(answer);
+        assert_eq!(
+            binding_cookie(&answer).as_deref(),
+            Some("wxauth_Ab12=v4lue")
+        );
+        let none = reqwest::Response::from(http::Response::new(""));
+        assert_eq!(binding_cookie(&none), None);
     }
 }

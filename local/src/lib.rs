@@ -7,6 +7,7 @@
 
 mod banner;
 mod demo;
+mod log_format;
 mod pages;
 mod port;
 mod server;
@@ -22,6 +23,7 @@ use wxauth_core::store::{DynamoStateStore, MemoryStateStore};
 use wxauth_core::{Config, Gateway, StateStore, WeChatClient};
 
 pub use demo::DEMO_APP_ID;
+pub use log_format::{LogFormat, parse_log_format};
 pub use port::{DEFAULT_PORT, parse_port};
 
 /// A running local server; it stops when this is dropped.

@@ -7,31 +7,29 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tracing::info;
-use tracing_subscriber::EnvFilter;
-use wxauth_local::{StartError, parse_port, start};
+use tracing::subscriber::set_global_default;
+use tracing::{info, warn};
+use wxauth_core::logging::{LogFilter, json_logs, text_logs};
+use wxauth_local::{LogFormat, StartError, parse_log_format, parse_port, start};
 
 /// Exit status for a configuration the server cannot run with.
 const BAD_CONFIG: u8 = 2;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_tracing();
-
-    let port = match std::env::var("PORT") {
-        Ok(value) => parse_port(Some(&value)),
-        Err(std::env::VarError::NotPresent) => parse_port(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err("PORT: must be a port number from 0 to 65535".to_owned())
-        }
-    };
-    let port = match port {
-        Ok(port) => port,
-        Err(problem) => {
-            eprintln!("invalid configuration:\n  {problem}");
+    let log_format = parse_log_format(var("LOG_FORMAT").as_deref());
+    let port = parse_port(var("PORT").as_deref());
+    let (log_format, port) = match (log_format, port) {
+        (Ok(log_format), Ok(port)) => (log_format, port),
+        (log_format, port) => {
+            eprintln!("invalid configuration:");
+            for problem in [log_format.err(), port.err()].into_iter().flatten() {
+                eprintln!("  {problem}");
+            }
             return ExitCode::from(BAD_CONFIG);
         }
     };
+    init_tracing(log_format);
 
     let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
         Ok(listener) => listener,
@@ -68,15 +66,29 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Human-readable logs on stderr (stdout is for the banner), coloured only on a terminal;
-/// RUST_LOG, default `info`.
-fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+/// A variable's value; one that is not UTF-8 is kept (mangled) for its parser to refuse.
+fn var(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+}
+
+/// Logs on stderr (stdout is for the banner): human-readable, coloured only on a terminal,
+/// or the Lambda functions' JSON lines. Filter and cap as theirs (wxauth_core::logging):
+/// RUST_LOG, else AWS_LAMBDA_LOG_LEVEL, else `info`.
+fn init_tracing(format: LogFormat) {
+    let filter = LogFilter::from_env("info");
+    let installed = match format {
+        LogFormat::Text => set_global_default(text_logs(
+            std::io::stderr,
+            &filter,
+            std::io::stderr().is_terminal(),
+        )),
+        LogFormat::Json => set_global_default(json_logs(std::io::stderr, &filter)),
+    };
+    if installed.is_ok()
+        && let Some(ignored) = &filter.ignored
+    {
+        warn!(filter = filter.directives(), "{ignored}");
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -2,6 +2,7 @@
 //! gateway for every other path.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -47,9 +48,16 @@ async fn forward(
         cookie_header: cookie_header(&headers),
         derived_base_url: host(&headers)
             .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
-        request_id: None,
+        request_id: Some(next_request_id()),
     };
     gateway.handle(request).await.map(Body::from)
+}
+
+/// The request's id in the logs, where API Gateway's is on Lambda: the lines of concurrent
+/// requests interleave, and each carries its request's span.
+fn next_request_id() -> String {
+    static COUNT: AtomicU64 = AtomicU64::new(1);
+    format!("local-{}", COUNT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Every `Cookie` header, joined as one (HTTP/2 clients may split them).

@@ -14,6 +14,7 @@ pub mod form_post;
 pub mod gateway;
 pub mod hostname;
 pub mod html;
+pub mod logging;
 pub mod login_state;
 pub mod metrics;
 pub mod outcome;

@@ -2,6 +2,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use cookie::Cookie;
 
 use crate::params::Params;
 
@@ -18,19 +19,22 @@ pub(crate) fn browser_user(headers: &HeaderMap, params: &Params) -> String {
         .unwrap_or_else(|| DEFAULT_USER.to_owned())
 }
 
+/// The first `wechat_sim_user` cookie, surrounding quotes dropped, percent-decoded; empty
+/// counts as none.
 fn from_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim().trim_matches('"'))
+        .flat_map(Cookie::split_parse)
+        // A pair that does not parse (no `=`, no name) is skipped, as a browser would.
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .map(|cookie| cookie.value().trim_matches('"').to_owned())
         .filter(|value| !value.is_empty())
         // Cookie values cannot carry spaces or non-ASCII, so callers percent-encode such names.
         .map(|value| {
-            percent_encoding::percent_decode_str(value)
+            percent_encoding::percent_decode_str(&value)
                 .decode_utf8_lossy()
                 .into_owned()
         })
@@ -60,7 +64,7 @@ mod tests {
     fn cookie_beats_header_beats_query() {
         let q = Params::parse(Some("sim_user=carol"));
         let both = headers(&[
-            ("cookie", "a=1; wechat_sim_user=alice%20w; b=2"),
+            ("cookie", "a=1; novalue; wechat_sim_user=\"alice%20w\"; b=2"),
             (HEADER_NAME, "bob"),
         ]);
         assert_eq!(browser_user(&both, &q), "alice w");

@@ -13,12 +13,13 @@ use wxauth_tests::*;
 
 #[tokio::test]
 async fn logs_follow_each_request_and_never_hold_a_secret() {
-    // Debug level for everything (the SDK and HTTP stacks too): more than production logs.
+    // Debug level (more than production logs); the SDK and HTTP stacks are capped at info
+    // whatever the filter says (wxauth_core::logging), which is part of what is tested.
     let (captured, _guard) = CapturedLogs::start("debug");
     let env = TestEnv::start().await;
     let secrets = a_busy_day(&env).await;
     let text = captured.text();
-    assert!(text.lines().count() > 20, "too few log lines:\n{text}");
+    assert!(text.lines().count() >= 15, "too few log lines:\n{text}");
 
     for secret in &secrets {
         assert!(secret.len() >= 8, "{secret:?} is too short to search for");

@@ -16,6 +16,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{LambdaEvent, service_fn};
 use wxauth_core::config::Serves;
+use wxauth_core::logging::{self, LogFilter};
 use wxauth_core::metrics::MetricsSink;
 use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 
@@ -118,24 +119,26 @@ pub fn raw_path(event: &ApiGatewayV2httpRequest) -> &str {
     event.raw_path.as_deref().unwrap_or("")
 }
 
+/// JSON lines on stdout, which Lambda sends to CloudWatch. The level: RUST_LOG, else the
+/// function's log level (`AWS_LAMBDA_LOG_LEVEL`, Lambda's advanced logging controls), else
+/// `info`; other crates never below `info` (`wxauth_core::logging`).
 fn init_logging() {
-    let _ = tracing::subscriber::set_global_default(json_logs(std::io::stdout, "info"));
+    let filter = LogFilter::from_env("info");
+    if tracing::subscriber::set_global_default(logging::json_logs(std::io::stdout, &filter)).is_ok()
+        && let Some(ignored) = &filter.ignored
+    {
+        tracing::warn!(filter = filter.directives(), "{ignored}");
+    }
 }
 
-/// The functions' log format: one JSON object per line (CloudWatch adds timestamps), with
-/// the request's span (request id, route) on every line. `RUST_LOG` overrides the filter.
-pub fn json_logs<W>(writer: W, default_filter: &str) -> impl tracing::Subscriber + Send + Sync
+/// The functions' log format (`wxauth_core::logging::json_logs`) with the filter from the
+/// environment, `default_filter` when it asks for nothing.
+pub fn json_logs<W>(
+    writer: W,
+    default_filter: &str,
+) -> impl tracing::Subscriber + Send + Sync + use<W>
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(writer)
-        .without_time()
-        .with_ansi(false)
-        .finish()
+    logging::json_logs(writer, &LogFilter::from_env(default_filter))
 }

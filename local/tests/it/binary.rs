@@ -1,26 +1,10 @@
 //! The `wxauth-local` program itself: exit statuses, the banner, shutting down on SIGTERM.
 
-mod support;
-
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
-/// The program with exactly these environment variables (and a quiet log).
-fn program(vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wxauth-local"));
-    command
-        .env_clear()
-        .env("RUST_LOG", "warn")
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
+use crate::support::{self, program};
 
 async fn run_to_end(vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let output = tokio::time::timeout(Duration::from_secs(30), program(vars).output())
@@ -39,6 +23,18 @@ async fn a_malformed_port_is_a_configuration_error() {
     let (code, stdout, stderr) = run_to_end(&[("PORT", "80a")]).await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("PORT: must be a port number"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[tokio::test]
+async fn an_unknown_log_format_is_a_configuration_error_reported_with_the_port() {
+    let (code, stdout, stderr) = run_to_end(&[("LOG_FORMAT", "xml"), ("PORT", "80a")]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("  LOG_FORMAT: must be text (the default) or json (it is \"xml\")"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  PORT: must be a port number"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 }
 
@@ -105,13 +101,7 @@ async fn the_demo_prints_its_banner_serves_and_stops_on_sigterm() {
     assert_eq!(landing.status, 200);
     assert!(landing.body.contains("WeChat user name"));
 
-    let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
+    support::sigterm(&child).await;
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("SIGTERM stops the server")

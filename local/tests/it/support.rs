@@ -1,12 +1,13 @@
 //! Helpers shared by the local server's tests: real sockets, no redirects followed.
-#![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::process::Stdio;
 
 use reqwest::header::{HeaderMap, LOCATION};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::process::Command;
 use url::Url;
 use wxauth_local::{LocalServer, StartError, start};
 
@@ -22,6 +23,33 @@ pub fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
 pub async fn start_with(vars: &[(&str, &str)]) -> Result<LocalServer, StartError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     start(env(vars), listener).await
+}
+
+/// The `wxauth-local` program with exactly these environment variables (and a quiet log
+/// unless they set RUST_LOG).
+pub fn program(vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wxauth-local"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Asks a running program to stop, as a service manager would.
+#[cfg(unix)]
+pub async fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("still running").to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
 }
 
 pub fn port_of(server: &LocalServer) -> u16 {

@@ -1,9 +1,8 @@
 //! Starting up: configuration errors, and requests no browser would send.
 
-mod support;
-
-use support::{get, raw, start_with};
 use wxauth_local::StartError;
+
+use crate::support::{self, get, raw, start_with};
 
 fn problem_names(err: StartError) -> Vec<&'static str> {
     match err {

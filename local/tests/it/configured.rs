@@ -1,13 +1,12 @@
 //! Configured mode: a real Official Account's settings (here pointing at the simulator on
 //! its own port), the embedded memory store, and no demo pages.
 
-mod support;
-
-use support::{follow, get, query_params, start_with};
 use wechat_simulator::{SimulatorConfig, WeChatSimulator};
 use wxauth_core::SigningKey;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_core::token::verify;
+
+use crate::support::{follow, get, query_params, start_with};
 
 const APP_ID: &str = "wx0123456789abcdef";
 const APP_SECRET: &str = "s3cr3t-app-secret-value";

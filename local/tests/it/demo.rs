@@ -1,13 +1,12 @@
 //! Demo mode end to end, in the order a browser would go: landing page, /auth, the
 //! simulated WeChat under /wechat, the callback, and the result page.
 
-mod support;
-
-use support::{follow, get, hidden_fields, hrefs, query_params, start_with};
 use wxauth_core::SigningKey;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_core::token::verify;
 use wxauth_local::{DEMO_APP_ID, LocalServer};
+
+use crate::support::{self, follow, get, hidden_fields, hrefs, query_params, start_with};
 
 fn assert_page_headers(page: &support::Page) {
     assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
@@ -302,7 +301,7 @@ async fn the_result_page_escapes_what_it_echoes_and_rejects_forged_tokens() {
     .await;
     assert!(
         page.body
-            .contains("Token not verified: the token&#x27;s signature does not match"),
+            .contains("Token not verified: the token's signature does not match"),
         "{}",
         page.body
     );
@@ -432,4 +431,105 @@ async fn form_post_results_are_posted_to_the_result_page() {
         "{page}"
     );
     assert!(page.contains("Token verified"), "{page}");
+}
+
+/// Markup, an attribute break-out and an entity in one value (within the 64 characters a
+/// user name may have).
+const HOSTILE: &str = r#"<script>alert('x')</script>"><img src=x onerror=alert(1)>&"#;
+/// HOSTILE as the pages must show it. Single quotes stay: every attribute is double-quoted.
+const HOSTILE_ESCAPED: &str =
+    "&lt;script&gt;alert('x')&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;";
+
+fn assert_escaped(page: &support::Page, what: &str, times: usize) {
+    assert_page_headers(page);
+    let body = &page.body;
+    assert!(!body.contains("<script"), "{what}: {body}");
+    assert!(!body.contains("<img"), "{what}: {body}");
+    assert_eq!(
+        body.matches(HOSTILE_ESCAPED).count(),
+        times,
+        "{what}: shown, escaped: {body}"
+    );
+}
+
+#[tokio::test]
+async fn every_page_that_echoes_input_escapes_it() {
+    let server = start_with(&[]).await.unwrap();
+    let base = &server.base_url;
+    let encoded = |value: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("v", value)
+            .finish()[2..]
+            .to_owned()
+    };
+
+    // The landing page shows the user chosen by cookie, in an attribute.
+    let chosen = get(&format!("{base}/demo/user?name={}", encoded(HOSTILE)), &[]).await;
+    let cookie = chosen
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let landing = get(&format!("{base}/"), &[("cookie", &cookie)]).await;
+    assert_escaped(&landing, "landing page", 1);
+    assert!(
+        landing
+            .body
+            .contains(&format!("value=\"{HOSTILE_ESCAPED}\"")),
+        "{}",
+        landing.body
+    );
+
+    // The result page: parameter names and values, the error and its description.
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(HOSTILE, "1")
+        .append_pair("error", HOSTILE)
+        .append_pair("error_description", HOSTILE)
+        .finish();
+    let page = get(&format!("{base}/demo/result?{query}"), &[]).await;
+    // The error line twice (code, description), the table three times.
+    assert_escaped(&page, "failed result", 5);
+
+    // A token signed with the demo key whose claims are hostile: the claims table.
+    let key = SigningKey::new(server.demo_signing_key.clone().unwrap().as_bytes()).unwrap();
+    let now = now_epoch_seconds();
+    let claims = wxauth_core::ResultClaims {
+        iss: HOSTILE.into(),
+        aud: base.clone(),
+        sub: HOSTILE.into(),
+        iat: now,
+        exp: now + 60,
+        scope: HOSTILE.into(),
+        unionid: Some(HOSTILE.into()),
+        nickname: Some(HOSTILE.into()),
+        headimgurl: Some(HOSTILE.into()),
+        is_snapshotuser: None,
+    };
+    let token = wxauth_core::token::sign(&claims, &key);
+    let params = form_urlencoded::Serializer::new(String::new())
+        .append_pair("openid", HOSTILE)
+        .append_pair("nickname", HOSTILE)
+        .append_pair("token", &token)
+        .finish();
+    let page = get(&format!("{base}/demo/result?{params}"), &[]).await;
+    assert!(page.body.contains("Token verified"), "{}", page.body);
+    // "Signed in as", two parameters, six claims.
+    assert_escaped(&page, "result with a token", 9);
+
+    // The same, POSTed (response_mode=form_post).
+    let posted = support::client()
+        .post(format!("{base}/demo/result"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(params)
+        .send()
+        .await
+        .unwrap();
+    let page = support::Page {
+        status: posted.status().as_u16(),
+        headers: posted.headers().clone(),
+        body: posted.text().await.unwrap(),
+    };
+    assert_eq!(page.status, 200);
+    assert_escaped(&page, "posted result", 9);
 }

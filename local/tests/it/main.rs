@@ -1,0 +1,10 @@
+//! `wxauth-local`'s integration tests, one binary (one link, tests run in parallel in one
+//! process): real sockets, the library's `start` and the program itself.
+
+mod binary;
+mod configured;
+mod demo;
+#[cfg(unix)]
+mod logs;
+mod startup;
+mod support;
