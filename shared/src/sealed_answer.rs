@@ -1,5 +1,6 @@
-//! The result of a callback, kept for a repeat of the same callback (WeChat's in-app browser
-//! sometimes loads the callback twice; the code is spent after the first).
+//! Sealed answers to repeated callbacks: the result of a callback, kept for a repeat of the
+//! same callback (WeChat's in-app browser sometimes loads the callback twice; the code is
+//! spent after the first).
 //!
 //! It holds the openid, profile and token, and DynamoDB's TTL deletes items hours late, so
 //! it is stored sealed (AES-256-GCM) under a key derived from the signing key, the state
