@@ -32,7 +32,7 @@ async fn a_documented_payload_2_event_starts_a_login() {
     assert!(response.cookies[0].starts_with("__Secure-wxauth_"));
     let state = state_of(authorize);
     let code = env.sim.issue_code("ann", wechat_simulator::Scope::Base);
-    let cookie = response.cookies[0].split(';').next().unwrap().to_owned();
+    let cookie = cookie_pair(&response.cookies[0]);
     let callback = env
         .invoke_with_cookies(
             &env.gateway,

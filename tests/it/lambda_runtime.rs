@@ -19,7 +19,7 @@ use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimula
 use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode, exclusive,
-    result_params, test_vars,
+    parse_set_cookie, result_params, test_vars,
 };
 
 const FUNCTIONS: [&str; 3] = ["auth", "base-callback", "userinfo-callback"];
@@ -97,16 +97,12 @@ impl Browser {
         }
         let response = request.send().await.expect("the API answers");
         for set in response.headers().get_all("set-cookie") {
-            let set = set.to_str().unwrap();
-            let mut parts = set.split(';').map(str::trim);
-            let (name, value) = parts.next().unwrap().split_once('=').unwrap();
-            let path = parts
-                .find_map(|a| a.strip_prefix("Path="))
-                .unwrap_or("/")
-                .to_owned();
+            let set = parse_set_cookie(set.to_str().unwrap());
+            let (name, value) = (set.name().to_owned(), set.value().to_owned());
+            let path = set.path().unwrap_or("/").to_owned();
             let mut jar = self.cookies.lock().unwrap();
-            jar.retain(|(n, _, p)| !(n == name && *p == path));
-            jar.push((name.to_owned(), value.to_owned(), path));
+            jar.retain(|(n, _, p)| !(*n == name && *p == path));
+            jar.push((name, value, path));
         }
         response
     }

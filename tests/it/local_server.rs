@@ -32,13 +32,7 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     assert_eq!(start.status(), 302);
     assert_eq!(start.headers()["cache-control"], "no-store");
     let authorize = start.headers()["location"].to_str().unwrap().to_owned();
-    let binding = start.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let binding = cookie_pair(start.headers()["set-cookie"].to_str().unwrap());
     assert!(
         authorize.contains(&encode(&[(
             "redirect_uri",

@@ -238,20 +238,13 @@ impl TestEnv {
             .await;
         let mut jar = self.jar.lock().unwrap();
         for set_cookie in &response.cookies {
-            let mut attributes = set_cookie.split(';').map(str::trim);
-            let (name, value) = attributes.next().unwrap().split_once('=').unwrap();
-            let mut cookie_path = "/".to_owned();
-            let mut removed = false;
-            for attribute in attributes {
-                if let Some(p) = attribute.strip_prefix("Path=") {
-                    cookie_path = p.to_owned();
-                }
-                removed |= attribute == "Max-Age=0";
-            }
-            if removed {
-                jar.remove(name);
+            let cookie = parse_set_cookie(set_cookie);
+            let name = cookie.name().to_owned();
+            if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
+                jar.remove(&name);
             } else {
-                jar.insert(name.to_owned(), (value.to_owned(), cookie_path));
+                let path = cookie.path().unwrap_or("/").to_owned();
+                jar.insert(name, (cookie.value().to_owned(), path));
             }
         }
         response
@@ -664,4 +657,15 @@ impl CapturedLogs {
 pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
+}
+
+/// A `Set-Cookie` header as a browser reads it (the `cookie` crate's parser).
+pub fn parse_set_cookie(header: &str) -> cookie::Cookie<'static> {
+    cookie::Cookie::parse(header.to_owned())
+        .unwrap_or_else(|e| panic!("a malformed Set-Cookie {header:?}: {e}"))
+}
+
+/// `name=value` of a `Set-Cookie` header, as a browser sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    parse_set_cookie(set_cookie).stripped().to_string()
 }
