@@ -2,30 +2,32 @@
 //! depend on where it runs. Lambda functions and the local server are thin adapters around
 //! [`Gateway`].
 
-pub mod accept;
+// Public: what the adapters, the tests and the benchmarks use. The rest (request parsing,
+// the two handlers, error mapping, rendering) is reached only through `Gateway`.
+pub(crate) mod accept;
 pub mod allowed_origins;
 pub mod base_url;
 pub mod browser_binding;
-pub mod callback;
+pub(crate) mod callback;
 pub mod config;
 pub mod deadline;
-pub mod error;
-pub mod form_post;
+pub(crate) mod error;
+pub(crate) mod form_post;
 pub mod gateway;
 pub mod hostname;
-pub mod html;
+pub(crate) mod html;
 pub mod logging;
 pub mod login_state;
 pub mod metrics;
 pub mod query;
-pub mod response;
+pub(crate) mod response;
 pub mod result_url;
 pub mod return_url;
 pub mod route;
 pub mod scope;
 pub(crate) mod sealed_answer;
 pub mod secret;
-pub mod start_login;
+pub(crate) mod start_login;
 pub mod store;
 pub mod timing;
 pub mod token;

@@ -11,11 +11,10 @@ use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::wechat::authorize_url;
 
-/// The start of a login: where to send the user, what was stored, and the browser-binding
-/// cookie to set (unless binding is off).
+/// The start of a login: where to send the user, and the browser-binding cookie to set
+/// (unless binding is off).
 pub struct StartedLogin {
     pub authorize_url: String,
-    pub login: LoginState,
     pub set_cookie: Option<String>,
 }
 
@@ -57,7 +56,6 @@ pub async fn start_login(
     let set_cookie = cookie.map(|c| c.set_cookie(base_url, scope, config.state_ttl.as_secs()));
     Ok(StartedLogin {
         authorize_url,
-        login,
         set_cookie,
     })
 }
