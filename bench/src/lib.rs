@@ -74,8 +74,19 @@ pub fn binding_cookie(response: &reqwest::Response) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| cookie::Cookie::parse(v).ok())
-        .find(|c| c.name().starts_with("wxauth_"))
+        // `__Secure-wxauth_…` when the gateway's base URL is https.
+        .find(|c| {
+            c.name()
+                .trim_start_matches("__Secure-")
+                .starts_with("wxauth_")
+        })
         .map(|c| format!("{}={}", c.name(), c.value()))
+}
+
+/// `name=value` of a `Set-Cookie` value, as a browser sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    let cookie = cookie::Cookie::parse(set_cookie).expect("a well-formed Set-Cookie");
+    format!("{}={}", cookie.name(), cookie.value())
 }
 
 /// The state table, as template.yaml declares it, in the DynamoDB the environment names.

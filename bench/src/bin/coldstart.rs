@@ -360,13 +360,7 @@ async fn callback_event(
         .unwrap()
         .1
         .into_owned();
-    let cookie = response["cookies"][0]
-        .as_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = wxauth_bench::cookie_pair(response["cookies"][0].as_str().unwrap());
     let code = sim.issue_code("coldstart-user", scope);
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("code", &code)

@@ -270,7 +270,7 @@ async fn lambda_handlers_on(
             wxauth_lambda::handle(&gateway, auth::route, event("/auth", &auth_query, None)).await;
         let t_auth = t0.elapsed();
         let authorize = started.headers["location"].to_str().unwrap().to_owned();
-        let cookie = started.cookies[0].split(';').next().unwrap().to_owned();
+        let cookie = wxauth_bench::cookie_pair(&started.cookies[0]);
         let callback = consent(&client, &authorize, &format!("user{i}")).await;
         let query = url::Url::parse(&callback)
             .unwrap()
