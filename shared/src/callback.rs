@@ -64,8 +64,8 @@ pub async fn finish_login(
     let state = params.get("state").ok_or(RequestError::Missing("state"))?;
     let state = StateId::parse(state).ok_or(StateProblem::Malformed)?;
     let code = params.get("code").map(String::as_str);
-    let cookie = browser_binding::find_cookie(request.cookie_header, &state, base_url);
-    let cookie_hash = cookie.map(browser_binding::hash);
+    let cookie_hash = browser_binding::find_cookie(request.cookie_header, &state, base_url)
+        .map(browser_binding::hash);
     let config = gateway.config();
     let claim = Claim {
         scope,
@@ -100,7 +100,7 @@ pub async fn finish_login(
                 outcome,
             };
             return repeat
-                .answer(gateway, secrets, scope, code, cookie, now, &deadline)
+                .answer(gateway, secrets, &claim, code, &deadline)
                 .await;
         }
         Consumed::Fresh(login) => login,
@@ -173,27 +173,23 @@ struct Repeat {
 }
 
 impl Repeat {
-    #[allow(clippy::too_many_arguments)]
     async fn answer(
         self,
         gateway: &Gateway,
         secrets: &CallbackSecrets,
-        scope: Scope,
+        claim: &Claim<'_>,
         code: Option<&str>,
-        cookie: Option<&str>,
-        now: i64,
         deadline: &CallbackDeadline,
     ) -> Result<FinishedLogin, RequestError> {
         let refused = || RequestError::from(StateProblem::UnknownOrUsed);
         let config = gateway.config();
-        let in_window = now < self.consumed_at + REPLAY_WINDOW_SECONDS;
+        let in_window = claim.now < self.consumed_at + REPLAY_WINDOW_SECONDS;
         // Only a browser that proves it started the login gets the answer again. Without
         // binding, anyone holding the callback URL would: that would make the URL (which
         // WeChat, proxies and browser history see) a bearer token for the window.
-        let same_browser = config.browser_binding
-            && browser_binding::matches(cookie, self.login.browser_binding.as_deref());
+        let same_browser = claim.browser.proves(self.login.browser_binding.as_deref());
         let still_allowed = config.allowed_origins.allows(self.login.return_url.url());
-        if !in_window || self.login.scope != scope || !same_browser || !still_allowed {
+        if !in_window || self.login.scope != claim.scope || !same_browser || !still_allowed {
             return Err(refused());
         }
         let state = &self.login.state;

@@ -51,7 +51,24 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(config: Config, store: Arc<dyn StateStore>, http: reqwest::Client) -> Self {
-        let wechat = config.callback.as_ref().map(|secrets| {
+        Self::build(config, store, Some(http))
+    }
+
+    /// The production set-up: DynamoDB (STATE_TABLE is required) and, where the callbacks
+    /// are served, an HTTP client for WeChat. The auth function builds none: parsing the
+    /// compiled-in roots would only cost its cold start.
+    pub async fn with_dynamodb(config: Config) -> Result<Self, String> {
+        let table = config
+            .state_table
+            .clone()
+            .ok_or("STATE_TABLE: is required but not set")?;
+        let store = DynamoStateStore::from_env(table).await;
+        let http = config.callback.is_some().then(WeChatClient::http_client);
+        Ok(Self::build(config, Arc::new(store), http))
+    }
+
+    fn build(config: Config, store: Arc<dyn StateStore>, http: Option<reqwest::Client>) -> Self {
+        let wechat = config.callback.as_ref().zip(http).map(|(secrets, http)| {
             WeChatClient::new(
                 http,
                 config.wechat_api_base.clone(),
@@ -66,20 +83,6 @@ impl Gateway {
             wechat,
             metrics: MetricsSink::Off,
         }
-    }
-
-    /// The production set-up: DynamoDB (STATE_TABLE is required) and a fresh HTTP client.
-    pub async fn with_dynamodb(config: Config) -> Result<Self, String> {
-        let table = config
-            .state_table
-            .clone()
-            .ok_or("STATE_TABLE: is required but not set")?;
-        let store = DynamoStateStore::from_env(table).await;
-        Ok(Self::new(
-            config,
-            Arc::new(store),
-            WeChatClient::http_client(),
-        ))
     }
 
     pub fn with_metrics(mut self, metrics: MetricsSink) -> Self {

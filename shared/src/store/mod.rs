@@ -96,9 +96,21 @@ impl Claim<'_> {
     pub fn fits(&self, login: &LoginState) -> bool {
         let browser = match self.browser {
             BrowserCheck::Off => true,
-            BrowserCheck::Hash(hash) => login.browser_binding.as_deref() == Some(hash),
-            BrowserCheck::NoCookie => false,
+            check => check.proves(login.browser_binding.as_deref()),
         };
         login.scope == self.scope && !login.is_expired(self.now) && browser
+    }
+}
+
+impl BrowserCheck<'_> {
+    /// Whether this request shows the cookie of the browser whose hash the login stored.
+    /// Never with binding off: then no browser can prove anything.
+    pub fn proves(&self, stored_hash: Option<&str>) -> bool {
+        match (self, stored_hash) {
+            (Self::Hash(presented), Some(stored)) => {
+                crate::browser_binding::same_hash(presented, stored)
+            }
+            _ => false,
+        }
     }
 }
