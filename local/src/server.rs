@@ -36,7 +36,24 @@ async fn forward(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Body,
 ) -> Response {
+    // The token endpoint's form is small; anything larger is cut off and refused there.
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes.to_vec(),
+        Err(_) => {
+            return Response::builder()
+                .status(http::StatusCode::PAYLOAD_TOO_LARGE)
+                .body(Body::from("request body too large"))
+                .expect("a static response");
+        }
+    };
+    let header = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let request = GatewayRequest {
         method,
         route: Route::from_path(uri.path()),
@@ -49,9 +66,16 @@ async fn forward(
         derived_base_url: host(&headers)
             .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
         request_id: Some(next_request_id()),
+        authorization: header(header::AUTHORIZATION),
+        content_type: header(header::CONTENT_TYPE),
+        body,
     };
     gateway.handle(request).await.map(Body::from)
 }
+
+/// Bodies beyond this are refused before the gateway sees them (API Gateway's own limit
+/// is 10 MB; the gateway's largest form is a token request of a few hundred bytes).
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The request's id in the logs, where API Gateway's is on Lambda: the lines of concurrent
 /// requests interleave, and each carries its request's span.

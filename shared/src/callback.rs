@@ -13,18 +13,23 @@ use tracing::warn;
 
 use crate::base_url::BaseUrl;
 use crate::browser_binding;
-use crate::config::CallbackSecrets;
+use crate::config::{CallbackSecrets, Config, Subject, TokenAlg};
 use crate::deadline::CallbackDeadline;
 use crate::error::{RequestError, StateProblem};
 use crate::gateway::Gateway;
-use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
+use crate::login_state::{Consumed, LoginState, OidcRequest, StateId, now_epoch_seconds};
+use crate::oidc::authorize::error_fields;
+use crate::oidc::grant::{CODE_LIFETIME_SECONDS, Grant, GrantId};
+use crate::oidc::jws;
 use crate::query::parse_query;
 use crate::scope::Scope;
 use crate::sealed_answer::{REPLAY_WINDOW_SECONDS, ResultFields, open, seal};
 use crate::secret::Secret;
+use crate::store::StoreError;
 use crate::store::{BrowserCheck, Claim};
 use crate::timing::{Wait, waiting_on};
 use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, sign};
+use crate::wechat::ErrorClass;
 use crate::wechat::{AccessTokenReply, UserProfile, WeChatClient, WeChatError};
 
 /// How a callback with a valid state ended; the user is sent back in every case.
@@ -37,6 +42,9 @@ pub enum Outcome {
     Failed(WeChatError),
     /// A repeat of a callback already answered: the same answer again.
     Repeated,
+    /// An OpenID Connect login that signed in at WeChat but got no code: the outcome
+    /// names why (`no_unionid`, `unavailable`, `server_error`).
+    NotIssued(&'static str),
 }
 
 pub struct FinishedLogin {
@@ -107,30 +115,58 @@ pub async fn finish_login(
     };
     // Checked when the login started, and again now: the allowlist may have been narrowed
     // since, and a stored URL is only as trustworthy as the table it came from.
-    if !config.allowed_origins.allows(login.return_url.url()) {
+    if !return_still_allowed(config, &login) {
         // An empty outcome tells a repeat there is nothing to wait for.
         record(gateway, &deadline, &state, &[]).await;
         return Err(StateProblem::ReturnUrlNotAllowed.into());
     }
 
-    let (fields, outcome) = match code {
-        None => (
+    let (fields, outcome) = match (code, &login.oidc) {
+        (None, None) => (
             fields(&[
                 ("error", "access_denied"),
                 ("error_description", "the user declined the authorization"),
             ]),
             Outcome::Refused,
         ),
-        Some(code) => {
+        (None, Some(oidc)) => (
+            error_fields(
+                "access_denied",
+                "the user declined the authorization",
+                oidc.state.as_deref(),
+                base_url,
+            ),
+            Outcome::Refused,
+        ),
+        (Some(code), oidc) => {
             let wechat_deadline = deadline.for_wechat(config.wechat_timeout);
-            match sign_in(wechat, scope, code, wechat_deadline).await {
-                Ok((reply, profile)) => (
-                    success_fields(secrets, &login, base_url, now, &reply, profile),
+            match (sign_in(wechat, scope, code, wechat_deadline).await, oidc) {
+                (Ok((reply, profile)), None) => (
+                    success_fields(config, secrets, &login, base_url, now, &reply, profile),
                     Outcome::SignedIn {
                         openid: reply.openid,
                     },
                 ),
-                Err(err) => (failure_fields(&err), Outcome::Failed(err)),
+                (Ok((reply, profile)), Some(oidc)) => {
+                    let signed_in = SignedIn { reply, profile };
+                    issue_code(gateway, &deadline, &login, oidc, signed_in, base_url, now).await
+                }
+                (Err(err), None) => (failure_fields(&err), Outcome::Failed(err)),
+                (Err(err), Some(oidc)) => {
+                    let failed = failure_fields(&err);
+                    let error = match err.class() {
+                        ErrorClass::TemporarilyUnavailable => "temporarily_unavailable",
+                        ErrorClass::InvalidGrant | ErrorClass::ServerError => "server_error",
+                    };
+                    let mut out = error_fields(
+                        error,
+                        err.class().description(),
+                        oidc.state.as_deref(),
+                        base_url,
+                    );
+                    out.extend(failed.into_iter().filter(|(k, _)| k == "wx_errcode"));
+                    (out, Outcome::Failed(err))
+                }
             }
         }
     };
@@ -151,6 +187,106 @@ async fn record(gateway: &Gateway, deadline: &CallbackDeadline, state: &StateId,
         .await;
     if let Err(err) = recorded {
         warn!(error = %err, "could not keep the outcome for a repeated callback");
+    }
+}
+
+/// Whether the login's return URL may still be used: for the redirect mode its origin is
+/// on the allowlist, for an OpenID Connect login the client still registers it.
+fn return_still_allowed(config: &Config, login: &LoginState) -> bool {
+    match &login.oidc {
+        None => config.allowed_origins.allows(login.return_url.url()),
+        Some(oidc) => config
+            .oidc
+            .clients
+            .as_ref()
+            .and_then(|clients| clients.get(&oidc.client_id))
+            .and_then(|client| client.redirect_uri(&oidc.redirect_uri))
+            .is_some_and(|registered| registered == &login.return_url),
+    }
+}
+
+/// What WeChat said about a user who signed in.
+struct SignedIn {
+    reply: AccessTokenReply,
+    profile: Option<UserProfile>,
+}
+
+/// The end of an OpenID Connect login at WeChat: a grant under a fresh code, and the
+/// code for the relying party (or why there is none).
+async fn issue_code(
+    gateway: &Gateway,
+    deadline: &CallbackDeadline,
+    login: &LoginState,
+    oidc: &OidcRequest,
+    signed_in: SignedIn,
+    issuer: &BaseUrl,
+    now: i64,
+) -> (ResultFields, Outcome) {
+    let state = oidc.state.as_deref();
+    let refuse = |error: &str, description: &str, outcome: &'static str| {
+        (
+            error_fields(error, description, state, issuer),
+            Outcome::NotIssued(outcome),
+        )
+    };
+    let SignedIn { reply, profile } = signed_in;
+    let profile = profile.unwrap_or_default();
+    let unionid = reply.unionid.clone().or(profile.unionid);
+    let sub = match (gateway.config().oidc.subject, &unionid) {
+        (Subject::OpenId, _) => reply.openid.clone(),
+        (Subject::UnionId, Some(unionid)) => unionid.clone(),
+        (Subject::UnionId, None) => {
+            return refuse(
+                "access_denied",
+                "this provider identifies users by unionid, and WeChat gave none for this user (the app is not bound to an Open Platform account, or the user has not authorized one of its apps)",
+                "no_unionid",
+            );
+        }
+    };
+    let grant = Grant {
+        client_id: oidc.client_id.clone(),
+        redirect_uri: oidc.redirect_uri.clone(),
+        code_challenge: oidc.code_challenge.clone(),
+        nonce: login.nonce.clone(),
+        scope: login.scope,
+        auth_time: now,
+        sub,
+        openid: reply.openid.clone(),
+        unionid,
+        name: profile.nickname,
+        picture: profile.headimgurl,
+        code_expires_at: now + CODE_LIFETIME_SECONDS,
+    };
+    let (code, id) = GrantId::generate();
+    match deadline.store(gateway.store().put_grant(&id, &grant)).await {
+        Ok(()) => {
+            let mut out = fields(&[("code", code.as_str())]);
+            if let Some(state) = state {
+                out.push(("state".to_owned(), state.to_owned()));
+            }
+            out.push(("iss".to_owned(), issuer.as_str().to_owned()));
+            (
+                out,
+                Outcome::SignedIn {
+                    openid: reply.openid,
+                },
+            )
+        }
+        Err(err) => {
+            warn!(error = %err, "could not store an authorization code");
+            match err {
+                StoreError::Unavailable(_) => refuse(
+                    "temporarily_unavailable",
+                    "the provider's store is unavailable right now; try the login again shortly",
+                    "unavailable",
+                ),
+                _ => refuse(
+                    "server_error",
+                    "the provider cannot use its store; its operator must fix the deployment",
+                    "server_error",
+                ),
+            }
+        }
     }
 }
 
@@ -188,7 +324,7 @@ impl Repeat {
         // binding, anyone holding the callback URL would: that would make the URL (which
         // WeChat, proxies and browser history see) a bearer token for the window.
         let same_browser = claim.browser.proves(self.login.browser_binding.as_deref());
-        let still_allowed = config.allowed_origins.allows(self.login.return_url.url());
+        let still_allowed = return_still_allowed(config, &self.login);
         if !in_window || self.login.scope != claim.scope || !same_browser || !still_allowed {
             return Err(refused());
         }
@@ -255,6 +391,7 @@ async fn sign_in(
 }
 
 fn success_fields(
+    config: &Config,
     secrets: &CallbackSecrets,
     login: &LoginState,
     base_url: &BaseUrl,
@@ -275,8 +412,20 @@ fn success_fields(
         nickname: profile.nickname.clone(),
         headimgurl: profile.headimgurl.clone(),
         is_snapshotuser: reply.is_snapshot_user.then_some(1),
+        nonce: login.nonce.clone(),
     };
-    let token = sign(&claims, &secrets.signing_key);
+    let token = match config.token_alg {
+        TokenAlg::Hs256 => sign(&claims, &secrets.signing_key),
+        TokenAlg::Jws(alg) => {
+            let key = config
+                .oidc
+                .keys
+                .as_ref()
+                .and_then(|keys| keys.signer(alg))
+                .expect("checked at start: TOKEN_SIGNING_ALG has its key");
+            jws::sign(key, jws::ID_TOKEN_TYPE, &claims)
+        }
+    };
     let sex = profile.sex.map(|s| s.to_string());
     let optional = [
         ("unionid", unionid.as_deref()),

@@ -8,6 +8,8 @@ use url::Url;
 
 use crate::allowed_origins::AllowedOrigins;
 use crate::base_url::BaseUrl;
+use crate::oidc::clients::OidcClients;
+use crate::oidc::keys::{Alg, SigningKeys};
 use crate::secret::Secret;
 use crate::token::{MIN_KEY_BYTES, SigningKey};
 
@@ -21,7 +23,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 13] = [
+pub const VARIABLES: [&str; 17] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "ALLOWED_RETURN_ORIGINS",
@@ -35,16 +37,27 @@ pub const VARIABLES: [&str; 13] = [
     "WECHAT_TIMEOUT_MS",
     "BROWSER_BINDING",
     "MP_VERIFY_TOKEN",
+    "OIDC_CLIENTS",
+    "OIDC_SIGNING_KEYS",
+    "OIDC_SUBJECT",
+    "TOKEN_SIGNING_ALG",
 ];
 
 /// Which routes a process answers decides which secrets it may hold: least privilege, so
 /// the function that starts logins (the one every visitor reaches first) never holds the
-/// AppSecret or the signing key that mints identities.
+/// AppSecret or a key that mints identities, and the OpenID Provider's functions hold
+/// only what their endpoint uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serves {
-    /// `/auth` and the MP_verify file. `WECHAT_APP_SECRET`, `TOKEN_SIGNING_KEY` and their
-    /// `_REF`s are not read, even when set.
+    /// `/auth`, `/oauth2/authorize` and the MP_verify file. Reads neither
+    /// [`CALLBACK_ONLY_SECRETS`] nor `OIDC_SIGNING_KEYS` (or their `_REF`s), even when set.
     StartOnly,
+    /// `/oauth2/token`: the clients and the signing keys, not the WeChat AppSecret nor
+    /// `TOKEN_SIGNING_KEY`.
+    OidcToken,
+    /// `/oauth2/userinfo`, discovery and the JWKS: the signing keys only (to publish them
+    /// and check access tokens), not the clients' secrets.
+    OidcUserInfo,
     /// Every route: the callback functions and wxauth-local.
     Everything,
 }
@@ -52,7 +65,17 @@ pub enum Serves {
 impl Serves {
     /// Whether this process reads `variable` (one of [`VARIABLES`] or a `_REF`).
     pub fn reads(self, variable: &str) -> bool {
-        self == Self::Everything || !CALLBACK_ONLY_SECRETS.contains(&variable)
+        let name = variable.strip_suffix("_REF").unwrap_or(variable);
+        match self {
+            Self::Everything => true,
+            Self::StartOnly => {
+                !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_SIGNING_KEYS"
+            }
+            Self::OidcToken => !CALLBACK_ONLY_SECRETS.contains(&variable),
+            Self::OidcUserInfo => {
+                !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_CLIENTS"
+            }
+        }
     }
 }
 
@@ -64,6 +87,36 @@ pub const CALLBACK_ONLY_SECRETS: [&str; 4] = [
     "TOKEN_SIGNING_KEY_REF",
 ];
 
+/// Which WeChat identifier becomes the OpenID Connect `sub`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// The openid: one per user and Official Account.
+    #[default]
+    OpenId,
+    /// The unionid: one per user across the apps bound to one Open Platform account. A
+    /// login without one is refused (`access_denied`).
+    UnionId,
+}
+
+/// How the redirect mode signs its result token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenAlg {
+    /// With TOKEN_SIGNING_KEY (verifiers hold the same key).
+    #[default]
+    Hs256,
+    /// With the OpenID Provider's key of this algorithm; verifiers use the JWKS.
+    Jws(Alg),
+}
+
+/// The OpenID Provider's configuration, where the process reads it.
+#[derive(Clone, Debug, Default)]
+pub struct OidcConfig {
+    /// `None`: no client configured (the OIDC routes answer 404), or not read here.
+    pub clients: Option<OidcClients>,
+    pub keys: Option<SigningKeys>,
+    pub subject: Subject,
+}
+
 /// What finishing a login takes that starting one does not.
 #[derive(Clone, Debug)]
 pub struct CallbackSecrets {
@@ -73,6 +126,8 @@ pub struct CallbackSecrets {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The routes this process answers.
+    pub serves: Serves,
     pub app_id: String,
     /// `None` in a process that only starts logins ([`Serves::StartOnly`]).
     pub callback: Option<CallbackSecrets>,
@@ -90,6 +145,8 @@ pub struct Config {
     pub mp_verify_token: Option<String>,
     /// Whether a login's state is bound to the starting browser by a cookie (RFC 9700).
     pub browser_binding: bool,
+    pub oidc: OidcConfig,
+    pub token_alg: TokenAlg,
 }
 
 /// One problem per variable.
@@ -220,6 +277,64 @@ impl Config {
             })
             .unwrap_or(true);
 
+        let oidc_clients = reader.optional("OIDC_CLIENTS", OidcClients::parse);
+        let oidc_keys = reader.optional("OIDC_SIGNING_KEYS", |v| {
+            let keys = SigningKeys::from_pem(v).map_err(|e| e.to_string())?;
+            match keys.signer(Alg::RS256) {
+                Some(_) => Ok(keys),
+                None => Err("must include an RSA key: OpenID Connect requires RS256".to_owned()),
+            }
+        });
+        let subject = reader
+            .optional("OIDC_SUBJECT", |v| match v {
+                "openid" => Ok(Subject::OpenId),
+                "unionid" => Ok(Subject::UnionId),
+                _ => Err("must be openid or unionid".to_owned()),
+            })
+            .unwrap_or_default();
+        let token_alg = reader
+            .optional("TOKEN_SIGNING_ALG", |v| match v {
+                "HS256" => Ok(TokenAlg::Hs256),
+                "RS256" => Ok(TokenAlg::Jws(Alg::RS256)),
+                "ES256" => Ok(TokenAlg::Jws(Alg::ES256)),
+                _ => Err("must be HS256, RS256 or ES256".to_owned()),
+            })
+            .unwrap_or_default();
+        // What needs the keys in a process that reads them (a process that does not,
+        // such as the start function, has nothing to sign).
+        if serves.reads("OIDC_SIGNING_KEYS")
+            && oidc_keys.is_none()
+            && !reader.failed("OIDC_SIGNING_KEYS")
+        {
+            if serves == Serves::OidcToken
+                || (oidc_clients.is_some() && serves.reads("OIDC_CLIENTS"))
+            {
+                reader.problem(
+                    "OIDC_SIGNING_KEYS",
+                    "is required with OIDC_CLIENTS (the ID tokens' keys)",
+                );
+            }
+            if let TokenAlg::Jws(alg) = token_alg
+                && serves == Serves::Everything
+            {
+                reader.problem(
+                    "OIDC_SIGNING_KEYS",
+                    &format!("is required with TOKEN_SIGNING_ALG={}", alg.as_str()),
+                );
+            }
+        }
+        if let (Some(keys), TokenAlg::Jws(alg)) = (&oidc_keys, token_alg)
+            && keys.signer(alg).is_none()
+        {
+            reader.problem(
+                "TOKEN_SIGNING_ALG",
+                &format!(
+                    "is {} but OIDC_SIGNING_KEYS has no key for it",
+                    alg.as_str()
+                ),
+            );
+        }
+
         if !reader.problems.is_empty() {
             return Err(ConfigError {
                 problems: reader.problems,
@@ -234,6 +349,7 @@ impl Config {
             _ => None,
         };
         Ok(Self {
+            serves,
             app_id: app_id.expect("checked"),
             callback,
             allowed_origins: allowed_origins.expect("checked"),
@@ -246,6 +362,12 @@ impl Config {
             wechat_timeout,
             mp_verify_token,
             browser_binding,
+            oidc: OidcConfig {
+                clients: oidc_clients,
+                keys: oidc_keys,
+                subject,
+            },
+            token_alg,
         })
     }
 }
@@ -291,6 +413,15 @@ impl Reader<'_> {
     ) -> Option<T> {
         let v = (self.lookup)(name)?;
         self.parse(name, v.trim(), parse)
+    }
+
+    fn problem(&mut self, name: &'static str, problem: &str) {
+        self.problems.push((name, problem.to_owned()));
+    }
+
+    /// Whether `name` was set but refused (its problem is reported already).
+    fn failed(&self, name: &str) -> bool {
+        self.problems.iter().any(|(n, _)| *n == name)
     }
 
     fn parse<T>(

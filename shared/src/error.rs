@@ -20,6 +20,12 @@ pub enum RequestError {
     Scope,
     #[error("response_mode must be query, fragment or form_post")]
     ResponseMode,
+    #[error("nonce must be 1 to 256 printable ASCII characters")]
+    Nonce,
+    #[error("client_id is not a client registered with this provider")]
+    UnknownClient,
+    #[error("redirect_uri is not registered for this client (it must match exactly)")]
+    RedirectUriNotRegistered,
     #[error("{0}")]
     State(#[from] StateProblem),
     #[error("{0}")]
@@ -28,8 +34,9 @@ pub enum RequestError {
     NoBaseUrl,
     #[error("no such route")]
     NotFound,
-    #[error("only GET is supported")]
-    MethodNotAllowed,
+    /// Holds the `Allow` header's value.
+    #[error("this route accepts only {0}")]
+    MethodNotAllowed(&'static str),
 }
 
 /// Why a callback's `state` is refused. Each leads to a 400 and no call to WeChat.
@@ -57,7 +64,7 @@ impl RequestError {
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -65,15 +72,19 @@ impl RequestError {
     /// The `error` field of the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Query(_) | Self::Missing(_) | Self::ReturnUrl(_) | Self::ResponseMode => {
-                "invalid_request"
-            }
+            Self::Query(_)
+            | Self::Missing(_)
+            | Self::ReturnUrl(_)
+            | Self::ResponseMode
+            | Self::Nonce
+            | Self::RedirectUriNotRegistered => "invalid_request",
+            Self::UnknownClient => "unauthorized_client",
             Self::Scope => "invalid_scope",
             Self::State(_) => "invalid_state",
             Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
             Self::Store(_) | Self::NoBaseUrl => "server_error",
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
         }
     }
 
@@ -116,7 +127,17 @@ mod tests {
                 "server_error",
             ),
             (RequestError::NotFound, 404, "not_found"),
-            (RequestError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                RequestError::MethodNotAllowed("GET"),
+                405,
+                "method_not_allowed",
+            ),
+            (RequestError::UnknownClient, 400, "unauthorized_client"),
+            (
+                RequestError::RedirectUriNotRegistered,
+                400,
+                "invalid_request",
+            ),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status().as_u16(), status, "{err:?}");

@@ -39,6 +39,12 @@ pub struct GatewayRequest {
     pub derived_base_url: Option<BaseUrl>,
     /// For log correlation (API Gateway's request id on Lambda).
     pub request_id: Option<String>,
+    /// The `Authorization` header (the token endpoint's client credentials, userinfo's
+    /// bearer token). Never logged.
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    /// The body, decoded (API Gateway may deliver it base64-encoded).
+    pub body: Vec<u8>,
 }
 
 pub struct Gateway {
@@ -160,8 +166,12 @@ impl Gateway {
         &self,
         request: &GatewayRequest,
     ) -> Result<(GatewayResponse, Log), RequestError> {
+        if request.route.is_oidc() {
+            let base_url = self.base_url(request)?;
+            return crate::oidc::routes::respond(self, request, base_url).await;
+        }
         if request.method != Method::GET {
-            return Err(RequestError::MethodNotAllowed);
+            return Err(RequestError::MethodNotAllowed("GET"));
         }
         match &request.route {
             Route::Auth => {
@@ -181,7 +191,9 @@ impl Gateway {
                     cookie_header: request.cookie_header.as_deref(),
                 };
                 let finished = finish_login(self, *scope, callback, base_url).await?;
-                let mut response = response::result(&finished.login, &finished.fields);
+                let login = &finished.login;
+                let mut response =
+                    response::result(&login.return_url, login.response_mode, &finished.fields);
                 if let (
                     Outcome::SignedIn { .. } | Outcome::Refused | Outcome::Failed(_),
                     Some(cookie),
@@ -213,10 +225,19 @@ impl Gateway {
                 _ => Err(RequestError::NotFound),
             },
             Route::NotFound => Err(RequestError::NotFound),
+            // Answered above.
+            Route::OidcDiscovery
+            | Route::OidcJwks
+            | Route::OidcAuthorize
+            | Route::OidcToken
+            | Route::OidcUserInfo => Err(RequestError::NotFound),
         }
     }
 
-    fn base_url<'a>(&'a self, request: &'a GatewayRequest) -> Result<&'a BaseUrl, RequestError> {
+    pub(crate) fn base_url<'a>(
+        &'a self,
+        request: &'a GatewayRequest,
+    ) -> Result<&'a BaseUrl, RequestError> {
         self.config
             .public_base_url
             .as_ref()
@@ -230,7 +251,7 @@ fn micros(d: Duration) -> u64 {
 }
 
 /// What one request's log line and metric say about its outcome.
-struct Log {
+pub(crate) struct Log {
     outcome: &'static str,
     wx_errcode: Option<i64>,
     /// A hash of the openid: enough to follow one user through the logs, not to name them.
@@ -238,7 +259,14 @@ struct Log {
 }
 
 impl Log {
-    fn plain(outcome: &'static str) -> Self {
+    pub(crate) fn for_user(outcome: &'static str, openid: &str) -> Self {
+        Self {
+            user: Some(openid_hash(openid)),
+            ..Self::plain(outcome)
+        }
+    }
+
+    pub(crate) fn plain(outcome: &'static str) -> Self {
         Self {
             outcome,
             wx_errcode: None,
@@ -256,6 +284,7 @@ impl From<&Outcome> for Log {
             },
             Outcome::Refused => Self::plain("refused"),
             Outcome::Repeated => Self::plain("repeated"),
+            Outcome::NotIssued(why) => Self::plain(why),
             Outcome::Failed(err) => Self {
                 wx_errcode: err.errcode(),
                 ..Self::plain(err.class().as_str())

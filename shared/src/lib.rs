@@ -19,6 +19,7 @@ pub(crate) mod html;
 pub mod logging;
 pub mod login_state;
 pub mod metrics;
+pub mod oidc;
 pub mod query;
 pub(crate) mod response;
 pub mod result_url;

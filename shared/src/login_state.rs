@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 
@@ -62,12 +64,31 @@ pub struct LoginState {
     pub expires_at: i64,
     /// SHA-256 (hex) of the browser-binding cookie set by `/auth`, when binding is on.
     pub browser_binding: Option<String>,
+    /// The front end's or relying party's `nonce`, returned in the token it gets.
+    pub nonce: Option<String>,
+    /// Set when an OpenID Connect authorization request started the login: the callback
+    /// then hands the relying party an authorization code instead of the result.
+    pub oidc: Option<OidcRequest>,
 }
 
 impl LoginState {
     pub fn is_expired(&self, now: i64) -> bool {
         now >= self.expires_at
     }
+}
+
+/// What an OpenID Connect authorization request asked for, kept with its login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcRequest {
+    pub client_id: String,
+    /// Exactly as the request sent it (one of the client's registered URIs).
+    pub redirect_uri: String,
+    /// The relying party's `state`, echoed back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The S256 PKCE challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
 }
 
 /// What consuming (or reading) a state found.

@@ -6,8 +6,8 @@ use http::{HeaderValue, Response, StatusCode, header};
 use crate::error::RequestError;
 use crate::form_post::form_post_page;
 use crate::html;
-use crate::login_state::LoginState;
 use crate::result_url::result_url;
+use crate::return_url::ReturnUrl;
 use crate::scope::ResponseMode;
 
 pub type GatewayResponse = Response<String>;
@@ -28,19 +28,24 @@ pub fn redirect(location: &str) -> GatewayResponse {
     }
 }
 
-/// Hands a finished login's result to the front end, as its response mode asks.
-pub fn result(login: &LoginState, fields: &[(String, String)]) -> GatewayResponse {
+/// Hands a finished login's result (or an authorization response) to the front end or
+/// relying party at `return_url`, as the response mode asks.
+pub fn result(
+    return_url: &ReturnUrl,
+    mode: ResponseMode,
+    fields: &[(String, String)],
+) -> GatewayResponse {
     let url = {
         let pairs: Vec<(&str, &str)> = fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        result_url(&login.return_url, login.response_mode, &pairs)
+        result_url(return_url, mode, &pairs)
     };
-    match login.response_mode {
+    match mode {
         ResponseMode::Query | ResponseMode::Fragment => redirect(&url),
         ResponseMode::FormPost => {
-            let (page, csp) = form_post_page(&url, &login.return_url.origin(), fields);
+            let (page, csp) = form_post_page(&url, &return_url.origin(), fields);
             let mut r = with_headers(StatusCode::OK, page);
             set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
             // Under `no-referrer` a browser sends `Origin: null` with the cross-origin POST,
@@ -90,14 +95,54 @@ pub fn error(err: &RequestError, prefer_html: bool) -> GatewayResponse {
         set(&mut r, header::CONTENT_TYPE, "application/json");
         r
     };
-    if matches!(err, RequestError::MethodNotAllowed) {
-        set(&mut response, header::ALLOW, "GET");
+    if let RequestError::MethodNotAllowed(allow) = err {
+        set(&mut response, header::ALLOW, allow);
     }
     if err.status() == StatusCode::SERVICE_UNAVAILABLE {
         // The store recovers by itself (throttling, a network blip): say when to retry.
         set(&mut response, header::RETRY_AFTER, "1");
     }
     response
+}
+
+/// A JSON body with the common headers (`no-store` included: token responses must not be
+/// cached, RFC 6749 §5.1).
+pub fn json(status: StatusCode, body: &serde_json::Value) -> GatewayResponse {
+    let mut r = with_headers(status, body.to_string());
+    set(&mut r, header::CONTENT_TYPE, "application/json");
+    set(&mut r, header::PRAGMA, "no-cache");
+    r
+}
+
+/// A public JSON document (discovery, JWKS): cacheable for five minutes, so a rotated key
+/// is picked up soon, and readable by browser-based relying parties.
+pub fn public_json(body: &serde_json::Value) -> GatewayResponse {
+    let mut r = with_headers(StatusCode::OK, body.to_string());
+    set(&mut r, header::CONTENT_TYPE, "application/json");
+    set(&mut r, header::CACHE_CONTROL, "public, max-age=300");
+    set(&mut r, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    r
+}
+
+/// Lets browser-based relying parties (single-page apps with PKCE) call an endpoint that
+/// uses no cookies: any origin, no credentials.
+pub fn allow_any_origin(mut r: GatewayResponse) -> GatewayResponse {
+    set(&mut r, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    r
+}
+
+/// The answer to a CORS preflight for `methods`.
+pub fn preflight(methods: &'static str) -> GatewayResponse {
+    let mut r = with_headers(StatusCode::NO_CONTENT, String::new());
+    set(&mut r, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    set(&mut r, header::ACCESS_CONTROL_ALLOW_METHODS, methods);
+    set(
+        &mut r,
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        "Authorization, Content-Type",
+    );
+    set(&mut r, header::ACCESS_CONTROL_MAX_AGE, "600");
+    r
 }
 
 pub fn plain(status: StatusCode, body: String) -> GatewayResponse {

@@ -1,5 +1,6 @@
 //! The gateway's routes, independent of how a request reached it.
 
+use crate::oidc;
 use crate::scope::Scope;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -10,6 +11,16 @@ pub enum Route {
     Callback(Scope),
     /// `GET /MP_verify_{name}.txt`: WeChat's domain-ownership check; holds `{name}`.
     MpVerify(String),
+    /// `GET /.well-known/openid-configuration`.
+    OidcDiscovery,
+    /// `GET /.well-known/jwks.json`.
+    OidcJwks,
+    /// `GET /oauth2/authorize`.
+    OidcAuthorize,
+    /// `POST /oauth2/token`.
+    OidcToken,
+    /// `GET`/`POST /oauth2/userinfo`.
+    OidcUserInfo,
     #[default]
     NotFound,
 }
@@ -21,6 +32,11 @@ impl Route {
             "/auth" => Self::Auth,
             "/getOpenId" => Self::Callback(Scope::Base),
             "/getWxUserInfo" => Self::Callback(Scope::UserInfo),
+            oidc::DISCOVERY_PATH => Self::OidcDiscovery,
+            oidc::JWKS_PATH => Self::OidcJwks,
+            oidc::AUTHORIZE_PATH => Self::OidcAuthorize,
+            oidc::TOKEN_PATH => Self::OidcToken,
+            oidc::USERINFO_PATH => Self::OidcUserInfo,
             _ => Self::mp_verify(path).unwrap_or(Self::NotFound),
         }
     }
@@ -33,12 +49,29 @@ impl Route {
         Some(Self::MpVerify(name.to_owned()))
     }
 
+    /// The OpenID Provider's routes.
+    pub fn is_oidc(&self) -> bool {
+        matches!(
+            self,
+            Self::OidcDiscovery
+                | Self::OidcJwks
+                | Self::OidcAuthorize
+                | Self::OidcToken
+                | Self::OidcUserInfo
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Auth => "auth",
             Self::Callback(Scope::Base) => "base-callback",
             Self::Callback(Scope::UserInfo) => "userinfo-callback",
             Self::MpVerify(_) => "mp-verify",
+            Self::OidcDiscovery => "oidc-discovery",
+            Self::OidcJwks => "oidc-jwks",
+            Self::OidcAuthorize => "oidc-authorize",
+            Self::OidcToken => "oidc-token",
+            Self::OidcUserInfo => "oidc-userinfo",
             Self::NotFound => "not-found",
         }
     }
@@ -64,6 +97,15 @@ mod tests {
             Route::from_path("/prod/MP_verify_abc123.txt"),
             Route::MpVerify("abc123".into())
         );
+        assert_eq!(
+            Route::from_path("/.well-known/openid-configuration"),
+            Route::OidcDiscovery
+        );
+        assert_eq!(Route::from_path("/.well-known/jwks.json"), Route::OidcJwks);
+        assert_eq!(Route::from_path("/oauth2/authorize"), Route::OidcAuthorize);
+        assert_eq!(Route::from_path("/oauth2/token"), Route::OidcToken);
+        assert_eq!(Route::from_path("/oauth2/userinfo"), Route::OidcUserInfo);
+        assert_eq!(Route::from_path("/oauth2/token/"), Route::NotFound);
         assert_eq!(Route::from_path("/auth/"), Route::NotFound);
         assert_eq!(Route::from_path("/AUTH"), Route::NotFound);
         assert_eq!(Route::from_path("/MP_verify_x.txt.bak"), Route::NotFound);

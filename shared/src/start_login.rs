@@ -1,15 +1,20 @@
 //! `GET /auth`: check where the user wants to go back to, remember it under a fresh state,
-//! and send the user to WeChat's consent page.
+//! and send the user to WeChat's consent page. `/oauth2/authorize` starts its logins the
+//! same way ([`begin`]).
 
 use crate::base_url::BaseUrl;
 use crate::browser_binding::BindingCookie;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
-use crate::login_state::{LoginState, StateId, now_epoch_seconds};
+use crate::login_state::{LoginState, OidcRequest, StateId, now_epoch_seconds};
 use crate::query::parse_query;
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::wechat::authorize_url;
+
+/// The longest `nonce` accepted (by `/auth` and `/oauth2/authorize`): ample for any random
+/// value, small enough to keep items and tokens small.
+pub const MAX_NONCE_LEN: usize = 256;
 
 /// The start of a login: where to send the user, and the browser-binding cookie to set
 /// (unless binding is off).
@@ -18,13 +23,22 @@ pub struct StartedLogin {
     pub set_cookie: Option<String>,
 }
 
+/// What a login is started with, whichever route started it.
+pub(crate) struct NewLogin {
+    pub scope: Scope,
+    pub return_url: ReturnUrl,
+    pub response_mode: ResponseMode,
+    pub nonce: Option<String>,
+    pub oidc: Option<OidcRequest>,
+}
+
 pub async fn start_login(
     gateway: &Gateway,
     raw_query: Option<&str>,
     base_url: &BaseUrl,
 ) -> Result<StartedLogin, RequestError> {
     let config = gateway.config();
-    let params = parse_query(raw_query, &["url", "scope", "response_mode"])?;
+    let params = parse_query(raw_query, &["url", "scope", "response_mode", "nonce"])?;
     let url = params.get("url").ok_or(RequestError::Missing("url"))?;
     let return_url = ReturnUrl::parse(url, &config.allowed_origins)?;
     let scope = params.get("scope").ok_or(RequestError::Missing("scope"))?;
@@ -33,27 +47,58 @@ pub async fn start_login(
         None => ResponseMode::default(),
         Some(mode) => ResponseMode::parse(mode).ok_or(RequestError::ResponseMode)?,
     };
+    let nonce = params.get("nonce").cloned();
+    if nonce.as_deref().is_some_and(|n| !is_nonce(n)) {
+        return Err(RequestError::Nonce);
+    }
+    let login = NewLogin {
+        scope,
+        return_url,
+        response_mode,
+        nonce,
+        oidc: None,
+    };
+    begin(gateway, login, base_url).await
+}
+
+/// A nonce is carried into a token as it came: 1 to [`MAX_NONCE_LEN`] printable ASCII
+/// characters.
+pub(crate) fn is_nonce(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_NONCE_LEN
+        && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+}
+
+/// Stores the login under a fresh state and builds the way to WeChat.
+pub(crate) async fn begin(
+    gateway: &Gateway,
+    new: NewLogin,
+    base_url: &BaseUrl,
+) -> Result<StartedLogin, RequestError> {
+    let config = gateway.config();
     let state = StateId::generate();
     let cookie = config
         .browser_binding
         .then(|| BindingCookie::generate(&state, base_url));
     let login = LoginState {
         state,
-        scope,
-        return_url,
-        response_mode,
+        scope: new.scope,
+        return_url: new.return_url,
+        response_mode: new.response_mode,
         expires_at: now_epoch_seconds() + config.state_ttl.as_secs() as i64,
         browser_binding: cookie.as_ref().map(BindingCookie::hash),
+        nonce: new.nonce,
+        oidc: new.oidc,
     };
     gateway.store().put_new(&login).await?;
     let authorize_url = authorize_url(
         &config.wechat_open_base,
         &config.app_id,
-        &base_url.join(scope.callback_path()),
-        scope,
+        &base_url.join(new.scope.callback_path()),
+        new.scope,
         &login.state,
     );
-    let set_cookie = cookie.map(|c| c.set_cookie(base_url, scope, config.state_ttl.as_secs()));
+    let set_cookie = cookie.map(|c| c.set_cookie(base_url, new.scope, config.state_ttl.as_secs()));
     Ok(StartedLogin {
         authorize_url,
         set_cookie,

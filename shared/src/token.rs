@@ -74,6 +74,9 @@ pub struct ResultClaims {
     /// `1` for a snapshot-page virtual visitor, else absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_snapshotuser: Option<u8>,
+    /// The `nonce` the front end passed to `/auth`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -166,6 +169,7 @@ mod tests {
             nickname: Some("小明".into()),
             headimgurl: None,
             is_snapshotuser: None,
+            nonce: None,
         }
     }
 

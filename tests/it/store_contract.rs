@@ -72,6 +72,8 @@ fn login_for(scope: Scope, url: &str, expires_at: i64) -> LoginState {
         response_mode: ResponseMode::Fragment,
         expires_at,
         browser_binding: Some(browser_binding::hash(COOKIE)),
+        nonce: None,
+        oidc: None,
     }
 }
 

@@ -656,6 +656,9 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
                         .expect("a reference the functions understand");
                 }
                 Serves::StartOnly => assert!(!env.contains_key(reference), "{id}"),
+                Serves::OidcToken | Serves::OidcUserInfo => {
+                    todo!("OIDC functions in template.yaml (in progress)")
+                }
             }
         }
     }
@@ -697,6 +700,9 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             Serves::Everything => assert_eq!(attached, ["SecretReadPolicy-physical-id"], "{id}"),
             Serves::StartOnly => {
                 assert!(attached.is_empty(), "{id} may read secrets: {attached:?}")
+            }
+            Serves::OidcToken | Serves::OidcUserInfo => {
+                todo!("OIDC functions in template.yaml (in progress)")
             }
         }
     }
@@ -789,7 +795,9 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
         let f = &resources(&t)[&id];
         let timeout = property(&t, f, "Timeout").as_u64().expect("a Timeout") * 1000;
         let needed = match serves(&binary) {
-            Serves::StartOnly => STATE_TABLE_STORE_BOUND_MS,
+            Serves::StartOnly | Serves::OidcToken | Serves::OidcUserInfo => {
+                STATE_TABLE_STORE_BOUND_MS
+            }
             Serves::Everything => CALLBACK_BUDGET.as_millis() as u64,
         };
         assert!(

@@ -90,6 +90,9 @@ pub async fn handle(
             .map(|c| c.join("; ")),
         derived_base_url: derived_base_url(&event),
         request_id: event.request_context.request_id.clone(),
+        authorization: header(&event, http::header::AUTHORIZATION),
+        content_type: header(&event, http::header::CONTENT_TYPE),
+        body: body_bytes(&event),
     };
     let (mut parts, body) = gateway.handle(request).await.into_parts();
     let mut response = ApiGatewayV2httpResponse::default();
@@ -105,6 +108,27 @@ pub async fn handle(
     response.headers = parts.headers;
     response.body = (!body.is_empty()).then_some(Body::Text(body));
     response
+}
+
+fn header(event: &ApiGatewayV2httpRequest, name: http::header::HeaderName) -> Option<String> {
+    event
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The body as sent: API Gateway base64-encodes bodies it does not take for text. One
+/// that does not decode is passed on empty, and the endpoint refuses it as incomplete.
+fn body_bytes(event: &ApiGatewayV2httpRequest) -> Vec<u8> {
+    use base64::Engine;
+    match &event.body {
+        None => Vec::new(),
+        Some(body) if event.is_base64_encoded => base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap_or_default(),
+        Some(body) => body.clone().into_bytes(),
+    }
 }
 
 /// `https://{domainName}[/{stage}]` from the request context API Gateway fills in (the

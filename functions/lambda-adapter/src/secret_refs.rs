@@ -24,9 +24,11 @@ use wxauth_core::config::Serves;
 use wxauth_core::secret::Secret;
 
 /// `(reference variable, the variable it stands for)`.
-pub const REFERENCE_VARIABLES: [(&str, &str); 2] = [
+pub const REFERENCE_VARIABLES: [(&str, &str); 4] = [
     ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
     ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
+    ("OIDC_CLIENTS_REF", "OIDC_CLIENTS"),
+    ("OIDC_SIGNING_KEYS_REF", "OIDC_SIGNING_KEYS"),
 ];
 
 /// Where a secret is kept.

@@ -289,6 +289,7 @@ async fn the_result_page_escapes_what_it_echoes_and_rejects_forged_tokens() {
         nickname: None,
         headimgurl: None,
         is_snapshotuser: None,
+        nonce: None,
     };
     let forged = wxauth_core::token::sign(&claims, &other);
     let page = get(
@@ -505,6 +506,7 @@ async fn every_page_that_echoes_input_escapes_it() {
         nickname: Some(HOSTILE.into()),
         headimgurl: Some(HOSTILE.into()),
         is_snapshotuser: None,
+        nonce: None,
     };
     let token = wxauth_core::token::sign(&claims, &key);
     let params = form_urlencoded::Serializer::new(String::new())

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use super::{BrowserCheck, Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId};
+use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 
@@ -28,6 +29,24 @@ pub mod attr {
     pub const OUTCOME: &str = "outcome";
     /// The login's own expiry, kept when `expires_at` is cut to the replay window.
     pub const LOGIN_EXPIRES_AT: &str = "login_expires_at";
+    pub const NONCE: &str = "nonce";
+    /// An OpenID Connect request's client, redirect URI, state and PKCE challenge (JSON).
+    pub const OIDC: &str = "oidc";
+
+    /// A grant's item: its key is `grant:` + the hex SHA-256 of the code (never a valid
+    /// state, which is alphanumeric), and `expires_at` is its TTL.
+    pub const GRANT_KEY_PREFIX: &str = "grant:";
+    /// The grant as JSON.
+    pub const GRANT: &str = "grant";
+    /// Copied out of the grant for the redemption's condition.
+    pub const CLIENT_ID: &str = "client_id";
+    pub const REDIRECT_URI: &str = "redirect_uri";
+    pub const CODE_CHALLENGE: &str = "code_challenge";
+    pub const CODE_EXPIRES_AT: &str = "code_expires_at";
+    /// Set once, when the code is redeemed.
+    pub const REDEEMED_AT: &str = "redeemed_at";
+    /// Set when a redeemed code is presented again.
+    pub const REVOKED: &str = "revoked";
 }
 
 /// Logins in a DynamoDB table, shared by every Lambda execution environment.
@@ -240,6 +259,160 @@ impl StateStore for DynamoStateStore {
             Some(item) => read_item(&item),
         }
     }
+    async fn put_grant(&self, id: &GrantId, grant: &Grant) -> Result<(), StoreError> {
+        let json = serde_json::to_string(grant).expect("a grant serializes");
+        let mut item = HashMap::from([
+            (attr::STATE.to_owned(), grant_key(id)),
+            (attr::GRANT.to_owned(), s(&json)),
+            (attr::CLIENT_ID.to_owned(), s(&grant.client_id)),
+            (attr::REDIRECT_URI.to_owned(), s(&grant.redirect_uri)),
+            (attr::CODE_EXPIRES_AT.to_owned(), n(grant.code_expires_at)),
+            (attr::EXPIRES_AT.to_owned(), n(grant.code_expires_at)),
+        ]);
+        if let Some(challenge) = &grant.code_challenge {
+            item.insert(attr::CODE_CHALLENGE.to_owned(), s(challenge));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#state)")
+            .expression_attribute_names("#state", attr::STATE)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn redeem_grant(
+        &self,
+        id: &GrantId,
+        redemption: &Redemption<'_>,
+        keep_until: i64,
+    ) -> Result<Redeemed, StoreError> {
+        // As with logins, one conditional write decides: the client, the redirect URI, the
+        // PKCE challenge and the code's expiry are part of the condition, so a request that
+        // does not fit (a stolen code without its verifier) cannot spend the code.
+        let mut condition = "attribute_exists(#state) AND attribute_not_exists(#redeemed) \
+                             AND #client = :client AND #redirect = :redirect AND #code_expires > :now"
+            .to_owned();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::STATE, grant_key(id))
+            .update_expression("SET #redeemed = :now, #expires = :keep")
+            .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#redeemed", attr::REDEEMED_AT)
+            .expression_attribute_names("#expires", attr::EXPIRES_AT)
+            .expression_attribute_names("#client", attr::CLIENT_ID)
+            .expression_attribute_names("#redirect", attr::REDIRECT_URI)
+            .expression_attribute_names("#code_expires", attr::CODE_EXPIRES_AT)
+            .expression_attribute_names("#challenge", attr::CODE_CHALLENGE)
+            .expression_attribute_values(":now", n(redemption.now))
+            .expression_attribute_values(":keep", n(keep_until))
+            .expression_attribute_values(":client", s(redemption.client_id))
+            .expression_attribute_values(":redirect", s(redemption.redirect_uri))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match redemption.code_challenge {
+            Some(challenge) => {
+                condition.push_str(" AND #challenge = :challenge");
+                update = update.expression_attribute_values(":challenge", s(challenge));
+            }
+            None => condition.push_str(" AND attribute_not_exists(#challenge)"),
+        }
+        match update.condition_expression(condition).send().await {
+            Ok(output) => match output.attributes {
+                Some(item) => Ok(Redeemed::Fresh(grant_from_item(&item)?)),
+                None => Err(StoreError::Corrupt(
+                    "the update returned no old image".into(),
+                )),
+            },
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    None => Ok(Redeemed::Unknown),
+                    Some(item) if item.contains_key(attr::REDEEMED_AT) => {
+                        self.revoke_grant(id).await?;
+                        Ok(Redeemed::Replayed)
+                    }
+                    Some(item) => Ok(Redeemed::Kept(grant_from_item(&item)?)),
+                },
+                other => Err(classify(other.code(), other.message(), || {
+                    other.to_string()
+                })),
+            },
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::STATE, grant_key(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        if now >= number(item.get(attr::EXPIRES_AT), attr::EXPIRES_AT)? {
+            return Ok(None);
+        }
+        Ok(Some(GrantStatus {
+            grant: grant_from_item(&item)?,
+            redeemed: item.contains_key(attr::REDEEMED_AT),
+            revoked: item
+                .get(attr::REVOKED)
+                .is_some_and(|v| v.as_bool() == Ok(&true)),
+        }))
+    }
+}
+
+impl DynamoStateStore {
+    /// Marks a redeemed grant revoked: its access tokens stop working at userinfo.
+    async fn revoke_grant(&self, id: &GrantId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::STATE, grant_key(id))
+            .update_expression("SET #revoked = :yes")
+            .condition_expression("attribute_exists(#redeemed)")
+            .expression_attribute_names("#revoked", attr::REVOKED)
+            .expression_attribute_names("#redeemed", attr::REDEEMED_AT)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            // Gone in between (TTL): nothing is left to revoke.
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+fn grant_key(id: &GrantId) -> AttributeValue {
+    s(&format!("{}{}", attr::GRANT_KEY_PREFIX, id.as_str()))
+}
+
+fn grant_from_item(item: &HashMap<String, AttributeValue>) -> Result<Grant, StoreError> {
+    item.get(attr::GRANT)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|json| serde_json::from_str(json).ok())
+        .ok_or_else(|| StoreError::Corrupt("missing or unreadable grant".into()))
 }
 
 /// A login item as it is: `Fresh` while not consumed, `Used` after.
@@ -337,6 +510,13 @@ fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
     if let Some(binding) = &login.browser_binding {
         item.insert(attr::BROWSER_BINDING.to_owned(), s(binding));
     }
+    if let Some(nonce) = &login.nonce {
+        item.insert(attr::NONCE.to_owned(), s(nonce));
+    }
+    if let Some(oidc) = &login.oidc {
+        let json = serde_json::to_string(oidc).expect("the request serializes");
+        item.insert(attr::OIDC.to_owned(), s(&json));
+    }
     item
 }
 
@@ -365,6 +545,20 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, Store
             .map(|v| v.as_s().cloned())
             .transpose()
             .map_err(|_| corrupt("bad browser_binding"))?,
+        nonce: item
+            .get(attr::NONCE)
+            .map(|v| v.as_s().cloned())
+            .transpose()
+            .map_err(|_| corrupt("bad nonce"))?,
+        oidc: item
+            .get(attr::OIDC)
+            .map(|v| {
+                v.as_s()
+                    .ok()
+                    .and_then(|json| serde_json::from_str(json).ok())
+                    .ok_or_else(|| corrupt("bad oidc"))
+            })
+            .transpose()?,
     })
 }
 
@@ -383,8 +577,21 @@ mod tests {
             response_mode: ResponseMode::Fragment,
             expires_at: 1_900_000_000,
             browser_binding: Some("ab".repeat(32)),
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            oidc: Some(crate::login_state::OidcRequest {
+                client_id: "rp".into(),
+                redirect_uri: "https://a.example.com/x?y=1".into(),
+                state: Some("af0ifjsldkj".into()),
+                code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            }),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
+        let plain = LoginState {
+            nonce: None,
+            oidc: None,
+            ..login
+        };
+        assert_eq!(from_item(&to_item(&plain)).unwrap(), plain);
     }
 
     #[test]
@@ -423,6 +630,8 @@ mod tests {
             response_mode: ResponseMode::Query,
             expires_at: 1,
             browser_binding: None,
+            nonce: None,
+            oidc: None,
         });
         item.insert(attr::EXPIRES_AT.into(), AttributeValue::S("soon".into()));
         assert!(matches!(from_item(&item), Err(StoreError::Corrupt(_))));

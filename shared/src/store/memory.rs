@@ -3,11 +3,21 @@ use std::sync::Mutex;
 
 use super::{Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
+use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 
 /// Process-local store: only for one process (the local server, tests of pure logic).
 #[derive(Default)]
 pub struct MemoryStateStore {
     logins: Mutex<HashMap<StateId, Entry>>,
+    grants: Mutex<HashMap<GrantId, GrantEntry>>,
+}
+
+#[derive(Clone)]
+struct GrantEntry {
+    grant: Grant,
+    redeemed: bool,
+    revoked: bool,
+    keep_until: i64,
 }
 
 #[derive(Clone)]
@@ -39,6 +49,10 @@ impl MemoryStateStore {
         // Every change is a single insert or field update, so a panic elsewhere cannot
         // leave the map half-written: a poisoned lock is still usable.
         self.logins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn grants(&self) -> std::sync::MutexGuard<'_, HashMap<GrantId, GrantEntry>> {
+        self.grants.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -115,6 +129,58 @@ impl StateStore for MemoryStateStore {
             .get(state)
             .map_or(Consumed::Unknown, Entry::as_used))
     }
+    async fn put_grant(&self, id: &GrantId, grant: &Grant) -> Result<(), StoreError> {
+        let mut grants = self.grants();
+        if grants.len() >= SWEEP_ABOVE {
+            let now = now_epoch_seconds();
+            grants.retain(|_, e| now < e.keep_until);
+        }
+        if grants.contains_key(id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let entry = GrantEntry {
+            grant: grant.clone(),
+            redeemed: false,
+            revoked: false,
+            keep_until: grant.code_expires_at,
+        };
+        grants.insert(id.clone(), entry);
+        Ok(())
+    }
+
+    async fn redeem_grant(
+        &self,
+        id: &GrantId,
+        redemption: &Redemption<'_>,
+        keep_until: i64,
+    ) -> Result<Redeemed, StoreError> {
+        let mut grants = self.grants();
+        let Some(entry) = grants.get_mut(id) else {
+            return Ok(Redeemed::Unknown);
+        };
+        if entry.redeemed {
+            entry.revoked = true;
+            return Ok(Redeemed::Replayed);
+        }
+        if !redemption.fits(&entry.grant) {
+            return Ok(Redeemed::Kept(entry.grant.clone()));
+        }
+        entry.redeemed = true;
+        entry.keep_until = keep_until;
+        Ok(Redeemed::Fresh(entry.grant.clone()))
+    }
+
+    async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError> {
+        Ok(self
+            .grants()
+            .get(id)
+            .filter(|e| now < e.keep_until)
+            .map(|e| GrantStatus {
+                grant: e.grant.clone(),
+                redeemed: e.redeemed,
+                revoked: e.revoked,
+            }))
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +208,8 @@ mod tests {
             response_mode: ResponseMode::Query,
             expires_at,
             browser_binding: None,
+            nonce: None,
+            oidc: None,
         }
     }
 

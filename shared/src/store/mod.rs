@@ -6,6 +6,10 @@
 //! (atomic, first caller wins, and the item then lives on only for the duplicate-callback
 //! window); `record_outcome` stores the sealed result for a repeat of the same callback.
 //!
+//! An OpenID Connect login also leaves a grant: `put_grant` at the callback, stored under
+//! the hash of its authorization code; `redeem_grant` at the token endpoint (atomic, first
+//! fitting caller wins; a replay revokes it); `find_grant` at userinfo.
+//!
 //! Both stores keep one contract, checked case by case against each of them by the
 //! conformance suite in `tests/it/store_contract.rs`.
 
@@ -18,6 +22,7 @@ pub use memory::MemoryStateStore;
 pub use timed::TimedStore;
 
 use crate::login_state::{Consumed, LoginState, StateId};
+use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use crate::scope::Scope;
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +72,27 @@ pub trait StateStore: Send + Sync {
     /// Reads a login without changing it (a strongly consistent read): `Fresh` when not
     /// consumed yet.
     async fn find(&self, state: &StateId) -> Result<Consumed, StoreError>;
+
+    /// Stores a new grant until its code expires; [`StoreError::AlreadyExists`] instead
+    /// of overwriting.
+    async fn put_grant(&self, id: &GrantId, grant: &Grant) -> Result<(), StoreError>;
+
+    /// Marks the grant redeemed at `redemption.now`, in one atomic step, if and only if it
+    /// is not redeemed yet and `redemption` fits it, and from then on keeps it until
+    /// `keep_until` (when the access tokens issued from it expire). Of concurrent callers
+    /// exactly one gets [`Redeemed::Fresh`]. A request that does not fit changes nothing
+    /// ([`Redeemed::Kept`]); a redeemed grant presented again is revoked
+    /// ([`Redeemed::Replayed`]).
+    async fn redeem_grant(
+        &self,
+        id: &GrantId,
+        redemption: &Redemption<'_>,
+        keep_until: i64,
+    ) -> Result<Redeemed, StoreError>;
+
+    /// Reads a grant (strongly consistent): `None` if unknown or past the time it is kept
+    /// (`now`, epoch seconds; TTL deletion lags).
+    async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError>;
 }
 
 /// What a callback must show to consume a login.

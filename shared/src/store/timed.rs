@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::{Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId};
+use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use crate::timing::{Wait, waiting_on};
 
 /// Any store, with every call's time booked as a wait on the store in the request's
@@ -29,5 +30,22 @@ impl StateStore for TimedStore {
 
     async fn find(&self, state: &StateId) -> Result<Consumed, StoreError> {
         waiting_on(Wait::Store, self.0.find(state)).await
+    }
+
+    async fn put_grant(&self, id: &GrantId, grant: &Grant) -> Result<(), StoreError> {
+        waiting_on(Wait::Store, self.0.put_grant(id, grant)).await
+    }
+
+    async fn redeem_grant(
+        &self,
+        id: &GrantId,
+        redemption: &Redemption<'_>,
+        keep_until: i64,
+    ) -> Result<Redeemed, StoreError> {
+        waiting_on(Wait::Store, self.0.redeem_grant(id, redemption, keep_until)).await
+    }
+
+    async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError> {
+        waiting_on(Wait::Store, self.0.find_grant(id, now)).await
     }
 }

@@ -1,0 +1,290 @@
+//! The relying parties allowed to use the OpenID Provider (`OIDC_CLIENTS`): who they are,
+//! how they authenticate, and the exact redirect URIs they registered.
+
+use std::fmt;
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use url::{Host, Url};
+
+use crate::allowed_origins::AllowedOrigins;
+use crate::return_url::ReturnUrl;
+use crate::secret::Secret;
+
+/// A confidential client's secret must be at least this long: it is the only thing
+/// standing between a stolen authorization code and an identity.
+pub const MIN_CLIENT_SECRET_LEN: usize = 32;
+pub const MAX_CLIENT_ID_LEN: usize = 128;
+pub const MAX_REDIRECT_URIS: usize = 20;
+
+#[derive(Clone, Debug)]
+pub struct OidcClients {
+    clients: Vec<OidcClient>,
+}
+
+#[derive(Clone)]
+pub struct OidcClient {
+    pub client_id: String,
+    /// `None`: a public client (a single-page or native app), which must use PKCE.
+    secret: Option<Secret>,
+    /// As registered (compared as strings, RFC 9700 §4.1.3), with the parsed form that the
+    /// user is sent to.
+    redirect_uris: Vec<(String, ReturnUrl)>,
+    pub name: Option<String>,
+}
+
+impl fmt::Debug for OidcClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcClient")
+            .field("client_id", &self.client_id)
+            .field("confidential", &self.secret.is_some())
+            .field(
+                "redirect_uris",
+                &self
+                    .redirect_uris
+                    .iter()
+                    .map(|(r, _)| r)
+                    .collect::<Vec<_>>(),
+            )
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientEntry {
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl OidcClients {
+    /// The JSON array of `OIDC_CLIENTS`. Every problem is listed, one per line; secrets are
+    /// never quoted.
+    pub fn parse(json: &str) -> Result<Self, String> {
+        let entries: Vec<ClientEntry> = serde_json::from_str(json).map_err(|e| {
+            // serde's message can quote a value; keep only where it went wrong.
+            format!(
+                "must be a JSON array of {{\"client_id\", \"client_secret\" (optional), \"redirect_uris\": [...], \"name\" (optional)}} (error at line {} column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        if entries.is_empty() {
+            return Err("lists no client".into());
+        }
+        let mut problems = Vec::new();
+        let mut clients = Vec::new();
+        for (index, entry) in entries.into_iter().enumerate() {
+            let at = format!("client {}", index + 1);
+            let id_ok = !entry.client_id.is_empty()
+                && entry.client_id.len() <= MAX_CLIENT_ID_LEN
+                && entry
+                    .client_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            if !id_ok {
+                problems.push(format!(
+                    "{at}: client_id must be 1-{MAX_CLIENT_ID_LEN} of A-Z a-z 0-9 - . _ ~"
+                ));
+                continue;
+            }
+            let at = format!("client {}", entry.client_id);
+            if clients
+                .iter()
+                .any(|c: &OidcClient| c.client_id == entry.client_id)
+            {
+                problems.push(format!("{at}: listed twice"));
+                continue;
+            }
+            if let Some(secret) = &entry.client_secret
+                && (secret.len() < MIN_CLIENT_SECRET_LEN
+                    || !secret.bytes().all(|b| b.is_ascii_graphic()))
+            {
+                problems.push(format!(
+                    "{at}: client_secret must be at least {MIN_CLIENT_SECRET_LEN} printable ASCII characters without spaces (the value is not shown)"
+                ));
+            }
+            if entry.redirect_uris.is_empty() || entry.redirect_uris.len() > MAX_REDIRECT_URIS {
+                problems.push(format!(
+                    "{at}: redirect_uris must list 1 to {MAX_REDIRECT_URIS} URIs"
+                ));
+            }
+            let mut redirect_uris = Vec::new();
+            for uri in &entry.redirect_uris {
+                match redirect_uri(uri) {
+                    Ok(parsed) => redirect_uris.push((uri.clone(), parsed)),
+                    Err(problem) => problems.push(format!("{at}: redirect URI `{uri}`: {problem}")),
+                }
+            }
+            if entry
+                .name
+                .as_ref()
+                .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+            {
+                problems.push(format!(
+                    "{at}: name must be at most 100 characters, no control characters"
+                ));
+            }
+            clients.push(OidcClient {
+                client_id: entry.client_id,
+                secret: entry.client_secret.map(Secret::new),
+                redirect_uris,
+                name: entry.name,
+            });
+        }
+        if problems.is_empty() {
+            Ok(Self { clients })
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    pub fn get(&self, client_id: &str) -> Option<&OidcClient> {
+        self.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &OidcClient> {
+        self.clients.iter()
+    }
+}
+
+impl OidcClient {
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    /// The registered redirect URI that is exactly `uri`, parsed.
+    pub fn redirect_uri(&self, uri: &str) -> Option<&ReturnUrl> {
+        self.redirect_uris
+            .iter()
+            .find(|(registered, _)| registered == uri)
+            .map(|(_, parsed)| parsed)
+    }
+
+    /// Whether `presented` is this client's secret, in constant time (both sides hashed
+    /// first, so neither the content nor the length leaks through timing).
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let Some(secret) = &self.secret else {
+            return false;
+        };
+        let expected = Sha256::digest(secret.expose().as_bytes());
+        let presented = Sha256::digest(presented.as_bytes());
+        verify_slices_are_equal(&expected, &presented).is_ok()
+    }
+}
+
+/// A redirect URI: the return-URL rules (canonical, DNS host names), no fragment (RFC 6749
+/// §3.1.2), and https except on loopback.
+fn redirect_uri(uri: &str) -> Result<ReturnUrl, String> {
+    let url = Url::parse(uri).map_err(|e| e.to_string())?;
+    if url.fragment().is_some() {
+        return Err("must not have a fragment".into());
+    }
+    let loopback = match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        return Err("must use https (http only on 127.0.0.1, [::1] or localhost)".into());
+    }
+    let origin =
+        AllowedOrigins::parse(&url.origin().ascii_serialization()).map_err(|e| e.to_string())?;
+    ReturnUrl::parse(uri, &origin).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn clients(json: &str) -> Result<OidcClients, String> {
+        OidcClients::parse(json)
+    }
+
+    #[test]
+    fn clients_are_read_with_their_redirect_uris() {
+        let c = clients(&format!(
+            r#"[{{"client_id":"rp","client_secret":"{SECRET}","redirect_uris":["https://rp.example.com/cb?x=1"],"name":"RP"}},
+               {{"client_id":"spa","redirect_uris":["http://127.0.0.1:8080/cb","https://spa.example.com/"]}}]"#
+        ))
+        .unwrap();
+        let rp = c.get("rp").unwrap();
+        assert!(!rp.is_public());
+        assert!(rp.secret_matches(SECRET));
+        assert!(!rp.secret_matches(&SECRET[1..]));
+        assert!(!rp.secret_matches(""));
+        assert!(rp.redirect_uri("https://rp.example.com/cb?x=1").is_some());
+        // Exact matching: no prefix, no other query, no case folding.
+        for other in [
+            "https://rp.example.com/cb",
+            "https://rp.example.com/cb?x=1&y=2",
+            "https://RP.example.com/cb?x=1",
+            "https://rp.example.com/cb?x=1#",
+        ] {
+            assert!(rp.redirect_uri(other).is_none(), "{other}");
+        }
+        let spa = c.get("spa").unwrap();
+        assert!(spa.is_public());
+        assert!(!spa.secret_matches(""));
+        assert!(c.get("other").is_none());
+        assert!(!format!("{c:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn every_problem_is_reported_without_the_secret() {
+        let err = clients(
+            r#"[{"client_id":"a b","redirect_uris":["https://x.example.com/"]},
+                {"client_id":"short","client_secret":"tiny-secret-value","redirect_uris":["http://rp.example.com/cb","https://rp.example.com/cb#f","https://rp.example.com./cb"]},
+                {"client_id":"none","redirect_uris":[]},
+                {"client_id":"none","redirect_uris":["https://x.example.com/"]}]"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("client 1: client_id"), "{err}");
+        assert!(
+            err.contains("client short: client_secret must be at least 32"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`http://rp.example.com/cb`: must use https"),
+            "{err}"
+        );
+        assert!(err.contains("must not have a fragment"), "{err}");
+        assert!(err.contains("`https://rp.example.com./cb`"), "{err}");
+        assert!(
+            err.contains("client none: redirect_uris must list"),
+            "{err}"
+        );
+        assert!(err.contains("client none: listed twice"), "{err}");
+        assert!(!err.contains("tiny-secret-value"), "{err}");
+        let unknown_field = clients(r#"[{"client_id":"a","redirect_uris":["https://a.example.com/"],"client_secrett":"x"}]"#).unwrap_err();
+        assert!(unknown_field.contains("JSON array"), "{unknown_field}");
+        assert!(clients("[]").unwrap_err().contains("no client"));
+        assert!(
+            !clients(r#"[{"client_id":"a","client_secret":"SECRET-VALUE-X""#)
+                .unwrap_err()
+                .contains("SECRET-VALUE-X")
+        );
+    }
+
+    #[test]
+    fn client_id_and_secret_limits_hold_at_the_boundary() {
+        let id = "a".repeat(MAX_CLIENT_ID_LEN);
+        let json = |id: &str, secret: &str| {
+            format!(
+                r#"[{{"client_id":"{id}","client_secret":"{secret}","redirect_uris":["https://a.example.com/"]}}]"#
+            )
+        };
+        assert!(clients(&json(&id, &"s".repeat(MIN_CLIENT_SECRET_LEN))).is_ok());
+        assert!(clients(&json(&format!("{id}a"), &"s".repeat(MIN_CLIENT_SECRET_LEN))).is_err());
+        assert!(clients(&json(&id, &"s".repeat(MIN_CLIENT_SECRET_LEN - 1))).is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! wxauth as an OpenID Provider: discovery, JWKS, the authorization code flow with PKCE,
+//! and userinfo, on top of the same WeChat login as the redirect mode. WeChat still calls
+//! back on `/getOpenId` / `/getWxUserInfo`; the stored login says whether it answers an
+//! authorization request, and then the callback issues a code instead of the result.
+
+pub(crate) mod authorize;
+pub mod clients;
+pub(crate) mod discovery;
+pub(crate) mod error;
+pub mod grant;
+pub mod jws;
+pub mod keys;
+pub mod routes;
+pub(crate) mod token_endpoint;
+pub(crate) mod userinfo;
+
+use crate::base_url::BaseUrl;
+
+use grant::Grant;
+
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+
+/// ID tokens are for the relying party's login, right now.
+pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 600;
+/// Access tokens only reach userinfo; short, and revocable through their grant.
+pub const ACCESS_TOKEN_LIFETIME_SECONDS: i64 = 600;
+
+/// The access tokens' audience: the one endpoint that accepts them.
+pub fn userinfo_url(issuer: &BaseUrl) -> String {
+    issuer.join(USERINFO_PATH)
+}
+
+/// The claims about the user beyond `sub` and `openid`: the unionid when WeChat gave one,
+/// and with `profile` the nickname and picture.
+pub(crate) fn identity_claims(grant: &Grant) -> Vec<(&'static str, String)> {
+    let mut claims = Vec::new();
+    if let Some(unionid) = &grant.unionid {
+        claims.push(("unionid", unionid.clone()));
+    }
+    if grant.scope == crate::scope::Scope::UserInfo {
+        if let Some(name) = &grant.name {
+            claims.push(("name", name.clone()));
+        }
+        if let Some(picture) = &grant.picture {
+            claims.push(("picture", picture.clone()));
+        }
+    }
+    claims
+}

@@ -1,0 +1,82 @@
+//! `GET`/`POST /oauth2/userinfo`: the claims about the user an access token was issued
+//! for (OpenID Connect Core §5.3). The token is checked as a whole: our signature, type
+//! `at+jwt`, issuer, audience (this endpoint), expiry, and its grant still standing in the
+//! store, so a revoked grant stops its tokens at once.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::base_url::BaseUrl;
+use crate::gateway::Gateway;
+use crate::login_state::now_epoch_seconds;
+
+use super::error::BearerError;
+use super::grant::{Grant, GrantId};
+use super::jws::{self, ACCESS_TOKEN_TYPE};
+use super::userinfo_url;
+
+#[derive(Deserialize)]
+struct AccessClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    client_id: String,
+    exp: i64,
+    jti: String,
+}
+
+pub(crate) async fn userinfo(
+    gateway: &Gateway,
+    authorization: Option<&str>,
+    issuer: &BaseUrl,
+) -> Result<(Value, Grant), BearerError> {
+    let keys = gateway
+        .config()
+        .oidc
+        .keys
+        .as_ref()
+        .ok_or(BearerError::Missing)?;
+    let header = authorization.ok_or(BearerError::Missing)?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(BearerError::InvalidRequest(
+            "the Authorization header must be `Bearer <token>`",
+        ))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::InvalidRequest(
+            "the Authorization header must be `Bearer <token>`",
+        ));
+    }
+    let invalid = BearerError::InvalidToken;
+    let claims: AccessClaims = jws::verify(token.trim(), keys, ACCESS_TOKEN_TYPE)
+        .map_err(|_| invalid("the access token is not one this provider issued"))?;
+    if claims.iss != issuer.as_str() || claims.aud != userinfo_url(issuer) {
+        return Err(invalid(
+            "the access token is for another issuer or audience",
+        ));
+    }
+    let now = now_epoch_seconds();
+    if now >= claims.exp {
+        return Err(invalid("the access token has expired"));
+    }
+    let id = GrantId::parse(&claims.jti)
+        .ok_or(invalid("the access token is not one this provider issued"))?;
+    let status = gateway
+        .store()
+        .find_grant(&id, now)
+        .await?
+        .ok_or(invalid("the access token's grant has expired"))?;
+    if status.revoked || !status.redeemed {
+        return Err(invalid("the access token was revoked"));
+    }
+    let grant = status.grant;
+    if grant.client_id != claims.client_id || grant.sub != claims.sub {
+        return Err(invalid("the access token does not match its grant"));
+    }
+    let mut body = json!({ "sub": grant.sub, "openid": grant.openid });
+    for (name, value) in super::identity_claims(&grant) {
+        body[name] = json!(value);
+    }
+    Ok((body, grant))
+}
