@@ -5,6 +5,12 @@ use std::collections::HashMap;
 
 use wechat_simulator::{SimulatorConfig, WeChatSimulator};
 use wxauth_core::SigningKey;
+use wxauth_core::oidc::keys::SigningKeys;
+
+/// The demo's own OpenID Connect client: public (PKCE), redirecting to the demo's
+/// relying-party page.
+pub const DEMO_CLIENT_ID: &str = "wxauth-demo";
+pub(crate) const DEMO_OIDC_CALLBACK: &str = "/demo/oidc/callback";
 
 /// The demo's Official Account AppID (as WeChat's: `wx` and 16 characters).
 pub const DEMO_APP_ID: &str = "wxd3m0000000000000";
@@ -40,6 +46,9 @@ pub(crate) struct Demo {
     pub(crate) signing_key_text: String,
     overlay: HashMap<&'static str, String>,
     own_origins: String,
+    demo_client: serde_json::Value,
+    /// Generated at start (RSA 2048, then EC P-256) unless OIDC_SIGNING_KEYS is given.
+    oidc_keys: String,
 }
 
 impl Demo {
@@ -60,12 +69,22 @@ impl Demo {
             ("WECHAT_OPEN_BASE", wechat.clone()),
             ("WECHAT_API_BASE", wechat),
         ]);
+        let demo_client = serde_json::json!({
+            "client_id": DEMO_CLIENT_ID,
+            "name": "wxauth demo",
+            "redirect_uris": [
+                format!("http://127.0.0.1:{port}{DEMO_OIDC_CALLBACK}"),
+                format!("http://localhost:{port}{DEMO_OIDC_CALLBACK}"),
+            ],
+        });
         Self {
             simulator: WeChatSimulator::new(simulator_config),
             signing_key,
             signing_key_text,
             overlay,
             own_origins: format!("http://127.0.0.1:{port},http://localhost:{port}"),
+            demo_client,
+            oidc_keys: SigningKeys::generate_pem(),
         }
     }
 
@@ -81,6 +100,23 @@ impl Demo {
                 Some(extra) => format!("{},{}", self.own_origins, extra.trim()),
                 None => self.own_origins.clone(),
             });
+        }
+        if name == "OIDC_CLIENTS" {
+            // The user's clients, if any, and the demo's own. A value that is not a JSON
+            // array is passed on as it is, for the configuration to report.
+            let given = real(name).filter(|v| !v.trim().is_empty());
+            let mut clients = match given.as_deref().map(serde_json::from_str) {
+                None => Vec::new(),
+                Some(Ok(serde_json::Value::Array(clients))) => clients,
+                Some(_) => return given,
+            };
+            clients.push(self.demo_client.clone());
+            return Some(serde_json::Value::Array(clients).to_string());
+        }
+        if name == "OIDC_SIGNING_KEYS" {
+            return real(name)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| Some(self.oidc_keys.clone()));
         }
         self.overlay.get(name).cloned().or_else(|| real(name))
     }

@@ -16,6 +16,7 @@ mod lambda_runtime;
 mod local_server;
 mod logs;
 mod metrics;
+mod oidc;
 mod store_contract;
 mod store_faults;
 mod template_drift;

@@ -259,16 +259,61 @@ impl TestEnv {
         accept: Option<&str>,
         cookies: Vec<String>,
     ) -> ApiGatewayV2httpResponse {
-        let route_for: wxauth_lambda::RouteFor = match path {
-            "/getOpenId" => base_callback::route,
-            "/getWxUserInfo" => userinfo_callback::route,
-            _ => auth::route,
-        };
         let mut event = api_gateway_event(&self.stage, path, query, accept);
         event.cookies = (!cookies.is_empty()).then_some(cookies);
-        let response = wxauth_lambda::handle(gateway, route_for, event).await;
+        self.invoke_event(gateway, path, event).await
+    }
+
+    /// Hands `event` to the function API Gateway routes `path` to.
+    pub async fn invoke_event(
+        &self,
+        gateway: &Gateway,
+        path: &str,
+        event: ApiGatewayV2httpRequest,
+    ) -> ApiGatewayV2httpResponse {
+        let response = wxauth_lambda::handle(gateway, function_for(path), event).await;
         self.record(&response);
         response
+    }
+
+    /// Any request to the OpenID Provider's routes: method, headers and body as given,
+    /// no cookies (relying parties call these server to server).
+    pub async fn oidc_request(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> ApiGatewayV2httpResponse {
+        let mut event = api_gateway_event(&self.stage, path, query, None);
+        event.request_context.http.method = method.parse().expect("a method");
+        event.route_key = Some(format!("{method} {path}"));
+        for (name, value) in headers {
+            event.headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                http::HeaderValue::from_str(value).expect("a header value"),
+            );
+        }
+        event.body = body.map(str::to_owned);
+        self.invoke_event(&self.gateway, path, event).await
+    }
+
+    /// `POST /oauth2/token` with a form body and optional extra headers.
+    pub async fn token_request(
+        &self,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> ApiGatewayV2httpResponse {
+        let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+        all.extend_from_slice(headers);
+        self.oidc_request("POST", "/oauth2/token", "", &all, Some(&encode(form)))
+            .await
+    }
+
+    /// The issuer (the gateway's base URL as the events present it).
+    pub fn issuer(&self) -> String {
+        self.base_url()
     }
 
     /// The browser forgets every cookie (as another browser would have none).
@@ -393,6 +438,19 @@ impl TestEnv {
         let response = self.follow_callback(&callback).await;
         assert_eq!(response.status(), 302, "{}", body_text(&response));
         location(&response).unwrap()
+    }
+}
+
+/// The function API Gateway routes a path to (template.yaml's events).
+pub fn function_for(path: &str) -> wxauth_lambda::RouteFor {
+    match path {
+        "/getOpenId" => base_callback::route,
+        "/getWxUserInfo" => userinfo_callback::route,
+        "/oauth2/token" => oidc_token::route,
+        "/oauth2/userinfo" | "/.well-known/openid-configuration" | "/.well-known/jwks.json" => {
+            oidc_userinfo::route
+        }
+        _ => auth::route,
     }
 }
 
