@@ -7,6 +7,7 @@
 
 mod banner;
 mod demo;
+mod favicon;
 mod log_format;
 mod pages;
 mod port;

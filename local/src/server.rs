@@ -1,5 +1,5 @@
-//! The one HTTP server: demo pages and the simulated WeChat (demo mode only), and the
-//! gateway for every other path.
+//! The one HTTP server: `/favicon.ico`, demo pages and the simulated WeChat (demo mode
+//! only), and the gateway for every other path.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::get;
 use http::{HeaderMap, Method, Uri, header};
 use wechat_simulator::WeChatSimulator;
 use wxauth_core::{BaseUrl, Gateway, GatewayRequest, Route};
@@ -20,7 +21,10 @@ pub(crate) fn router(
     site: Option<Arc<DemoSite>>,
     simulator: Option<WeChatSimulator>,
 ) -> Router {
-    let mut app = Router::new().fallback(forward).with_state(gateway);
+    let mut app = Router::new()
+        .route("/favicon.ico", get(crate::favicon::favicon))
+        .fallback(forward)
+        .with_state(gateway);
     if let Some(site) = site {
         app = app.merge(pages::router(site));
     }

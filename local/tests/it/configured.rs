@@ -6,7 +6,7 @@ use wxauth_core::SigningKey;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_core::token::verify;
 
-use crate::support::{follow, get, query_params, start_with};
+use crate::support::{self, follow, get, query_params, start_with};
 
 const APP_ID: &str = "wx0123456789abcdef";
 const APP_SECRET: &str = "s3cr3t-app-secret-value";
@@ -135,4 +135,35 @@ async fn there_are_no_demo_pages_and_no_simulated_wechat() {
     // The other core routes are there.
     let verify = get(&format!("{}/MP_verify_AbC123.txt", server.base_url), &[]).await;
     assert_eq!((verify.status, verify.body.as_str()), (200, "AbC123"));
+}
+
+/// Browsers ask every site for `/favicon.ico` on their own: it is there in both modes
+/// (a 404 would be a failed request in the console), and cached for long.
+#[tokio::test]
+async fn the_favicon_is_served_in_both_modes() {
+    let configured = start_with(&[
+        ("WECHAT_APP_ID", APP_ID),
+        ("WECHAT_APP_SECRET", APP_SECRET),
+        ("ALLOWED_RETURN_ORIGINS", "http://127.0.0.1:1"),
+        ("TOKEN_SIGNING_KEY", KEY),
+    ])
+    .await
+    .unwrap();
+    let demo = start_with(&[]).await.unwrap();
+    for server in [&configured, &demo] {
+        let icon = support::client()
+            .get(format!("{}/favicon.ico", server.base_url))
+            .header("accept", "image/avif,image/webp,image/*,*/*;q=0.8")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(icon.status(), 200);
+        let header = |name: &str| icon.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-type"), "image/x-icon");
+        assert_eq!(header("cache-control"), "public, max-age=31536000");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert!(icon.headers().get("set-cookie").is_none());
+        let body = icon.bytes().await.unwrap();
+        assert_eq!(&body[..4], &[0, 0, 1, 0], "an ICO file");
+    }
 }
