@@ -261,7 +261,7 @@ impl TestEnv {
     ) -> ApiGatewayV2httpResponse {
         let route_for: wxauth_lambda::RouteFor = match path {
             "/getOpenId" => base_callback::route,
-            "/getWxUserInfo" => userinfo_callback::route,
+            "/getWxUserInfo" | "/getUserInfo" => userinfo_callback::route,
             _ => auth::route,
         };
         let mut event = api_gateway_event(&self.stage, path, query, accept);
@@ -373,7 +373,7 @@ impl TestEnv {
             .unwrap_or(path);
         let scope = match path {
             "/getOpenId" => Scope::Base,
-            "/getWxUserInfo" => Scope::UserInfo,
+            "/getWxUserInfo" | "/getUserInfo" => Scope::UserInfo,
             other => panic!("unexpected callback path {other}"),
         };
         self.callback_on(gateway, scope, url.query().unwrap_or(""))
