@@ -285,6 +285,12 @@ async fn check_kit(kit: &str, verifier: Option<Command>) {
             signed_here(now() + 60),
             None,
         ),
+        // The gateway's clock 20 s ahead of the verifier's: iat is in the future.
+        case(
+            "a token issued 20 s ahead of this clock",
+            signed_here(now() + 20 + TOKEN_LIFETIME_SECONDS),
+            None,
+        ),
         case(
             "a tampered signature",
             format!("{header}.{payload}.{flipped}{}", &signature[1..]),
@@ -303,6 +309,7 @@ async fn check_kit(kit: &str, verifier: Option<Command>) {
             issuer: "https://evil.example.com".into(),
             ..case("a wrong issuer", token.clone(), Some(&["iss"]))
         },
+        // Past the kits' 30 s of clock leeway.
         case(
             "an expired token",
             signed_here(now() - 60),

@@ -19,12 +19,19 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 )
 
+// leeway is the clock difference allowed between the gateway and this machine, in seconds.
+const leeway = 30
+
 // verify returns the token's claims if it verifies.
 func verify(token string, key []byte, issuer, audience string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{"HS256"}), // only HS256: "none" and all others are refused
 		jwt.WithJSONNumber(),                    // keep exp and iat integers
+		// v4's own time checks have no leeway, and refuse a token whose iat is ahead of
+		// this clock (as it is right after issue when the gateway's clock is a second
+		// ahead): exp and nbf are checked below instead. The signature is still verified.
+		jwt.WithoutClaimsValidation(),
 	)
 	parsed, err := parser.ParseWithClaims(token, claims, func(*jwt.Token) (interface{}, error) {
 		return key, nil // TOKEN_SIGNING_KEY's text itself is the key
@@ -35,9 +42,12 @@ func verify(token string, key []byte, issuer, audience string) (jwt.MapClaims, e
 	if !parsed.Valid {
 		return nil, errors.New("token is not valid")
 	}
-	// v4 checks exp only when present, and iss and aud not at all unless asked: ask.
-	if !claims.VerifyExpiresAt(time.Now().Unix(), true) {
-		return nil, errors.New("exp is missing or past")
+	now := time.Now().Unix()
+	if !claims.VerifyExpiresAt(now-leeway, true) {
+		return nil, errors.New("token has expired (or has no exp)")
+	}
+	if !claims.VerifyNotBefore(now+leeway, false) {
+		return nil, errors.New("token is not valid yet (nbf)")
 	}
 	if !claims.VerifyIssuer(issuer, true) {
 		return nil, errors.New("iss is not the expected issuer")

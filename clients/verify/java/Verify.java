@@ -32,6 +32,8 @@ public final class Verify {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Seconds of clock difference allowed between the gateway and this machine. */
+    private static final long LEEWAY_SECONDS = 30;
     /** A compact JWS: three base64url parts without padding (the last may be empty: "none"). */
     private static final Pattern COMPACT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
 
@@ -70,11 +72,11 @@ public final class Verify {
         if (exp == null || !exp.isNumber()) {
             throw new RefusedException("exp is missing");
         }
-        if (nowSeconds >= exp.asLong()) {
+        if (nowSeconds - LEEWAY_SECONDS >= exp.asLong()) {
             throw new RefusedException("token has expired");
         }
         JsonNode nbf = claims.get("nbf");
-        if (nbf != null && (!nbf.isNumber() || nowSeconds < nbf.asLong())) {
+        if (nbf != null && (!nbf.isNumber() || nowSeconds + LEEWAY_SECONDS < nbf.asLong())) {
             throw new RefusedException("token is not valid yet");
         }
         if (!claims.path("iss").isTextual() || !claims.get("iss").asText().equals(issuer)) {

@@ -22,6 +22,7 @@ try {
     issuer, // iss must equal the gateway's base URL
     audience, // aud must be your origin
     requiredClaims: ["exp", "sub"], // jose checks exp only when present: require it
+    clockTolerance: 30, // seconds of clock difference between the gateway and this machine
   });
   console.log(JSON.stringify(payload)); // payload.sub is the openid
 } catch (error) {

@@ -24,6 +24,10 @@ def verify(token: str, key: str, issuer: str, audience: str) -> dict:
         issuer=issuer,  # iss must equal the gateway's base URL
         audience=audience,  # aud must be your origin
         options={"require": ["exp", "iss", "aud", "sub"]},  # exp is checked, and must be there
+        # Seconds of clock difference between the gateway and this machine: PyJWT also
+        # refuses a token whose iat is ahead of this clock, as it is right after issue
+        # when the gateway's clock is a second ahead.
+        leeway=30,
     )
 
 
