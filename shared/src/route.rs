@@ -7,7 +7,8 @@ use crate::scope::Scope;
 pub enum Route {
     /// `GET /auth`: start a login.
     Auth,
-    /// `GET /getOpenId` or `GET /getWxUserInfo`: WeChat sends the user back here.
+    /// `GET /getOpenId` or `GET /getWxUserInfo` (also `GET /getUserInfo`, the seed
+    /// gateway's name for it): WeChat sends the user back here.
     Callback(Scope),
     /// `GET /MP_verify_{name}.txt`: WeChat's domain-ownership check; holds `{name}`.
     MpVerify(String),
@@ -31,7 +32,8 @@ impl Route {
         match path {
             "/auth" => Self::Auth,
             "/getOpenId" => Self::Callback(Scope::Base),
-            "/getWxUserInfo" => Self::Callback(Scope::UserInfo),
+            // `/getUserInfo`: the seed gateway's name for the same callback.
+            "/getWxUserInfo" | "/getUserInfo" => Self::Callback(Scope::UserInfo),
             oidc::DISCOVERY_PATH => Self::OidcDiscovery,
             oidc::JWKS_PATH => Self::OidcJwks,
             oidc::AUTHORIZE_PATH => Self::OidcAuthorize,
@@ -89,6 +91,11 @@ mod tests {
             Route::from_path("/getWxUserInfo"),
             Route::Callback(Scope::UserInfo)
         );
+        assert_eq!(
+            Route::from_path("/getUserInfo"),
+            Route::Callback(Scope::UserInfo)
+        );
+        assert_eq!(Route::from_path("/getuserinfo"), Route::NotFound);
         assert_eq!(
             Route::from_path("/MP_verify_abc123.txt"),
             Route::MpVerify("abc123".into())

@@ -331,3 +331,91 @@ async fn mp_verify_file_is_served_only_for_its_token() {
         .await;
     assert_eq!(none.status(), 404);
 }
+
+/// `/getUserInfo`, the seed gateway's name for the profile callback, is the same route as
+/// `/getWxUserInfo`: a login started normally (redirect_uri `/getWxUserInfo`) completes
+/// when its callback arrives on the alias. Browser binding is off here: with it on, a
+/// browser does not present the binding cookie at the alias (next test).
+#[tokio::test]
+async fn a_profile_login_completes_through_the_get_user_info_alias() {
+    let env = TestEnv::start_with(|s| {
+        s.vars.insert("BROWSER_BINDING", "off".into());
+    })
+    .await;
+    let authorize = env
+        .start_login("https://app.example.com/me", Scope::UserInfo, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "ivy", true).await;
+    assert!(
+        callback.starts_with(&format!("https://{DOMAIN}/getWxUserInfo?")),
+        "{callback}"
+    );
+    let response = env
+        .invoke_on(&env.gateway, "/getUserInfo", &query_of(&callback), None)
+        .await;
+    assert_eq!(response.status(), 302, "{}", body_text(&response));
+    let landing = location(&response).unwrap();
+    assert!(
+        landing.starts_with("https://app.example.com/me?"),
+        "{landing}"
+    );
+    let params = result_params(&landing, false);
+    let claims = verify(&params["token"], &env, "https://app.example.com");
+    assert_eq!(claims.sub, env.sim.openid_for("ivy"));
+    assert_eq!(params["openid"], claims.sub);
+    assert_eq!(claims.scope, "snsapi_userinfo");
+    assert_eq!(claims.nickname.as_deref(), Some("ivy"));
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
+    assert_eq!(env.sim.calls(Endpoint::UserInfo), 1);
+    env.assert_no_secret_leaked();
+}
+
+/// The alias is the profile route only, and the binding cookie is scoped to
+/// `/getWxUserInfo`: with binding on (the default) a browser presents no cookie at
+/// `/getUserInfo`, so the callback is refused there; a silent login's state is refused
+/// there as the other route's. Neither spends the login, which completes where WeChat sent
+/// the browser.
+#[tokio::test]
+async fn the_alias_refuses_what_the_profile_callback_would_and_spends_nothing() {
+    let env = TestEnv::start().await;
+    let authorize = env
+        .start_login("https://app.example.com/", Scope::UserInfo, None)
+        .await;
+    let callback = env.wechat_authorize(&authorize, "jack", true).await;
+    let at_alias = env
+        .invoke_on(&env.gateway, "/getUserInfo", &query_of(&callback), None)
+        .await;
+    assert_refused(&at_alias, "invalid_state", "another browser");
+    let landing = location(&env.follow_callback(&callback).await).unwrap();
+    let claims = verify(
+        &result_params(&landing, false)["token"],
+        &env,
+        "https://app.example.com",
+    );
+    assert_eq!(claims.sub, env.sim.openid_for("jack"));
+
+    let started = env
+        .auth(&encode(&[
+            ("url", "https://app.example.com/"),
+            ("scope", "snsapi_base"),
+        ]))
+        .await;
+    let callback = env
+        .wechat_authorize(&location(&started).unwrap(), "kate", true)
+        .await;
+    // The login's own binding cookie, presented at the alias anyway.
+    let cookie = cookie_pair(&started.cookies[0]);
+    let at_alias = env
+        .invoke_with_cookies(
+            &env.gateway,
+            "/getUserInfo",
+            &query_of(&callback),
+            None,
+            vec![cookie],
+        )
+        .await;
+    assert_refused(&at_alias, "invalid_state", "other callback");
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
+    let landing = location(&env.follow_callback(&callback).await).unwrap();
+    assert!(landing.contains("openid="), "{landing}");
+}

@@ -183,6 +183,7 @@ impl Stack {
                 route("GET /auth", "auth"),
                 route("GET /getOpenId", "base-callback"),
                 route("GET /getWxUserInfo", "userinfo-callback"),
+                route("GET /getUserInfo", "userinfo-callback"),
                 route(&format!("GET /MP_verify_{MP_VERIFY_TOKEN}.txt"), "auth"),
             ],
         })

@@ -80,3 +80,68 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
     let body = replay.text().await.unwrap();
     assert!(!body.contains(APP_SECRET));
 }
+
+/// wxauth-local routes by path: `/getUserInfo` (the seed gateway's name) reaches the
+/// profile callback too. Binding is off: the binding cookie's path is `/getWxUserInfo`.
+#[tokio::test]
+async fn the_get_user_info_alias_completes_a_profile_login() {
+    let sim = WeChatSimulator::new(SimulatorConfig::new(APP_ID, APP_SECRET));
+    let sim_server = sim.serve_on_loopback().await.unwrap();
+    let dynamo = dynamo_client().await;
+    let table = create_state_table(&dynamo).await;
+    let mut vars = test_vars(&sim_server.base_url, &table);
+    vars.insert("BROWSER_BINDING", "off".into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = wxauth_local::start(|name| vars.get(name).cloned(), listener)
+        .await
+        .expect("wxauth-local starts");
+    let browser = browser();
+    let start = browser
+        .get(format!(
+            "{}/auth?{}",
+            server.base_url,
+            encode(&[
+                ("url", "https://app.example.com/x"),
+                ("scope", "snsapi_userinfo")
+            ])
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 302);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let consent = browser
+        .get(wechat_simulator::consent_url(&authorize, true))
+        .header("x-wechat-sim-user", "sven")
+        .send()
+        .await
+        .unwrap();
+    let callback = consent.headers()["location"].to_str().unwrap().to_owned();
+    let query = callback
+        .strip_prefix(&format!("{}/getWxUserInfo?", server.base_url))
+        .expect("WeChat returns to the redirect_uri it was given");
+
+    let finished = browser
+        .get(format!("{}/getUserInfo?{query}", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), 302);
+    let landing = finished.headers()["location"].to_str().unwrap().to_owned();
+    let params = result_params(&landing, false);
+    assert_eq!(params["openid"], sim.openid_for("sven"));
+    assert_eq!(params["nickname"], "sven");
+    let key = wxauth_core::token::SigningKey::new(SIGNING_KEY).unwrap();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let claims =
+        wxauth_core::token::verify(&params["token"], &key, Some("https://app.example.com"), now)
+            .expect("the token verifies");
+    assert_eq!(claims.sub, params["openid"]);
+    assert_eq!(claims.scope, "snsapi_userinfo");
+}

@@ -4,6 +4,7 @@
 
 mod api_gateway_event;
 mod browser_binding;
+mod client_kits;
 mod concurrency;
 mod connection_reuse;
 mod duplicate_callbacks;

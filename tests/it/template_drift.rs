@@ -432,6 +432,10 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             "GET /getWxUserInfo".to_owned(),
             "userinfo-callback".to_owned(),
         ),
+        (
+            "GET /getUserInfo".to_owned(),
+            "userinfo-callback".to_owned(),
+        ),
     ]);
     assert_eq!(routes, expected);
 

@@ -418,7 +418,7 @@ impl TestEnv {
             .unwrap_or(path);
         let scope = match path {
             "/getOpenId" => Scope::Base,
-            "/getWxUserInfo" => Scope::UserInfo,
+            "/getWxUserInfo" | "/getUserInfo" => Scope::UserInfo,
             other => panic!("unexpected callback path {other}"),
         };
         self.callback_on(gateway, scope, url.query().unwrap_or(""))
@@ -445,7 +445,7 @@ impl TestEnv {
 pub fn function_for(path: &str) -> wxauth_lambda::RouteFor {
     match path {
         "/getOpenId" => base_callback::route,
-        "/getWxUserInfo" => userinfo_callback::route,
+        "/getWxUserInfo" | "/getUserInfo" => userinfo_callback::route,
         "/oauth2/token" => oidc_token::route,
         "/oauth2/userinfo" | "/.well-known/openid-configuration" | "/.well-known/jwks.json" => {
             oidc_userinfo::route
