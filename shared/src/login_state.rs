@@ -77,6 +77,10 @@ impl LoginState {
     }
 }
 
+/// The longest `nonce` accepted (by `/auth` and `/oauth2/authorize`): ample for any random
+/// value, small enough to keep items and tokens small.
+pub const MAX_NONCE_LEN: usize = 256;
+
 /// What an OpenID Connect authorization request asked for, kept with its login.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcRequest {

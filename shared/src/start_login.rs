@@ -6,15 +6,11 @@ use crate::base_url::BaseUrl;
 use crate::browser_binding::BindingCookie;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
-use crate::login_state::{LoginState, OidcRequest, StateId, now_epoch_seconds};
+use crate::login_state::{LoginState, MAX_NONCE_LEN, OidcRequest, StateId, now_epoch_seconds};
 use crate::query::parse_query;
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::wechat::authorize_url;
-
-/// The longest `nonce` accepted (by `/auth` and `/oauth2/authorize`): ample for any random
-/// value, small enough to keep items and tokens small.
-pub const MAX_NONCE_LEN: usize = 256;
 
 /// The start of a login: where to send the user, and the browser-binding cookie to set
 /// (unless binding is off).

@@ -1,12 +1,16 @@
 //! One contract, two stores. `wxauth-local` keeps logins in memory, the functions in
 //! DynamoDB; every case here runs against both (DynamoDB Local for the latter), so the
 //! two cannot drift apart again: what `/auth` stores, the callback can read, and a claim
-//! that does not fit changes nothing, in either.
+//! that does not fit changes nothing, in either. The OpenID Provider's grants (stored at
+//! the callback, redeemed at the token endpoint, read at userinfo) keep the same contract.
 
 use std::sync::Arc;
 
 use wxauth_core::browser_binding;
-use wxauth_core::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
+use wxauth_core::login_state::{Consumed, LoginState, OidcRequest, StateId, now_epoch_seconds};
+use wxauth_core::oidc::grant::{
+    CODE_LIFETIME_SECONDS, Grant, GrantId, GrantStatus, Redeemed, Redemption,
+};
 use wxauth_core::return_url::MAX_RETURN_URL_LEN;
 use wxauth_core::store::{
     BrowserCheck, Claim, DynamoStateStore, MemoryStateStore, StateStore, StoreError,
@@ -59,6 +63,12 @@ contract!(
     outcomes_attach_only_to_consumed_logins,
     the_limits_round_trip_at_the_boundary,
     unknown_states_are_unknown_everywhere,
+    an_oidc_login_round_trips_at_its_limits,
+    a_grant_is_stored_once_and_redeemed_by_exactly_one_racer,
+    a_grant_redeems_only_for_its_client_redirect_and_verifier,
+    a_code_expires_at_the_second,
+    a_replay_revokes_the_grant,
+    a_redeemed_grant_is_kept_until_its_access_tokens_expire,
 );
 
 const COOKIE: &str = "TheStartingBrowsersCookie0123456";
@@ -342,4 +352,261 @@ async fn unknown_states_are_unknown_everywhere(store: Store) {
     }
     // Looking did not create it.
     assert_eq!(store.find(&state).await.unwrap(), Consumed::Unknown);
+}
+
+const REDIRECT: &str = "https://rp.example.com/cb";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn grant(now: i64) -> Grant {
+    Grant {
+        client_id: "rp".into(),
+        redirect_uri: REDIRECT.into(),
+        code_challenge: Some(CHALLENGE.into()),
+        nonce: Some("n".into()),
+        scope: Scope::UserInfo,
+        auth_time: now,
+        sub: "oSUB".into(),
+        openid: "oSUB".into(),
+        unionid: Some("uUNION".into()),
+        name: Some("小明".into()),
+        picture: None,
+        code_expires_at: now + CODE_LIFETIME_SECONDS,
+    }
+}
+
+fn redemption(now: i64) -> Redemption<'static> {
+    Redemption {
+        client_id: "rp",
+        redirect_uri: REDIRECT,
+        code_challenge: Some(CHALLENGE),
+        now,
+    }
+}
+
+async fn an_oidc_login_round_trips_at_its_limits(store: Store) {
+    let now = now_epoch_seconds();
+    let mut l = login_for(Scope::UserInfo, "https://app.example.com/cb", now + 600);
+    l.nonce = Some("n".repeat(wxauth_core::login_state::MAX_NONCE_LEN));
+    l.oidc = Some(OidcRequest {
+        client_id: "c".repeat(wxauth_core::oidc::clients::MAX_CLIENT_ID_LEN),
+        redirect_uri: "https://app.example.com/cb".into(),
+        state: Some("s".repeat(wxauth_core::oidc::MAX_CLIENT_STATE_LEN)),
+        code_challenge: Some(CHALLENGE.into()),
+    });
+    store.put_new(&l).await.unwrap();
+    assert_eq!(
+        store.find(&l.state).await.unwrap(),
+        Consumed::Fresh(l.clone())
+    );
+    let off = claim(Scope::UserInfo, now, BrowserCheck::Off);
+    assert_eq!(
+        store.consume(&l.state, &off, now + 60).await.unwrap(),
+        Consumed::Fresh(l)
+    );
+}
+
+async fn a_grant_is_stored_once_and_redeemed_by_exactly_one_racer(store: Store) {
+    let now = now_epoch_seconds();
+    let (_, id) = GrantId::generate();
+    let g = grant(now);
+    store.put_grant(&id, &g).await.unwrap();
+    assert!(matches!(
+        store.put_grant(&id, &grant(now + 1)).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.find_grant(&id, now).await.unwrap(),
+        Some(GrantStatus {
+            grant: g.clone(),
+            redeemed: false,
+            revoked: false
+        })
+    );
+    let racers = (0..16).map(|_| {
+        let store = Arc::clone(&store);
+        let id = id.clone();
+        tokio::spawn(async move {
+            store
+                .redeem_grant(&id, &redemption(now), now + 600)
+                .await
+                .unwrap()
+        })
+    });
+    let results: Vec<Redeemed> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let fresh: Vec<&Redeemed> = results
+        .iter()
+        .filter(|r| matches!(r, Redeemed::Fresh(_)))
+        .collect();
+    assert_eq!(fresh, [&Redeemed::Fresh(g.clone())], "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| **r == Redeemed::Replayed).count(),
+        15,
+        "{results:?}"
+    );
+    // The losers' replays revoked it.
+    assert!(store.find_grant(&id, now).await.unwrap().unwrap().revoked);
+}
+
+async fn a_grant_redeems_only_for_its_client_redirect_and_verifier(store: Store) {
+    let now = now_epoch_seconds();
+    let (_, id) = GrantId::generate();
+    let g = grant(now);
+    store.put_grant(&id, &g).await.unwrap();
+    let other_challenge = "A".repeat(43);
+    for wrong in [
+        Redemption {
+            client_id: "other",
+            ..redemption(now)
+        },
+        Redemption {
+            redirect_uri: "https://rp.example.com/cb/",
+            ..redemption(now)
+        },
+        Redemption {
+            code_challenge: None,
+            ..redemption(now)
+        },
+        Redemption {
+            code_challenge: Some(&other_challenge),
+            ..redemption(now)
+        },
+    ] {
+        assert_eq!(
+            store.redeem_grant(&id, &wrong, now + 600).await.unwrap(),
+            Redeemed::Kept(g.clone()),
+            "{wrong:?}"
+        );
+    }
+    // Nothing was spent.
+    assert!(!store.find_grant(&id, now).await.unwrap().unwrap().redeemed);
+    assert_eq!(
+        store
+            .redeem_grant(&id, &redemption(now), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Fresh(g)
+    );
+    // A grant without a challenge needs a request without a verifier.
+    let (_, plain_id) = GrantId::generate();
+    let plain = Grant {
+        code_challenge: None,
+        ..grant(now)
+    };
+    store.put_grant(&plain_id, &plain).await.unwrap();
+    assert_eq!(
+        store
+            .redeem_grant(&plain_id, &redemption(now), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Kept(plain.clone())
+    );
+    let without = Redemption {
+        code_challenge: None,
+        ..redemption(now)
+    };
+    assert_eq!(
+        store
+            .redeem_grant(&plain_id, &without, now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Fresh(plain)
+    );
+}
+
+async fn a_code_expires_at_the_second(store: Store) {
+    let now = now_epoch_seconds();
+    let g = grant(now);
+    let (_, last_second) = GrantId::generate();
+    store.put_grant(&last_second, &g).await.unwrap();
+    let at = |t| Redemption {
+        now: t,
+        ..redemption(now)
+    };
+    assert_eq!(
+        store
+            .redeem_grant(&last_second, &at(g.code_expires_at - 1), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Fresh(g.clone())
+    );
+    let (_, too_late) = GrantId::generate();
+    store.put_grant(&too_late, &g).await.unwrap();
+    assert_eq!(
+        store
+            .redeem_grant(&too_late, &at(g.code_expires_at), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Kept(g)
+    );
+    let (_, unknown) = GrantId::generate();
+    assert_eq!(
+        store
+            .redeem_grant(&unknown, &redemption(now), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Unknown
+    );
+    assert_eq!(store.find_grant(&unknown, now).await.unwrap(), None);
+}
+
+async fn a_replay_revokes_the_grant(store: Store) {
+    let now = now_epoch_seconds();
+    let (_, id) = GrantId::generate();
+    store.put_grant(&id, &grant(now)).await.unwrap();
+    assert!(matches!(
+        store
+            .redeem_grant(&id, &redemption(now), now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Fresh(_)
+    ));
+    let status = store.find_grant(&id, now).await.unwrap().unwrap();
+    assert!(status.redeemed && !status.revoked);
+    // Even a request that would not fit is a replay of a redeemed code.
+    let wrong = Redemption {
+        client_id: "other",
+        ..redemption(now)
+    };
+    assert_eq!(
+        store.redeem_grant(&id, &wrong, now + 600).await.unwrap(),
+        Redeemed::Replayed
+    );
+    let status = store.find_grant(&id, now).await.unwrap().unwrap();
+    assert!(status.redeemed && status.revoked);
+}
+
+async fn a_redeemed_grant_is_kept_until_its_access_tokens_expire(store: Store) {
+    let now = now_epoch_seconds();
+    let (_, id) = GrantId::generate();
+    let g = grant(now);
+    store.put_grant(&id, &g).await.unwrap();
+    // Before redemption the code's own expiry bounds it.
+    assert!(
+        store
+            .find_grant(&id, g.code_expires_at - 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.find_grant(&id, g.code_expires_at).await.unwrap(),
+        None
+    );
+    let keep_until = now + 600;
+    store
+        .redeem_grant(&id, &redemption(now), keep_until)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .find_grant(&id, keep_until - 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.find_grant(&id, keep_until).await.unwrap(), None);
 }

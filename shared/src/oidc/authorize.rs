@@ -16,10 +16,8 @@ use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::start_login::{NewLogin, StartedLogin, begin, is_nonce};
 
+use super::MAX_CLIENT_STATE_LEN;
 use super::grant::is_pkce_value;
-
-/// The longest relying-party `state` echoed back.
-pub const MAX_CLIENT_STATE_LEN: usize = 1024;
 
 const PARAMETERS: [&str; 13] = [
     "client_id",

@@ -24,6 +24,9 @@ pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";
 
+/// The longest relying-party `state` echoed back.
+pub const MAX_CLIENT_STATE_LEN: usize = 1024;
+
 /// ID tokens are for the relying party's login, right now.
 pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 600;
 /// Access tokens only reach userinfo; short, and revocable through their grant.
