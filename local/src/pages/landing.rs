@@ -66,6 +66,16 @@ pub(super) async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMa
                 "Log in (with profile, result by form_post)"
             }
         }
+        h2 { "As an OpenID Provider" }
+        p {
+            "The same login through OpenID Connect: the demo's own relying party (client "
+            code { "wxauth-demo" } ") runs the code flow with PKCE and checks the ID token              against the provider's JWKS."
+        }
+        p.actions {
+            a.button href="/demo/oidc/start" { "Log in with OIDC" }
+            " "
+            a.button href="/demo/oidc/start?profile=1" { "Log in with OIDC (with profile)" }
+        }
         p.note {
             "You come back to " code { (return_url) } ". Result tokens are signed with the \
              demo key printed in the terminal; set " code { "WECHAT_APP_ID" } " and the other \

@@ -1,12 +1,14 @@
 //! The demo's own pages: `/` to pick a WeChat user and start a login, `/demo/user` to
 //! remember the user (a cookie the simulated WeChat reads), `/demo/result` to show what a
-//! front end gets back and whether the token checks out. No scripts anywhere.
+//! front end gets back and whether the token checks out; `/demo/oidc/…`, a relying party
+//! that logs in through the OpenID Provider. No scripts anywhere.
 //!
 //! The pages are maud templates: every spliced value is HTML-escaped unless a template
 //! says otherwise, and only the fixed style sheet does.
 
 mod landing;
 mod layout;
+mod oidc;
 mod result;
 mod user;
 
@@ -55,6 +57,8 @@ pub(crate) fn router(site: Arc<DemoSite>) -> Router {
     Router::new()
         .route("/", get(landing::landing))
         .route("/demo/user", get(user::set_user))
+        .route("/demo/oidc/start", get(oidc::start))
+        .route(crate::demo::DEMO_OIDC_CALLBACK, get(oidc::callback))
         .route(
             "/demo/result",
             get(result::result_in_query).post(result::result_in_form),

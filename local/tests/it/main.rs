@@ -6,5 +6,6 @@ mod configured;
 mod demo;
 #[cfg(unix)]
 mod logs;
+mod oidc_demo;
 mod startup;
 mod support;

@@ -1,0 +1,111 @@
+//! "Log in with OIDC" on the demo page: the built-in relying party runs the code flow with
+//! PKCE against the provider over HTTP, verifies the ID token against the JWKS and shows
+//! the claims; a response that is not its own login's is refused.
+
+use crate::support::{follow, get, hidden_fields, start_with};
+
+#[tokio::test]
+async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
+    let server = start_with(&[]).await.unwrap();
+    let sim = server.demo_simulator().unwrap();
+    let base = &server.base_url;
+    let user = ("x-wechat-sim-user", "Oidc Olga");
+
+    let start = get(&format!("{base}/demo/oidc/start?profile=1"), &[]).await;
+    assert_eq!(start.status, 303);
+    let rp_cookie = start
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(rp_cookie.starts_with("wxauth_demo_rp="), "{rp_cookie}");
+    let authorize = follow(base, &start.location());
+    assert!(
+        authorize.contains("/oauth2/authorize?client_id=wxauth-demo&"),
+        "{authorize}"
+    );
+    assert!(authorize.contains("code_challenge_method=S256"));
+    assert!(authorize.contains("scope=openid+profile"));
+
+    let to_wechat = get(&authorize, &[]).await;
+    assert_eq!(to_wechat.status, 302, "{}", to_wechat.body);
+    let binding = to_wechat.binding_cookie();
+    let at_wechat_url = to_wechat.location();
+    let consent = get(&at_wechat_url, &[user]).await;
+    assert_eq!(consent.status, 200);
+    let mut fields = hidden_fields(&consent.body);
+    fields.push(("decision".into(), "allow".into()));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&fields)
+        .finish();
+    let confirmed = get(
+        &follow(&at_wechat_url, &format!("authorize/confirm?{query}")),
+        &[user],
+    )
+    .await;
+    assert_eq!(confirmed.status, 302);
+    let back = get(&confirmed.location(), &[("cookie", &binding)]).await;
+    assert_eq!(back.status, 302, "{}", back.body);
+    let rp_callback = back.location();
+    assert!(
+        rp_callback.starts_with(&format!("{base}/demo/oidc/callback?code=")),
+        "{rp_callback}"
+    );
+
+    // Without the relying party's cookie (another browser): refused, code untouched.
+    let elsewhere = get(&rp_callback, &[]).await;
+    assert!(
+        elsewhere.body.contains("no login in flight"),
+        "{}",
+        elsewhere.body
+    );
+
+    let page = get(&rp_callback, &[("cookie", &rp_cookie)]).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(body.contains("ID token verified"), "{body}");
+    assert!(body.contains("RS256 signature"), "{body}");
+    let openid = sim.openid_for("Oidc Olga");
+    assert!(
+        body.contains(&format!("<th>sub</th><td>{openid}</td>")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "<th>unionid</th><td>{}</td>",
+            sim.unionid_for("Oidc Olga")
+        )),
+        "{body}"
+    );
+    assert!(body.contains("<th>name</th><td>Oidc Olga</td>"), "{body}");
+    // The login in flight is cleared, and the code works once: a reload is refused.
+    assert!(
+        page.headers
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("wxauth_demo_rp=;"))
+    );
+    let reload = get(&rp_callback, &[("cookie", &rp_cookie)]).await;
+    assert!(reload.body.contains("invalid_grant"), "{}", reload.body);
+}
+
+#[tokio::test]
+async fn the_demo_relying_party_refuses_a_response_for_another_login() {
+    let server = start_with(&[]).await.unwrap();
+    let base = &server.base_url;
+    let start = get(&format!("{base}/demo/oidc/start"), &[]).await;
+    let rp_cookie = start
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let forged = format!(
+        "{base}/demo/oidc/callback?code=x&state=not-mine&iss={}",
+        form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>()
+    );
+    let page = get(&forged, &[("cookie", &rp_cookie)]).await;
+    assert!(page.body.contains("state does not match"), "{}", page.body);
+    assert!(!page.body.contains("<script"));
+}
