@@ -621,13 +621,22 @@ async fn other_authorization_errors_go_back_with_state_and_issuer() {
     let answer = result_params(&location(&response).unwrap(), false);
     assert_eq!(answer["error"], "invalid_request");
     assert!(answer["error_description"].contains("scope"));
-    // The nonce at its limit, and prompt / login_hint / max_age, change nothing.
+    // state one past its limit: refused, and not echoed.
+    let too_long_state = "s".repeat(wxauth_core::oidc::MAX_CLIENT_STATE_LEN + 1);
+    let response = authorize(&env, &rp_request(&[("state", &too_long_state)])).await;
+    let answer = result_params(&location(&response).unwrap(), false);
+    assert_eq!(answer["error"], "invalid_request");
+    assert!(!answer.contains_key("state"));
+    // The nonce and the state at their limits, and prompt / login_hint / max_age, change
+    // nothing.
     let long_nonce = "n".repeat(256);
+    let long_state = "s".repeat(wxauth_core::oidc::MAX_CLIENT_STATE_LEN);
     let params = rp_request(&[
         ("prompt", "login"),
         ("login_hint", "x"),
         ("max_age", "0"),
         ("nonce", &long_nonce),
+        ("state", &long_state),
     ]);
     let response = authorize(&env, &params).await;
     assert_eq!(response.status(), 302);
@@ -821,14 +830,32 @@ async fn the_redirect_mode_can_sign_with_the_provider_key_and_carry_a_nonce() {
         );
         assert!(hs.is_err());
     }
-    // A nonce over the limit is refused at /auth.
+    // The nonce at its limit comes back whole; one more character is refused at /auth.
     let env = TestEnv::start().await;
+    let longest = "n".repeat(wxauth_core::login_state::MAX_NONCE_LEN);
+    let landing = env
+        .login_with_query(
+            "judy",
+            &encode(&[
+                ("url", "https://app.example.com/me"),
+                ("scope", "snsapi_base"),
+                ("nonce", &longest),
+            ]),
+        )
+        .await;
+    let token = &result_params(&landing, false)["token"];
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["nonce"], longest.as_str());
+    let too_long = "n".repeat(wxauth_core::login_state::MAX_NONCE_LEN + 1);
     let response = env
         .auth(&encode(&[
             ("url", "https://app.example.com/me"),
             ("scope", "snsapi_base"),
-            ("nonce", &"n".repeat(257)),
+            ("nonce", &too_long),
         ]))
         .await;
     assert_eq!(response.status(), 400);
+    assert!(body_text(&response).contains("nonce"));
 }

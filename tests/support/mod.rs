@@ -425,6 +425,19 @@ impl TestEnv {
             .await
     }
 
+    /// A whole login as `user` from an `/auth` query of the caller's making; returns where
+    /// the user lands.
+    pub async fn login_with_query(&self, user: &str, query: &str) -> String {
+        let response = self.auth(query).await;
+        assert_eq!(response.status(), 302, "{}", body_text(&response));
+        let callback = self
+            .wechat_authorize(&location(&response).unwrap(), user, true)
+            .await;
+        let back = self.follow_callback(&callback).await;
+        assert_eq!(back.status(), 302, "{}", body_text(&back));
+        location(&back).unwrap()
+    }
+
     /// A whole login as `user`; returns where the user finally lands.
     pub async fn login(
         &self,

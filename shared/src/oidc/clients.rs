@@ -288,3 +288,32 @@ mod tests {
         assert!(clients(&json(&id, &"s".repeat(MIN_CLIENT_SECRET_LEN - 1))).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever OIDC_CLIENTS holds, it is read or refused with a message that never
+        /// quotes a secret.
+        #[test]
+        fn any_clients_value_is_read_or_refused_without_echoing_secrets(
+            id in "\\PC{0,20}", secret in "[!-~]{0,40}", uri in "\\PC{0,40}"
+        ) {
+            let json = serde_json::json!([{"client_id": id, "client_secret": secret, "redirect_uris": [uri]}]).to_string();
+            if let Err(problem) = OidcClients::parse(&json)
+                && secret.len() >= 8
+            {
+                prop_assert!(!problem.contains(&secret), "{problem}");
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = OidcClients::parse(&text);
+            let _ = crate::oidc::keys::SigningKeys::from_pem(&text);
+        }
+    }
+}

@@ -193,3 +193,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::oidc::keys::Alg;
+
+    fn keys() -> &'static SigningKeys {
+        static KEYS: OnceLock<SigningKeys> = OnceLock::new();
+        KEYS.get_or_init(|| SigningKeys::from_pem(&SigningKeys::generate_pem()).unwrap())
+    }
+
+    proptest! {
+        /// Arbitrary text is never taken for a token.
+        #[test]
+        fn arbitrary_text_never_verifies(token in "[A-Za-z0-9_.-]{0,300}") {
+            prop_assert!(verify::<Value>(&token, keys(), ID_TOKEN_TYPE).is_err());
+        }
+
+        /// Changing any one character of a signed token breaks it.
+        #[test]
+        fn any_single_change_breaks_a_token(position in 0usize..1000, replacement in "[A-Za-z0-9_-]") {
+            let key = keys().signer(Alg::ES256).unwrap();
+            let token = sign(key, ID_TOKEN_TYPE, &json!({"sub": "o1", "n": 1}));
+            let position = position % token.len();
+            let mut bytes = token.clone().into_bytes();
+            let replacement = replacement.as_bytes()[0];
+            prop_assume!(bytes[position] != replacement && bytes[position] != b'.');
+            bytes[position] = replacement;
+            let changed = String::from_utf8(bytes).unwrap();
+            // A base64url character's low bits may fall outside the decoded bytes: then the
+            // change is invisible to every decoder, and the token is still the same token.
+            let same_bytes = changed.split('.').zip(token.split('.')).all(|(a, b)| {
+                URL_SAFE_NO_PAD.decode(a).ok() == URL_SAFE_NO_PAD.decode(b).ok()
+            });
+            prop_assume!(!same_bytes);
+            prop_assert!(verify::<Value>(&changed, keys(), ID_TOKEN_TYPE).is_err());
+        }
+    }
+}

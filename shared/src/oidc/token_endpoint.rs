@@ -320,3 +320,32 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn form_urlencode(text: &str) -> String {
+        form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    }
+
+    proptest! {
+        /// Any id and secret, encoded as RFC 6749 §2.3.1 says, come back exactly.
+        #[test]
+        fn basic_credentials_round_trip(id in "\\PC{0,40}", secret in "\\PC{0,80}") {
+            let encoded = STANDARD.encode(format!("{}:{}", form_urlencode(&id), form_urlencode(&secret)));
+            prop_assert_eq!(basic_credentials(&format!("Basic {encoded}")).unwrap(), (id, secret));
+        }
+
+        /// Whatever the header, the answer is credentials or invalid_client, never a panic.
+        #[test]
+        fn any_authorization_header_is_read_or_refused(header in "\\PC{0,200}") {
+            match basic_credentials(&header) {
+                Ok(_) | Err(TokenRequestError::InvalidClient { basic: true, .. }) => {}
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
