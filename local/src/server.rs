@@ -70,6 +70,7 @@ async fn forward(
         derived_base_url: host(&headers)
             .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
         request_id: Some(next_request_id()),
+        accept_language: header(header::ACCEPT_LANGUAGE),
         authorization: header(header::AUTHORIZATION),
         content_type: header(header::CONTENT_TYPE),
         body,

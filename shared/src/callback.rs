@@ -94,9 +94,15 @@ pub async fn finish_login(
         )
         .await?;
     let login = match consumed {
-        Consumed::Unknown => return Err(StateProblem::UnknownOrUsed.into()),
+        Consumed::Unknown => return Err(StateProblem::Unknown.into()),
         // Nothing was consumed: the real browser can still finish this login.
-        Consumed::Kept(login) => return Err(why_not_consumed(&login, &claim).into()),
+        Consumed::Kept(login) => {
+            return Err(restartable(
+                config,
+                why_not_consumed(&login, &claim),
+                &login,
+            ));
+        }
         Consumed::Used {
             login,
             consumed_at,
@@ -187,6 +193,21 @@ async fn record(gateway: &Gateway, deadline: &CallbackDeadline, state: &StateId,
         .await;
     if let Err(err) = recorded {
         warn!(error = %err, "could not keep the outcome for a repeated callback");
+    }
+}
+
+/// A refused state, with the way back to the page that started the login when that is a
+/// redirect-mode login whose return URL is still allowed (a relying party's redirect URI
+/// is no page to start again from).
+fn restartable(config: &Config, problem: StateProblem, login: &LoginState) -> RequestError {
+    let allowed = config.allowed_origins.allows(login.return_url.url());
+    if login.oidc.is_none() && allowed && problem != StateProblem::ReturnUrlNotAllowed {
+        RequestError::Restartable {
+            problem,
+            restart: Box::new(login.return_url.clone()),
+        }
+    } else {
+        problem.into()
     }
 }
 
@@ -317,8 +338,8 @@ impl Repeat {
         code: Option<&str>,
         deadline: &CallbackDeadline,
     ) -> Result<FinishedLogin, RequestError> {
-        let refused = || RequestError::from(StateProblem::UnknownOrUsed);
         let config = gateway.config();
+        let refused = || restartable(config, StateProblem::Completed, &self.login);
         let in_window = claim.now < self.consumed_at + REPLAY_WINDOW_SECONDS;
         // Only a browser that proves it started the login gets the answer again. Without
         // binding, anyone holding the callback URL would: that would make the URL (which

@@ -5,7 +5,7 @@
 use http::StatusCode;
 
 use crate::query::QueryError;
-use crate::return_url::ReturnUrlError;
+use crate::return_url::{ReturnUrl, ReturnUrlError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,13 @@ pub enum RequestError {
     RedirectUriNotRegistered,
     #[error("{0}")]
     State(#[from] StateProblem),
+    /// A refused state whose login is still in the table: its page can offer the way back
+    /// to the return URL (redirect-mode logins only; the allowlist checked again).
+    #[error("{problem}")]
+    Restartable {
+        problem: StateProblem,
+        restart: Box<ReturnUrl>,
+    },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("the gateway cannot tell its own URL; set PUBLIC_BASE_URL")]
@@ -45,7 +52,9 @@ pub enum StateProblem {
     #[error("the state parameter is not one this gateway issues")]
     Malformed,
     #[error("this login is unknown or was already completed; start the login again")]
-    UnknownOrUsed,
+    Unknown,
+    #[error("this login was already completed; start the login again")]
+    Completed,
     #[error("this login has expired; start the login again")]
     Expired,
     #[error("this login was started for the other callback")]
@@ -80,7 +89,7 @@ impl RequestError {
             | Self::RedirectUriNotRegistered => "invalid_request",
             Self::UnknownClient => "unauthorized_client",
             Self::Scope => "invalid_scope",
-            Self::State(_) => "invalid_state",
+            Self::State(_) | Self::Restartable { .. } => "invalid_state",
             Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
             Self::Store(_) | Self::NoBaseUrl => "server_error",
             Self::NotFound => "not_found",

@@ -3,12 +3,14 @@
 //! Response Mode).
 
 use crate::html::escape;
+use crate::lang::Lang;
 
 /// The page and the Content-Security-Policy that lets exactly its one script run.
 pub fn form_post_page(
     action: &str,
     action_origin: &str,
     fields: &[(String, String)],
+    lang: Lang,
 ) -> (String, String) {
     let nonce = crate::login_state::StateId::generate();
     let nonce = nonce.as_str();
@@ -23,14 +25,21 @@ pub fn form_post_page(
         })
         .collect();
     let page = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>Signing you in…</title></head><body>\
+         <title>{title}</title></head><body>\
          <form method=\"post\" action=\"{action}\">{inputs}\
-         <noscript><p>JavaScript is off: continue to the site yourself.</p>\
-         <button type=\"submit\">Continue</button></noscript></form>\
+         <noscript><p>{noscript}</p>\
+         <button type=\"submit\">{button}</button></noscript></form>\
          <script nonce=\"{nonce}\">document.forms[0].submit();</script>\
          </body></html>\n",
+        lang = lang.tag(),
+        title = lang.pick("Signing you in…", "正在登录…"),
+        noscript = lang.pick(
+            "JavaScript is off: continue to the site yourself.",
+            "浏览器没有启用 JavaScript:请点击继续,返回网站。"
+        ),
+        button = lang.pick("Continue", "继续"),
         action = escape(action),
     );
     let csp = format!(
@@ -57,6 +66,7 @@ mod tests {
             "https://app.example.com/cb?a=1&b=2",
             "https://app.example.com",
             &fields,
+            Lang::En,
         );
         assert!(page.contains("action=\"https://app.example.com/cb?a=1&amp;b=2\""));
         assert!(page.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""));
@@ -69,7 +79,8 @@ mod tests {
         assert!(page.contains(&format!("<script nonce=\"{nonce}\">")));
         assert!(csp.contains("form-action https://app.example.com;"));
         assert!(page.contains("<noscript>"));
-        let (_, other) = form_post_page("https://a/", "https://a", &fields);
+        let (chinese, other) = form_post_page("https://a/", "https://a", &fields, Lang::ZhCn);
         assert_ne!(csp, other, "a fresh nonce each time");
+        assert!(chinese.contains("<html lang=\"zh-CN\">") && chinese.contains(">继续</button>"));
     }
 }

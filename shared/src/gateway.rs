@@ -15,6 +15,7 @@ use crate::browser_binding;
 use crate::callback::{CallbackRequest, Outcome, finish_login};
 use crate::config::{CallbackSecrets, Config};
 use crate::error::RequestError;
+use crate::lang::Lang;
 use crate::metrics::MetricsSink;
 use crate::response::{self, GatewayResponse};
 use crate::route::Route;
@@ -32,6 +33,8 @@ pub struct GatewayRequest {
     /// The raw (still percent-encoded) query string.
     pub raw_query: Option<String>,
     pub accept: Option<String>,
+    /// `Accept-Language`: the language of any page the visitor sees.
+    pub accept_language: Option<String>,
     /// The `Cookie` header (or API Gateway's `cookies`, joined with `; `).
     pub cookie_header: Option<String>,
     /// The gateway's external base URL as the adapter derived it from the request; the
@@ -118,7 +121,8 @@ impl Gateway {
             route
         );
         async {
-            let html = prefers_html(request.accept.as_deref());
+            let html = prefers_html(request.accept.as_deref())
+                .then(|| Lang::from_accept_language(request.accept_language.as_deref()));
             let (answer, times) = measure(self.dispatch(&request)).await;
             let (response, outcome) = match answer {
                 Ok(answer) => answer,
@@ -192,8 +196,13 @@ impl Gateway {
                 };
                 let finished = finish_login(self, *scope, callback, base_url).await?;
                 let login = &finished.login;
-                let mut response =
-                    response::result(&login.return_url, login.response_mode, &finished.fields);
+                let lang = Lang::from_accept_language(request.accept_language.as_deref());
+                let mut response = response::result(
+                    &login.return_url,
+                    login.response_mode,
+                    &finished.fields,
+                    lang,
+                );
                 if let (
                     Outcome::SignedIn { .. } | Outcome::Refused | Outcome::Failed(_),
                     Some(cookie),

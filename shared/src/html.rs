@@ -1,5 +1,7 @@
 //! Minimal HTML for error pages: every echoed value goes through [`escape`].
 
+use crate::lang::Lang;
+
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -16,14 +18,18 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A small standalone page; `body_html` must already be escaped.
-pub fn page(title: &str, body_html: &str) -> String {
+/// A small standalone page in `lang`; `body_html` must already be escaped.
+pub fn page(lang: Lang, title: &str, body_html: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36em;\
-         margin:3em auto;padding:0 1em;color:#222}}code{{background:#f3f3f3;padding:0 .2em}}\
+         margin:3em auto;padding:0 1em;color:#222;line-height:1.5}}\
+         code{{background:#f3f3f3;padding:0 .2em;word-break:break-all}}\
+         .button{{display:inline-block;padding:.6em 1.2em;border-radius:6px;background:#07c160;\
+         color:#fff;text-decoration:none}}.detail{{color:#666;font-size:.85em}}\
          </style></head><body>{body_html}</body></html>\n",
+        lang = lang.tag(),
         title = escape(title)
     )
 }
@@ -38,6 +44,6 @@ mod tests {
             escape(r#"<script>alert("x&'y")</script>"#),
             "&lt;script&gt;alert(&quot;x&amp;&#x27;y&quot;)&lt;/script&gt;"
         );
-        assert!(page("<b>", "").contains("<title>&lt;b&gt;</title>"));
+        assert!(page(Lang::En, "<b>", "").contains("<title>&lt;b&gt;</title>"));
     }
 }

@@ -4,8 +4,9 @@
 use http::{HeaderValue, Response, StatusCode, header};
 
 use crate::error::RequestError;
+use crate::error_page;
 use crate::form_post::form_post_page;
-use crate::html;
+use crate::lang::Lang;
 use crate::result_url::result_url;
 use crate::return_url::ReturnUrl;
 use crate::scope::ResponseMode;
@@ -34,6 +35,7 @@ pub fn result(
     return_url: &ReturnUrl,
     mode: ResponseMode,
     fields: &[(String, String)],
+    lang: Lang,
 ) -> GatewayResponse {
     let url = {
         let pairs: Vec<(&str, &str)> = fields
@@ -45,7 +47,7 @@ pub fn result(
     match mode {
         ResponseMode::Query | ResponseMode::Fragment => redirect(&url),
         ResponseMode::FormPost => {
-            let (page, csp) = form_post_page(&url, &return_url.origin(), fields);
+            let (page, csp) = form_post_page(&url, &return_url.origin(), fields, lang);
             let mut r = with_headers(StatusCode::OK, page);
             set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
             // Under `no-referrer` a browser sends `Origin: null` with the cross-origin POST,
@@ -71,17 +73,10 @@ pub fn with_cookies(mut response: GatewayResponse, cookies: &[String]) -> Gatewa
     response
 }
 
-pub fn error(err: &RequestError, prefer_html: bool) -> GatewayResponse {
-    let mut response = if prefer_html {
-        let body = html::page(
-            "Login failed",
-            &format!(
-                "<h1>Login failed</h1><p>{}</p><p><code>{}</code></p>",
-                html::escape(&err.description()),
-                html::escape(err.code())
-            ),
-        );
-        let mut r = with_headers(err.status(), body);
+/// A refusal: an HTML page in `html`'s language when the client prefers HTML, else JSON.
+pub fn error(err: &RequestError, html: Option<Lang>) -> GatewayResponse {
+    let mut response = if let Some(lang) = html {
+        let mut r = with_headers(err.status(), error_page::render(err, lang));
         set(&mut r, header::CONTENT_TYPE, "text/html; charset=utf-8");
         set(&mut r, header::CONTENT_SECURITY_POLICY, HTML_CSP);
         r
@@ -175,13 +170,13 @@ mod tests {
     fn errors_never_redirect_and_escape_what_they_echo() {
         let err =
             RequestError::ReturnUrl(ReturnUrlError::NotCanonical("https://x/<script>".into()));
-        let html = error(&err, true);
+        let html = error(&err, Some(Lang::En));
         assert_eq!(html.status(), 400);
         assert!(html.headers().get(header::LOCATION).is_none());
         assert!(html.body().contains("&lt;script&gt;"));
         assert!(!html.body().contains("<script>"));
         assert_eq!(html.headers()[header::CONTENT_SECURITY_POLICY], HTML_CSP);
-        let json = error(&err, false);
+        let json = error(&err, None);
         let body: serde_json::Value = serde_json::from_str(json.body()).unwrap();
         assert_eq!(body["error"], "invalid_request");
         assert_eq!(json.headers()[header::CACHE_CONTROL], "no-store");

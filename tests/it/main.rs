@@ -18,6 +18,7 @@ mod local_server;
 mod logs;
 mod metrics;
 mod oidc;
+mod pages;
 mod store_contract;
 mod store_faults;
 mod template_drift;

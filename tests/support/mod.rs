@@ -168,6 +168,18 @@ impl TestEnv {
     }
 
     /// The values of the browser's cookies (secrets, like codes).
+    /// The `name=value` pairs this browser sends to `path`.
+    pub fn cookies_for(&self, path: &str) -> Vec<String> {
+        let raw_path = self.raw_path(path);
+        self.jar
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, (_, cookie_path))| raw_path.starts_with(cookie_path.as_str()))
+            .map(|(name, (value, _))| format!("{name}={value}"))
+            .collect()
+    }
+
     pub fn cookie_values(&self) -> Vec<String> {
         self.jar
             .lock()
@@ -224,15 +236,7 @@ impl TestEnv {
         query: &str,
         accept: Option<&str>,
     ) -> ApiGatewayV2httpResponse {
-        let raw_path = self.raw_path(path);
-        let cookies: Vec<String> = self
-            .jar
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, (_, cookie_path))| raw_path.starts_with(cookie_path.as_str()))
-            .map(|(name, (value, _))| format!("{name}={value}"))
-            .collect();
+        let cookies = self.cookies_for(path);
         let response = self
             .invoke_with_cookies(gateway, path, query, accept, cookies)
             .await;

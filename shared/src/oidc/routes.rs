@@ -70,10 +70,13 @@ pub(crate) async fn respond(
                 }
                 Authorized::Refused(refused) => {
                     info!(error = refused.error, "authorization request refused");
+                    let lang =
+                        crate::lang::Lang::from_accept_language(request.accept_language.as_deref());
                     let response = response::result(
                         &refused.redirect_uri,
                         refused.response_mode,
                         &refused.fields,
+                        lang,
                     );
                     Ok((response, Log::plain("rejected")))
                 }
