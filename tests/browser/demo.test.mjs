@@ -10,14 +10,15 @@ import { findBrowser, historyUrls, launch, phoneContext, settle, startGateway, v
 
 /**
  * Per locale: the simulated WeChat user to log in as, the `<html lang>` each kind of page
- * must have, and the texts to look for. The demo pages are English-only for now: when they
- * are translated, `lang.demo` and `text` of zh-CN change here and nothing else.
+ * must have, and the texts to look for. The gateway's own pages follow Accept-Language; the
+ * demo pages are English-only for now: when they are translated, `lang.demo` and `text` of
+ * zh-CN change here and nothing else.
  */
 const LOCALES = [
   {
     locale: "zh-CN",
     user: "张小龙",
-    lang: { demo: "en", wechat: "zh-CN", gateway: "en" },
+    lang: { demo: "en", wechat: "zh-CN", gateway: "zh-CN" },
     text: { verified: /Token verified/, noToken: /No token came back/ },
   },
   {
@@ -117,6 +118,26 @@ const FLOWS = [
       for (const url of (await historyUrls(page)).slice(earlier)) {
         assert.doesNotMatch(url, /[?&#](token|openid)=/, `no result in the history: ${url}`);
       }
+    },
+  },
+  {
+    name: "Log in with OIDC: the demo's relying party shows ID token claims verified against the JWKS",
+    async run(ctx) {
+      const { page, gateway, l, step } = ctx;
+      await page.goto(`${gateway.baseUrl}/`);
+      await Promise.all([
+        page.waitForURL(/\/wechat\/connect\/oauth2\/authorize\?/),
+        page.click('a[href="/demo/oidc/start?profile=1"]'),
+      ]);
+      await step("oidc-consent", l.lang.wechat);
+      await Promise.all([page.waitForURL(/\/demo\/oidc\/callback\?/), page.click('button[value="allow"]')]);
+      await step("oidc-result", l.lang.demo);
+      assert.match(await page.textContent("p.ok"), /ID token verified/);
+      const [claims, userinfo] = await resultTables(page);
+      assert.equal(claims.sub, ctx.openid, "the ID token's subject is the user's openid");
+      assert.equal(claims.aud, "wxauth-demo");
+      assert.equal(claims.name, l.user, "with profile: the nickname as name");
+      assert.equal(userinfo.sub, ctx.openid);
     },
   },
   {
