@@ -129,13 +129,17 @@ fn outcome_of(status: http::StatusCode) -> &'static str {
 /// Whether a process serving `serves` answers `route` at all (the Lambda functions'
 /// route tables follow this).
 pub fn serves_route(serves: Serves, route: &Route) -> bool {
-    match (serves, route) {
-        (Serves::Everything, _) => true,
-        (Serves::StartOnly, Route::Auth | Route::OidcAuthorize | Route::MpVerify(_)) => true,
-        (Serves::OidcToken, Route::OidcToken) => true,
-        (Serves::OidcUserInfo, Route::OidcUserInfo | Route::OidcDiscovery | Route::OidcJwks) => {
-            true
-        }
-        _ => false,
-    }
+    matches!(
+        (serves, route),
+        (Serves::Everything, _)
+            | (
+                Serves::StartOnly,
+                Route::Auth | Route::OidcAuthorize | Route::MpVerify(_)
+            )
+            | (Serves::OidcToken, Route::OidcToken)
+            | (
+                Serves::OidcUserInfo,
+                Route::OidcUserInfo | Route::OidcDiscovery | Route::OidcJwks
+            )
+    )
 }
