@@ -823,6 +823,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             }
             // The Lambda functions keep logins in DynamoDB: STATE_TABLE is the table.
             assert_eq!(env["STATE_TABLE"], "StateTable-physical-id", "{id}");
+            // Lambda refuses an environment over 4 KB (names and values together): plain
+            // values, an RSA and an EC key included, must fit.
+            let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            assert!(size <= 4096, "{id}: the environment takes {size} bytes");
             let config = Config::for_routes(serves, |name| env.get(name).cloned())
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
