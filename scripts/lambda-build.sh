@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The three Lambda functions as AWS runs them: `cargo lambda build --release --arm64`
+# The five Lambda functions as AWS runs them: `cargo lambda build --release --arm64`
 # (cross-compiled for provided.al2023 on Graviton, linked by zig), one bootstrap per
 # function under target/lambda/<function>/bootstrap, and the size of each.
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUNCTIONS=(auth base-callback userinfo-callback)
+FUNCTIONS=(auth base-callback userinfo-callback oidc-token oidc-userinfo)
 # Each function's upload budget (docs/performance.md: 6 MB); today's zips are ~2.7 MiB.
 ZIP_BUDGET_BYTES=${WXAUTH_ZIP_BUDGET_BYTES:-6000000}
 

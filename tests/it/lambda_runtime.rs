@@ -1,11 +1,13 @@
-//! End to end under a Lambda runtime emulator: the three real function binaries run as
+//! End to end under a Lambda runtime emulator: the five real function binaries run as
 //! processes against an emulated Lambda Runtime API, behind an emulated API Gateway HTTP
-//! API (payload 2.0), with DynamoDB Local and the WeChat simulator. A browser walks both
-//! flows over HTTP, so `main`, `wxauth_lambda::run` (secret references, config, clients at
-//! cold start), the payload 2.0 adapter (events, cookies, responses) and the stage /
-//! base-URL derivation are exercised as deployed, not only the handlers.
+//! API (payload 2.0) with template.yaml's routes, with DynamoDB Local and the WeChat
+//! simulator. A browser walks both redirect flows and the OpenID Connect code flow over
+//! HTTP, so `main`, `wxauth_lambda::run` (secret references, config, clients at cold
+//! start), the payload 2.0 adapter (events, cookies, bodies, responses) and the stage /
+//! base-URL derivation are exercised as deployed, not only the handlers. Each function is
+//! given only the variables template.yaml gives it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -17,12 +19,19 @@ use lambda_runtime_emulator::{
 };
 use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimulator};
 use wxauth_core::config::CALLBACK_ONLY_SECRETS;
+use wxauth_lambda::secret_refs::REFERENCE_VARIABLES;
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode, exclusive,
     parse_set_cookie, result_params, test_vars,
 };
 
-const FUNCTIONS: [&str; 3] = ["auth", "base-callback", "userinfo-callback"];
+const FUNCTIONS: [&str; 5] = [
+    "auth",
+    "base-callback",
+    "userinfo-callback",
+    "oidc-token",
+    "oidc-userinfo",
+];
 const MP_VERIFY_TOKEN: &str = "AbC123xyz";
 const INIT_LIMIT: Duration = Duration::from_secs(20);
 
@@ -56,7 +65,7 @@ fn binaries() -> &'static BTreeMap<String, PathBuf> {
                 found.insert(name.to_owned(), PathBuf::from(exe));
             }
         }
-        assert_eq!(found.len(), 3, "cargo reported {found:?}");
+        assert_eq!(found.len(), FUNCTIONS.len(), "cargo reported {found:?}");
         found
     })
 }
@@ -108,13 +117,107 @@ impl Browser {
     }
 }
 
-/// A deployed stack in miniature: three execution environments behind one HTTP API.
+/// template.yaml, as its functions, their environments and routes are read here.
+fn template() -> &'static serde_yaml::Value {
+    static TEMPLATE: OnceLock<serde_yaml::Value> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+                .unwrap();
+        serde_yaml::from_str(&text).unwrap()
+    })
+}
+
+/// The function resource built from `binary`.
+fn template_function(binary: &str) -> &'static serde_yaml::Value {
+    template()["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .unwrap_or_else(|| panic!("no function builds {binary}"))
+}
+
+/// The names of the variables template.yaml may set on a function (Globals and its own,
+/// whatever the parameters).
+fn template_variables(binary: &str) -> BTreeSet<String> {
+    let names = |v: &serde_yaml::Value| -> Vec<String> {
+        v.as_mapping()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut all = BTreeSet::new();
+    all.extend(names(
+        &template()["Globals"]["Function"]["Environment"]["Variables"],
+    ));
+    all.extend(names(
+        &template_function(binary)["Properties"]["Environment"]["Variables"],
+    ));
+    all
+}
+
+/// The API's routes as template.yaml declares them: `"METHOD /path"` → function binary
+/// (the functions' HttpApi events, and the explicit routes to the auth function, the
+/// MP_verify file's for `mp_verify_token`).
+fn template_routes(mp_verify_token: &str) -> Vec<(String, String)> {
+    let mut routes = Vec::new();
+    for binary in FUNCTIONS {
+        let events = &template_function(binary)["Properties"]["Events"];
+        for (_, event) in events.as_mapping().into_iter().flatten() {
+            let p = &event["Properties"];
+            let key = format!(
+                "{} {}",
+                p["Method"].as_str().unwrap(),
+                p["Path"].as_str().unwrap()
+            );
+            routes.push((key, binary.to_owned()));
+        }
+    }
+    for (_, resource) in template()["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::ApiGatewayV2::Route" {
+            continue;
+        }
+        // `RouteKey: GET /oauth2/authorize` or `!Sub "GET /MP_verify_${MpVerifyToken}.txt"`.
+        let key = match &resource["Properties"]["RouteKey"] {
+            serde_yaml::Value::Tagged(t) => t
+                .value
+                .as_str()
+                .unwrap()
+                .replace("${MpVerifyToken}", mp_verify_token),
+            other => other.as_str().unwrap().to_owned(),
+        };
+        // Both explicit routes integrate with the auth function (template_drift checks it).
+        routes.push((key, "auth".to_owned()));
+    }
+    routes
+}
+
+/// The environment template.yaml gives the function built from `binary`, out of `env`:
+/// a variable the template sets on some function reaches only the functions it sets it
+/// on (the test's own knobs, such as the simulator's URLs, reach every function).
+fn as_deployed(binary: &str, env: &HashMap<String, String>) -> HashMap<String, String> {
+    let given = template_variables(binary);
+    let set_somewhere: BTreeSet<String> = FUNCTIONS
+        .iter()
+        .flat_map(|f| template_variables(f))
+        .collect();
+    env.iter()
+        .filter(|(k, _)| !set_somewhere.contains(*k) || given.contains(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A deployed stack in miniature: five execution environments behind one HTTP API.
 struct Stack {
     api: HttpApi,
     environments: BTreeMap<&'static str, Arc<ExecutionEnvironment>>,
     init: BTreeMap<&'static str, Duration>,
     /// Each function's DynamoDB calls, recorded on their way to DynamoDB Local.
     dynamodb: BTreeMap<&'static str, RecordingProxy>,
+    /// Each function's own SSM / Secrets Manager double, when references are used.
+    secrets: BTreeMap<&'static str, (SecretsDouble, RunningSecretsDouble)>,
     sim: WeChatSimulator,
     _sim_server: RunningSimulator,
     /// WeChat's API on a server of its own, so only the functions' connections count.
@@ -123,8 +226,19 @@ struct Stack {
 
 impl Stack {
     /// Starts the functions with the environment template.yaml gives them (plus the
-    /// endpoints of the local doubles) and waits for each to finish init.
+    /// endpoints of the local doubles) and waits for each to finish init. The OpenID
+    /// Provider is configured (one confidential client, the signing keys).
     async fn deploy(stage: &str, customize: impl FnOnce(&mut HashMap<String, String>)) -> Self {
+        Self::deploy_with(stage, customize, None).await
+    }
+
+    /// [`Self::deploy`]; with `secrets`, each function reads its references from a double
+    /// of its own that `secrets` fills, so the reads of each are known.
+    async fn deploy_with(
+        stage: &str,
+        customize: impl FnOnce(&mut HashMap<String, String>),
+        secrets: Option<fn(&SecretsDouble)>,
+    ) -> Self {
         let sim = WeChatSimulator::new(SimulatorConfig::new(APP_ID, APP_SECRET));
         let sim_server = sim.serve_on_loopback().await.unwrap();
         let table = create_state_table(&dynamo_client().await).await;
@@ -136,6 +250,8 @@ impl Stack {
         env.insert("WECHAT_API_BASE".into(), wechat_api.base_url.clone());
         env.insert("MP_VERIFY_TOKEN".into(), MP_VERIFY_TOKEN.into());
         env.insert("RUST_LOG".into(), "info".into());
+        env.insert("OIDC_CLIENTS".into(), oidc_clients());
+        env.insert("OIDC_SIGNING_KEYS".into(), oidc_signing_keys().into());
         // What Lambda would give (credentials) and what points the SDK at DynamoDB Local.
         for name in [
             "AWS_ENDPOINT_URL_DYNAMODB",
@@ -152,17 +268,25 @@ impl Stack {
         let mut environments = BTreeMap::new();
         let mut init = BTreeMap::new();
         let mut dynamodb = BTreeMap::new();
+        let mut doubles = BTreeMap::new();
         for name in FUNCTIONS {
             let proxy = RecordingProxy::serve(&env["AWS_ENDPOINT_URL_DYNAMODB"])
                 .await
                 .unwrap();
-            let mut env = env.clone();
+            let mut env = as_deployed(name, &env);
             env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.endpoint_url());
-            // As template.yaml deploys it: the auth function is given no secret.
-            if name == "auth" {
-                env.retain(|k, _| !CALLBACK_ONLY_SECRETS.contains(&k.as_str()));
-            }
             dynamodb.insert(name, proxy);
+            if let Some(fill) = secrets {
+                let double = SecretsDouble::new();
+                fill(&double);
+                let server = double.serve_on_loopback().await.unwrap();
+                env.insert("AWS_ENDPOINT_URL_SSM".into(), server.endpoint_url());
+                env.insert(
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER".into(),
+                    server.endpoint_url(),
+                );
+                doubles.insert(name, (double, server));
+            }
             let environment = spawn(name, &env).await;
             match environment.wait_for_init(INIT_LIMIT).await {
                 InitOutcome::Ready { init_duration } => {
@@ -175,17 +299,21 @@ impl Stack {
             }
             environments.insert(name, Arc::new(environment));
         }
-        let route = |key: &str, f: &str| (key.to_owned(), Arc::clone(&environments[f]));
+        let routes = template_routes(MP_VERIFY_TOKEN)
+            .into_iter()
+            .map(|(key, binary)| {
+                let environment = FUNCTIONS
+                    .iter()
+                    .find(|f| **f == binary)
+                    .map(|f| Arc::clone(&environments[f]))
+                    .unwrap();
+                (key, environment)
+            })
+            .collect();
         let api = HttpApi::serve(HttpApiConfig {
             domain_name: DOMAIN.into(),
             stage: stage.into(),
-            routes: vec![
-                route("GET /auth", "auth"),
-                route("GET /getOpenId", "base-callback"),
-                route("GET /getWxUserInfo", "userinfo-callback"),
-                route("GET /getUserInfo", "userinfo-callback"),
-                route(&format!("GET /MP_verify_{MP_VERIFY_TOKEN}.txt"), "auth"),
-            ],
+            routes,
         })
         .await
         .unwrap();
@@ -194,6 +322,7 @@ impl Stack {
             environments,
             init,
             dynamodb,
+            secrets: doubles,
             sim,
             _sim_server: sim_server,
             wechat_api,
@@ -218,7 +347,25 @@ impl Stack {
             self.api.base_url(),
             encode(&[("url", return_url), ("scope", scope)])
         );
-        let response = browser.get(&auth).await;
+        let callback_path = match scope {
+            "snsapi_base" => "/getOpenId",
+            _ => "/getWxUserInfo",
+        };
+        self.through_wechat(browser, &auth, user, callback_path)
+            .await
+    }
+
+    /// A login started at `start` (`/auth` or `/oauth2/authorize`): to WeChat, back to
+    /// `callback_path`, and where the callback sends the user. Returns that and the
+    /// callback URL (on the API's loopback address).
+    async fn through_wechat(
+        &self,
+        browser: &Browser,
+        start: &str,
+        user: &str,
+        callback_path: &str,
+    ) -> (String, String) {
+        let response = browser.get(start).await;
         assert_eq!(response.status(), 302, "{}", response.text().await.unwrap());
         let authorize = location(&response);
         assert!(authorize.ends_with("#wechat_redirect"), "{authorize}");
@@ -229,10 +376,6 @@ impl Stack {
             .find(|(k, _)| k == "redirect_uri")
             .map(|(_, v)| v.into_owned())
             .unwrap();
-        let callback_path = match scope {
-            "snsapi_base" => "/getOpenId",
-            _ => "/getWxUserInfo",
-        };
         assert_eq!(
             redirect_uri,
             format!("{}{callback_path}", self.api.public_base_url())
@@ -303,6 +446,278 @@ fn verify(token: &str, issuer: &str) -> serde_json::Value {
     )
     .expect("a valid token")
     .claims
+}
+
+const CLIENT_ID: &str = "shop-backend";
+const CLIENT_SECRET: &str = "shop-backend-SECRET-must-never-leak-0123";
+const REDIRECT_URI: &str = "https://app.example.com/oidc/callback";
+// RFC 7636 Appendix B: a verifier and its S256 challenge, computed independently of the
+// provider's code.
+const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// OIDC_CLIENTS: one confidential client.
+fn oidc_clients() -> String {
+    serde_json::json!([{
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [REDIRECT_URI],
+        "name": "Shop",
+    }])
+    .to_string()
+}
+
+/// OIDC_SIGNING_KEYS: an RSA and an EC key, made once per test binary.
+fn oidc_signing_keys() -> &'static str {
+    static KEYS: OnceLock<String> = OnceLock::new();
+    KEYS.get_or_init(wxauth_core::oidc::keys::SigningKeys::generate_pem)
+}
+
+/// A response's JSON body.
+async fn json(response: reqwest::Response) -> serde_json::Value {
+    let text = response.text().await.expect("a body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// What a relying party's backend gets from the token endpoint.
+struct Tokens {
+    access_token: String,
+    id_claims: serde_json::Value,
+}
+
+impl Stack {
+    /// The relying party's whole code flow for `user`: discovery, the authorization
+    /// request (PKCE, state, nonce) through the auth function, WeChat, the callback's
+    /// redirect with the code, the code redeemed at the token endpoint with
+    /// `client_secret_post` (or Basic), and the ID token verified with the published
+    /// JWKS. Returns the tokens and the code (for a replay).
+    async fn oidc_login(
+        &self,
+        browser: &Browser,
+        user: &str,
+        scope: &str,
+        basic: bool,
+    ) -> (Tokens, String) {
+        let issuer = self.api.public_base_url();
+        let client = wxauth_tests::browser();
+        // What the relying party reads first: discovery, served by oidc-userinfo.
+        let response = client
+            .get(format!(
+                "{}/.well-known/openid-configuration",
+                self.api.base_url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let discovery = json(response).await;
+        assert_eq!(discovery["issuer"], issuer.as_str());
+        for (field, path) in [
+            ("authorization_endpoint", "/oauth2/authorize"),
+            ("token_endpoint", "/oauth2/token"),
+            ("userinfo_endpoint", "/oauth2/userinfo"),
+            ("jwks_uri", "/.well-known/jwks.json"),
+        ] {
+            assert_eq!(discovery[field], format!("{issuer}{path}"), "{field}");
+        }
+        let local = |public: &serde_json::Value| {
+            self.api
+                .local_url(public.as_str().unwrap())
+                .expect("an endpoint of this API")
+        };
+
+        let state = format!("rp-state-{user}");
+        let nonce = format!("rp-nonce-{user}");
+        let authorize = format!(
+            "{}?{}",
+            local(&discovery["authorization_endpoint"]),
+            encode(&[
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", REDIRECT_URI),
+                ("response_type", "code"),
+                ("scope", scope),
+                ("state", &state),
+                ("nonce", &nonce),
+                ("code_challenge", PKCE_CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ])
+        );
+        let callback_path = if scope.split(' ').any(|s| s == "profile") {
+            "/getWxUserInfo"
+        } else {
+            "/getOpenId"
+        };
+        let (landed, _) = self
+            .through_wechat(browser, &authorize, user, callback_path)
+            .await;
+        assert!(landed.starts_with(&format!("{REDIRECT_URI}?")), "{landed}");
+        let params = result_params(&landed, false);
+        assert_eq!(params["state"], state);
+        assert_eq!(params["iss"], issuer);
+        let code = params["code"].clone();
+
+        // The relying party's backend redeems the code (oidc-token).
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", PKCE_VERIFIER),
+        ];
+        if !basic {
+            form.extend([("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)]);
+        }
+        let mut request = client
+            .post(local(&discovery["token_endpoint"]))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(&form));
+        if basic {
+            request = request.basic_auth(CLIENT_ID, Some(CLIENT_SECRET));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let body = json(response).await;
+        assert_eq!(body["token_type"], "Bearer", "{body}");
+
+        // The ID token, verified with the JWKS (oidc-userinfo) by an independent library.
+        let response = client
+            .get(local(&discovery["jwks_uri"]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(json(response).await).unwrap();
+        let id_token = body["id_token"].as_str().unwrap();
+        let header = jsonwebtoken::decode_header(id_token).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+        let jwk = jwks
+            .find(header.kid.as_deref().expect("a kid"))
+            .expect("the ID token's key is published");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&[CLIENT_ID]);
+        validation.set_issuer(&[issuer.as_str()]);
+        let id_claims = jsonwebtoken::decode::<serde_json::Value>(
+            id_token,
+            &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+            &validation,
+        )
+        .expect("a valid ID token")
+        .claims;
+        assert_eq!(id_claims["nonce"], nonce.as_str());
+        assert_eq!(id_claims["sub"], self.sim.openid_for(user).as_str());
+        let tokens = Tokens {
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            id_claims,
+        };
+        (tokens, code)
+    }
+
+    /// userinfo (oidc-userinfo) with `access_token`, by GET or POST.
+    async fn userinfo(&self, access_token: &str, post: bool) -> reqwest::Response {
+        let url = format!("{}/oauth2/userinfo", self.api.base_url());
+        let client = wxauth_tests::browser();
+        let request = if post {
+            client.post(url)
+        } else {
+            client.get(url)
+        };
+        request
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("the API answers")
+    }
+
+    /// The token endpoint, redeeming `code` (again) with the client's secret in the body.
+    async fn redeem(&self, code: &str) -> reqwest::Response {
+        wxauth_tests::browser()
+            .post(format!("{}/oauth2/token", self.api.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", PKCE_VERIFIER),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+            ]))
+            .send()
+            .await
+            .expect("the API answers")
+    }
+}
+
+/// The OpenID Connect flows through the five binaries: a base login (base-callback
+/// stores the grant) redeemed with `client_secret_post`, a profile login (userinfo-callback)
+/// redeemed with Basic, userinfo by GET and POST, CORS preflights, and a replayed code
+/// that revokes the tokens issued from it.
+async fn openid_connect_flows(stack: &Stack, browser: &Browser) {
+    let (tokens, code) = stack.oidc_login(browser, "erin", "openid", false).await;
+    let openid = stack.sim.openid_for("erin");
+    assert_eq!(tokens.id_claims["openid"], openid.as_str());
+    assert!(tokens.id_claims.get("name").is_none());
+    for post in [false, true] {
+        let response = stack.userinfo(&tokens.access_token, post).await;
+        assert_eq!(response.status(), 200);
+        let claims = json(response).await;
+        assert_eq!(claims["sub"], openid.as_str());
+        assert_eq!(claims["openid"], openid.as_str());
+    }
+
+    let (profile, _) = stack
+        .oidc_login(browser, "frank", "openid profile", true)
+        .await;
+    let response = stack.userinfo(&profile.access_token, false).await;
+    assert_eq!(response.status(), 200);
+    let claims = json(response).await;
+    assert_eq!(claims["sub"], stack.sim.openid_for("frank").as_str());
+    assert!(claims["name"].is_string(), "{claims}");
+    assert_eq!(claims["name"], profile.id_claims["name"]);
+
+    // A browser-based relying party's preflights, answered by the functions themselves.
+    for path in ["/oauth2/token", "/oauth2/userinfo"] {
+        let response = wxauth_tests::browser()
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}{path}", stack.api.base_url()),
+            )
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        assert!(
+            response
+                .headers()
+                .contains_key("access-control-allow-methods"),
+            "{path}"
+        );
+    }
+
+    // The code again: refused, and the grant it came from is revoked, so its access
+    // token stops working at userinfo.
+    let response = stack.redeem(&code).await;
+    assert_eq!(response.status(), 400);
+    let body = json(response).await;
+    assert_eq!(body["error"], "invalid_grant");
+    let response = stack.userinfo(&tokens.access_token, false).await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    // The other login's tokens are untouched.
+    assert_eq!(
+        stack.userinfo(&profile.access_token, true).await.status(),
+        200
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,11 +804,18 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
         .await;
     assert_eq!(response.status(), 404);
 
+    openid_connect_flows(&stack, &browser).await;
+
     let logs = stack.logs();
-    for secret in [APP_SECRET, SIGNING_KEY] {
+    for secret in [APP_SECRET, SIGNING_KEY, CLIENT_SECRET] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
+    assert!(
+        !logs.contains("PRIVATE KEY"),
+        "a signing key reached the logs"
+    );
     assert!(logs.contains("\"route\":\"auth\""), "{logs}");
+    assert!(logs.contains("\"route\":\"oidc-token\""), "{logs}");
     eprintln!("init (debug binaries, plain secrets): {:?}", stack.init);
 
     // The same callbacks opened in another browser (no binding cookie) are refused after
@@ -406,7 +828,8 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     // Least privilege, checked against behaviour: each function made exactly the DynamoDB
     // calls its role in template.yaml grants (these flows reach every store call: a new
     // login, a consumed state, a recorded outcome, a repeated callback, a read without
-    // the browser's cookie).
+    // the browser's cookie, a grant stored by each callback, redeemed, replayed and
+    // revoked, and read by userinfo).
     for name in FUNCTIONS {
         assert_eq!(
             stack.dynamodb[name].iam_actions("dynamodb"),
@@ -418,21 +841,15 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
 
 /// The `dynamodb:*` actions template.yaml grants the role of the function built from
 /// `binary`.
-fn granted_dynamodb_actions(binary: &str) -> std::collections::BTreeSet<String> {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
-    let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let resources = template["Resources"].as_mapping().unwrap();
-    let function = resources
-        .values()
-        .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == binary)
-        .unwrap_or_else(|| panic!("no function builds {binary}"));
+fn granted_dynamodb_actions(binary: &str) -> BTreeSet<String> {
+    let template = template();
+    let function = template_function(binary);
     // `Role: !GetAtt AuthRole.Arn`
     let role = match &function["Properties"]["Role"] {
         serde_yaml::Value::Tagged(t) => t.value.as_str().unwrap().split('.').next().unwrap(),
         other => panic!("Role {other:?}"),
     };
-    let mut actions = std::collections::BTreeSet::new();
+    let mut actions = BTreeSet::new();
     for policy in template["Resources"][role]["Properties"]["Policies"]
         .as_sequence()
         .unwrap()
@@ -488,33 +905,69 @@ async fn a_warm_callback_function_keeps_one_connection_to_wechat() {
     assert_eq!(stack.wechat_api.connections_accepted(), 1);
 }
 
-/// The secrets stored in a loopback SSM / Secrets Manager double.
-async fn secrets_double() -> (SecretsDouble, RunningSecretsDouble) {
-    let double = SecretsDouble::new();
+/// Every secret, as the references of [`use_references`] name them.
+fn fill_secrets(double: &SecretsDouble) {
     double.put_parameter("/wxauth/app-secret", APP_SECRET);
     double.put_secret(
         SECRET_ARN,
         &serde_json::json!({ "signing_key": SIGNING_KEY }).to_string(),
     );
+    double.put_parameter("/wxauth/oidc-clients", &oidc_clients());
+    double.put_secret(
+        OIDC_SECRET_ARN,
+        &serde_json::json!({ "signing_keys": oidc_signing_keys() }).to_string(),
+    );
+}
+
+/// The secrets stored in a loopback SSM / Secrets Manager double.
+async fn secrets_double() -> (SecretsDouble, RunningSecretsDouble) {
+    let double = SecretsDouble::new();
+    fill_secrets(&double);
     let server = double.serve_on_loopback().await.unwrap();
     (double, server)
 }
 
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wxauth-AbCdEf";
+const OIDC_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:wxauth-oidc-XyZ123";
 
-fn use_references(env: &mut HashMap<String, String>, endpoint: &str) {
-    env.remove("WECHAT_APP_SECRET");
-    env.remove("TOKEN_SIGNING_KEY");
-    env.insert(
-        "WECHAT_APP_SECRET_REF".into(),
-        "ssm:/wxauth/app-secret".into(),
-    );
-    env.insert(
-        "TOKEN_SIGNING_KEY_REF".into(),
-        format!("secretsmanager:{SECRET_ARN}#signing_key"),
-    );
-    env.insert("AWS_ENDPOINT_URL_SSM".into(), endpoint.into());
-    env.insert("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), endpoint.into());
+/// `(reference variable, its reference, the call that reads it)`.
+fn references() -> [(&'static str, String, String); 4] {
+    [
+        (
+            "WECHAT_APP_SECRET_REF",
+            "ssm:/wxauth/app-secret".into(),
+            "AmazonSSM.GetParameter /wxauth/app-secret".into(),
+        ),
+        (
+            "TOKEN_SIGNING_KEY_REF",
+            format!("secretsmanager:{SECRET_ARN}#signing_key"),
+            format!("secretsmanager.GetSecretValue {SECRET_ARN}"),
+        ),
+        (
+            "OIDC_CLIENTS_REF",
+            "ssm:/wxauth/oidc-clients".into(),
+            "AmazonSSM.GetParameter /wxauth/oidc-clients".into(),
+        ),
+        (
+            "OIDC_SIGNING_KEYS_REF",
+            format!("secretsmanager:{OIDC_SECRET_ARN}#signing_keys"),
+            format!("secretsmanager.GetSecretValue {OIDC_SECRET_ARN}"),
+        ),
+    ]
+}
+
+/// Every secret by reference instead of by value.
+fn use_references(env: &mut HashMap<String, String>) {
+    for (reference, value, _) in references() {
+        let plain = REFERENCE_VARIABLES
+            .iter()
+            .find(|(r, _)| *r == reference)
+            .unwrap()
+            .1;
+        env.remove(plain);
+        env.insert(reference.into(), value);
+    }
 }
 
 /// A function's environment whose app-secret reference names a parameter that does not
@@ -524,10 +977,15 @@ fn unreadable_reference_env(server: &RunningSecretsDouble) -> HashMap<String, St
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-    use_references(&mut env, &server.endpoint_url());
+    use_references(&mut env);
     env.insert(
         "WECHAT_APP_SECRET_REF".into(),
         "ssm:/wxauth/does-not-exist".into(),
+    );
+    env.insert("AWS_ENDPOINT_URL_SSM".into(), server.endpoint_url());
+    env.insert(
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER".into(),
+        server.endpoint_url(),
     );
     env.insert("AWS_ACCESS_KEY_ID".into(), "local".into());
     env.insert("AWS_SECRET_ACCESS_KEY".into(), "local".into());
@@ -537,25 +995,43 @@ fn unreadable_reference_env(server: &RunningSecretsDouble) -> HashMap<String, St
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() {
     let _exclusive = exclusive().await;
-    let (double, server) = secrets_double().await;
-    let endpoint = server.endpoint_url();
-    let stack = Stack::deploy("prod", |env| use_references(env, &endpoint)).await;
-    // Each callback environment read both, once, at init; auth holds no secret.
-    let calls = double.calls();
-    assert_eq!(calls.len(), 4, "{calls:?}");
-    assert_eq!(
+    let stack = Stack::deploy_with("prod", use_references, Some(fill_secrets)).await;
+    // Each function read, once, at init, exactly the references template.yaml gives it
+    // (and its role may read: template_drift checks the roles against the references).
+    let calls_of = |name: &str| {
+        let mut calls = stack.secrets[name].0.calls();
+        calls.sort();
         calls
-            .iter()
-            .filter(|c| *c == "AmazonSSM.GetParameter /wxauth/app-secret")
-            .count(),
-        2
+    };
+    for name in FUNCTIONS {
+        let given = template_variables(name);
+        let mut expected: Vec<String> = references()
+            .into_iter()
+            .filter(|(reference, _, _)| given.contains(*reference))
+            .map(|(_, _, call)| call)
+            .collect();
+        expected.sort();
+        assert_eq!(calls_of(name), expected, "{name}");
+    }
+    // Spelled out: auth reads the clients only, userinfo the keys only, the token
+    // endpoint both, the callbacks all four.
+    assert_eq!(
+        calls_of("auth"),
+        ["AmazonSSM.GetParameter /wxauth/oidc-clients"]
     );
+    assert_eq!(
+        calls_of("oidc-userinfo"),
+        [format!("secretsmanager.GetSecretValue {OIDC_SECRET_ARN}")]
+    );
+    assert_eq!(calls_of("oidc-token").len(), 2);
+    assert_eq!(calls_of("base-callback").len(), 4);
 
     // WeChat accepts the exchange only with the right app secret, and the token verifies
-    // only with the right signing key: both came from the double.
+    // only with the right signing key: both came from the doubles.
+    let browser = Browser::new();
     let landed = stack
         .login(
-            &Browser::new(),
+            &browser,
             "dave",
             "snsapi_userinfo",
             "https://app.example.com/",
@@ -564,13 +1040,33 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     let params = result_params(&landed, false);
     assert_eq!(params["openid"], stack.sim.openid_for("dave"));
     verify(&params["token"], &format!("https://{DOMAIN}/prod"));
-    assert_eq!(double.calls().len(), 4, "secrets are read at init only");
+    // The clients and the keys too: the client authenticates, and the ID token verifies
+    // with the JWKS.
+    let (tokens, _) = stack.oidc_login(&browser, "gina", "openid", false).await;
+    assert_eq!(
+        stack.userinfo(&tokens.access_token, false).await.status(),
+        200
+    );
+    for name in FUNCTIONS {
+        let before = calls_of(name).len();
+        assert_eq!(
+            stack.secrets[name].0.calls().len(),
+            before,
+            "{name}: secrets are read at init only"
+        );
+    }
+    let total: usize = FUNCTIONS.iter().map(|f| calls_of(f).len()).sum();
+    assert_eq!(total, 1 + 4 + 4 + 2 + 1, "secrets are read at init only");
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
-    for secret in [APP_SECRET, SIGNING_KEY] {
+    for secret in [APP_SECRET, SIGNING_KEY, CLIENT_SECRET] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
+    assert!(
+        !logs.contains("PRIVATE KEY"),
+        "a signing key reached the logs"
+    );
     eprintln!("init (debug binaries, secret references): {:?}", stack.init);
 }
 
@@ -632,8 +1128,10 @@ async fn the_auth_function_neither_needs_nor_reads_a_secret() {
     let _exclusive = exclusive().await;
     let (double, server) = secrets_double().await;
     // References it has no permission to read (and one that does not exist): it starts
-    // all the same, and asks for neither.
+    // all the same, and asks for none of them. (The clients are the one secret it reads:
+    // the references test counts that read.)
     let mut env = unreadable_reference_env(&server);
+    env.remove("OIDC_CLIENTS_REF");
     let environment = spawn("auth", &env).await;
     let outcome = environment.wait_for_init(INIT_LIMIT).await;
     assert!(
@@ -643,10 +1141,54 @@ async fn the_auth_function_neither_needs_nor_reads_a_secret() {
     );
     assert_eq!(double.calls(), Vec::<String>::new(), "no secret was read");
     // Without any secret variable at all, likewise.
-    env.retain(|k, _| !CALLBACK_ONLY_SECRETS.contains(&k.as_str()));
+    env.retain(|k, _| {
+        !CALLBACK_ONLY_SECRETS.contains(&k.as_str()) && !k.starts_with("OIDC_SIGNING_KEYS")
+    });
     let environment = spawn("auth", &env).await;
     assert!(matches!(
         environment.wait_for_init(INIT_LIMIT).await,
         InitOutcome::Ready { .. }
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openid_provider_functions_read_only_their_own_secrets() {
+    let _exclusive = exclusive().await;
+    let (double, server) = secrets_double().await;
+    // Each is given every reference (the app secret's unreadable) except those it needs,
+    // which it gets as plain values: it starts without reading a single one.
+    for (name, needs) in [
+        ("oidc-token", &["OIDC_CLIENTS", "OIDC_SIGNING_KEYS"][..]),
+        ("oidc-userinfo", &["OIDC_SIGNING_KEYS"][..]),
+    ] {
+        let mut env = unreadable_reference_env(&server);
+        for variable in needs {
+            env.remove(&format!("{variable}_REF"));
+        }
+        if needs.contains(&"OIDC_CLIENTS") {
+            env.insert("OIDC_CLIENTS".into(), oidc_clients());
+        }
+        env.insert("OIDC_SIGNING_KEYS".into(), oidc_signing_keys().into());
+        let environment = spawn(name, &env).await;
+        let outcome = environment.wait_for_init(INIT_LIMIT).await;
+        assert!(
+            matches!(outcome, InitOutcome::Ready { .. }),
+            "{name}: {outcome:?}\n{}",
+            environment.logs().join("\n")
+        );
+        assert_eq!(double.calls(), Vec::<String>::new(), "{name} read a secret");
+    }
+    // Without its keys, the token endpoint does not start (it could sign nothing).
+    let mut env = unreadable_reference_env(&server);
+    env.remove("OIDC_SIGNING_KEYS_REF");
+    env.remove("OIDC_CLIENTS_REF");
+    env.insert("OIDC_CLIENTS".into(), oidc_clients());
+    let environment = spawn("oidc-token", &env).await;
+    assert!(!matches!(
+        environment.wait_for_init(INIT_LIMIT).await,
+        InitOutcome::Ready { .. } | InitOutcome::TimedOut
+    ));
+    environment.wait_exit(Duration::from_secs(10)).await;
+    let logs = environment.logs().join("\n");
+    assert!(logs.contains("OIDC_SIGNING_KEYS: is required"), "{logs}");
 }

@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, VARIABLES};
+use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
 use wxauth_core::deadline::CALLBACK_BUDGET;
+use wxauth_core::oidc::keys::Alg;
+use wxauth_core::oidc::routes::serves_route;
 use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
 use wxauth_lambda::secret_refs::{REFERENCE_VARIABLES, SecretRef};
@@ -120,6 +122,12 @@ impl<'a> Evaluator<'a> {
                 "parameter {name} has no value"
             );
             let value = &parameters[name];
+            if let Some(allowed) = p.get("AllowedValues").and_then(Value::as_sequence) {
+                assert!(
+                    allowed.iter().any(|a| scalar(a) == *value),
+                    "{name}={value:?} is not one of its AllowedValues"
+                );
+            }
             if let Some(pattern) = p.get("AllowedPattern").and_then(Value::as_str) {
                 let re = regex_lite::Regex::new(pattern).expect("a valid AllowedPattern");
                 assert!(
@@ -339,7 +347,20 @@ fn route_fn(binary: &str) -> wxauth_lambda::RouteFor {
         "auth" => auth::route,
         "base-callback" => base_callback::route,
         "userinfo-callback" => userinfo_callback::route,
-        other => panic!("template.yaml builds {other}, which is not one of the three functions"),
+        "oidc-token" => oidc_token::route,
+        "oidc-userinfo" => oidc_userinfo::route,
+        other => panic!("template.yaml builds {other}, which is not one of the five functions"),
+    }
+}
+
+/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
+fn serves(binary: &str) -> Serves {
+    match binary {
+        "auth" => Serves::StartOnly,
+        "oidc-token" => Serves::OidcToken,
+        "oidc-userinfo" => Serves::OidcUserInfo,
+        "base-callback" | "userinfo-callback" => Serves::Everything,
+        other => panic!("no function binary {other}"),
     }
 }
 
@@ -357,6 +378,21 @@ fn functions(t: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Whether CloudFormation creates `resource` for the evaluator's parameters.
+fn created(ev: &Evaluator<'_>, resource: &Value) -> bool {
+    resource["Condition"]
+        .as_str()
+        .is_none_or(|condition| ev.condition(condition))
+}
+
+/// The functions created for the evaluator's parameters, `(logical id, binary)`.
+fn created_functions(t: &Value, ev: &Evaluator<'_>) -> BTreeMap<String, String> {
+    functions(t)
+        .into_iter()
+        .filter(|(id, _)| created(ev, &resources(t)[id]))
+        .collect()
+}
+
 #[test]
 fn every_function_is_an_arm64_cargo_lambda_build_of_a_workspace_binary() {
     let t = template();
@@ -367,7 +403,9 @@ fn every_function_is_an_arm64_cargo_lambda_build_of_a_workspace_binary() {
         BTreeSet::from([
             "auth".into(),
             "base-callback".into(),
-            "userinfo-callback".into()
+            "userinfo-callback".into(),
+            "oidc-token".into(),
+            "oidc-userinfo".into(),
         ]),
     );
     for (id, binary) in &functions {
@@ -394,19 +432,37 @@ fn every_function_is_an_arm64_cargo_lambda_build_of_a_workspace_binary() {
             "{id}"
         );
     }
+    // scripts/lambda-build.sh builds (and size-checks) every one of them.
+    let script = std::fs::read_to_string(root().join("scripts/lambda-build.sh")).unwrap();
+    let line = script
+        .lines()
+        .find(|l| l.starts_with("FUNCTIONS=("))
+        .expect("FUNCTIONS=( … ) in scripts/lambda-build.sh");
+    let built: BTreeSet<String> = line
+        .trim_start_matches("FUNCTIONS=(")
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        built,
+        functions.values().cloned().collect::<BTreeSet<_>>(),
+        "scripts/lambda-build.sh"
+    );
 }
 
-#[test]
-fn routes_reach_the_functions_whose_code_serves_them() {
-    let t = template();
-    let functions = functions(&t);
-    let apis = of_type(&t, "AWS::Serverless::HttpApi");
+/// Every route of the API: `"METHOD /path"` → (binary, the condition it exists under).
+/// Routes come from the functions' HttpApi events (which SAM creates under the function's
+/// condition) and from explicit `AWS::ApiGatewayV2::Route`s (evaluated with `ev`).
+fn api_routes(t: &Value, ev: &Evaluator<'_>) -> BTreeMap<String, (String, Option<String>)> {
+    let functions = functions(t);
+    let apis = of_type(t, "AWS::Serverless::HttpApi");
     assert_eq!(apis.len(), 1, "one HttpApi");
     let api = apis.keys().next().unwrap().clone();
-
     let mut routes = BTreeMap::new();
     for (id, binary) in &functions {
-        let f = &resources(&t)[id];
+        let f = &resources(t)[id];
+        let condition = f["Condition"].as_str().map(str::to_owned);
         for (_, event) in f["Properties"]["Events"].as_mapping().into_iter().flatten() {
             assert_eq!(event["Type"], "HttpApi", "{id}");
             assert_eq!(
@@ -419,40 +475,147 @@ fn routes_reach_the_functions_whose_code_serves_them() {
                 event["Properties"]["Method"].as_str().unwrap(),
                 event["Properties"]["Path"].as_str().unwrap()
             );
-            assert!(
-                routes.insert(key.clone(), binary.clone()).is_none(),
-                "{key} twice"
-            );
+            let previous = routes.insert(key.clone(), (binary.clone(), condition.clone()));
+            assert!(previous.is_none(), "{key} twice");
         }
     }
-    let expected = BTreeMap::from([
-        ("GET /auth".to_owned(), "auth".to_owned()),
-        ("GET /getOpenId".to_owned(), "base-callback".to_owned()),
+    for (id, route) in of_type(t, "AWS::ApiGatewayV2::Route") {
+        assert_eq!(ref_to(&route["Properties"]["ApiId"]), Some(api.as_str()));
+        let key = ev.eval(&route["Properties"]["RouteKey"]);
+        let condition = route["Condition"].as_str().map(str::to_owned);
+        // Route → integration → a function; the integration and the permission that lets
+        // API Gateway invoke the function exist under the same condition, for this route.
+        let target = ev.eval(&route["Properties"]["Target"]);
+        let integration_id = target
+            .strip_prefix("integrations/")
+            .unwrap_or_else(|| panic!("{id}: target {target}"))
+            .trim_end_matches("-physical-id");
+        let integration = &resources(t)[integration_id];
+        assert_eq!(integration["Type"], "AWS::ApiGatewayV2::Integration");
+        assert_eq!(
+            integration["Condition"].as_str(),
+            condition.as_deref(),
+            "{id}"
+        );
+        assert_eq!(integration["Properties"]["IntegrationType"], "AWS_PROXY");
+        assert_eq!(integration["Properties"]["PayloadFormatVersion"], "2.0");
+        let (function, attr) = get_att(&integration["Properties"]["IntegrationUri"]).unwrap();
+        assert_eq!(attr, "Arn");
+        let (method, path) = key.split_once(' ').unwrap();
+        let permissions: Vec<_> = of_type(t, "AWS::Lambda::Permission")
+            .into_values()
+            .filter(|p| {
+                ev.eval(&p["Properties"]["SourceArn"])
+                    .ends_with(&format!("/*/{method}{path}"))
+            })
+            .collect();
+        assert_eq!(permissions.len(), 1, "{id}: one permission for {key}");
+        let permission = &permissions[0];
+        assert_eq!(
+            permission["Condition"].as_str(),
+            condition.as_deref(),
+            "{id}"
+        );
+        assert_eq!(
+            ref_to(&permission["Properties"]["FunctionName"]),
+            Some(function)
+        );
+        assert_eq!(
+            permission["Properties"]["Principal"],
+            "apigateway.amazonaws.com"
+        );
+        let previous = routes.insert(key.clone(), (functions[function].clone(), condition));
+        assert!(previous.is_none(), "{key} twice");
+    }
+    routes
+}
+
+#[test]
+fn routes_reach_the_functions_whose_code_serves_them() {
+    let t = template();
+    let ev = Evaluator::new(
+        &t,
+        &oidc_parameters(&[("MpVerifyToken", "AbC123xyz")], OIDC_CLIENTS),
+    );
+    let routes = api_routes(&t, &ev);
+    let expected: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::from([
+        ("GET /auth", ("auth", None)),
         (
-            "GET /getWxUserInfo".to_owned(),
-            "userinfo-callback".to_owned(),
+            "GET /MP_verify_AbC123xyz.txt",
+            ("auth", Some("HasMpVerifyToken")),
+        ),
+        ("GET /oauth2/authorize", ("auth", Some("OidcEnabled"))),
+        ("GET /getOpenId", ("base-callback", None)),
+        ("GET /getWxUserInfo", ("userinfo-callback", None)),
+        ("POST /oauth2/token", ("oidc-token", Some("OidcEnabled"))),
+        ("OPTIONS /oauth2/token", ("oidc-token", Some("OidcEnabled"))),
+        (
+            "GET /oauth2/userinfo",
+            ("oidc-userinfo", Some("OidcKeysGiven")),
         ),
         (
-            "GET /getUserInfo".to_owned(),
-            "userinfo-callback".to_owned(),
+            "POST /oauth2/userinfo",
+            ("oidc-userinfo", Some("OidcKeysGiven")),
         ),
+        (
+            "OPTIONS /oauth2/userinfo",
+            ("oidc-userinfo", Some("OidcKeysGiven")),
+        ),
+        (
+            "GET /.well-known/openid-configuration",
+            ("oidc-userinfo", Some("OidcKeysGiven")),
+        ),
+        (
+            "GET /.well-known/jwks.json",
+            ("oidc-userinfo", Some("OidcKeysGiven")),
+        ),
+        ("GET /getUserInfo", ("userinfo-callback", None)),
     ]);
-    assert_eq!(routes, expected);
+    let found: BTreeMap<&str, (&str, Option<&str>)> = routes
+        .iter()
+        .map(|(k, (b, c))| (k.as_str(), (b.as_str(), c.as_deref())))
+        .collect();
+    assert_eq!(found, expected);
 
     // Each function's own routing agrees, on the $default stage and on a named one, and so
-    // does the core's path routing (wxauth-local).
-    for (key, binary) in &routes {
-        let path = key.strip_prefix("GET ").unwrap();
-        let expected = match binary.as_str() {
-            "auth" => Route::Auth,
-            "base-callback" => Route::Callback(Scope::Base),
-            _ => Route::Callback(Scope::UserInfo),
-        };
+    // does the core's path routing (wxauth-local); the function's configuration serves
+    // the route (`serves_route`), and no other single-purpose function does.
+    let mut reached = BTreeSet::new();
+    for (key, (binary, _)) in &routes {
+        let path = key.split_once(' ').unwrap().1;
+        let route = Route::from_path(path);
+        assert_ne!(route, Route::NotFound, "{key}");
         for stage in ["$default", "prod"] {
             let event = api_gateway_event(stage, path, "", None);
-            assert_eq!(route_fn(binary)(&event), expected, "{key} on stage {stage}");
+            assert_eq!(route_fn(binary)(&event), route, "{key} on stage {stage}");
         }
-        assert_eq!(Route::from_path(path), expected, "{key}");
+        assert!(
+            serves_route(serves(binary), &route),
+            "{key} reaches {binary}, whose configuration does not serve {route:?}"
+        );
+        for other in ["auth", "oidc-token", "oidc-userinfo"] {
+            if other != binary {
+                assert!(
+                    !serves_route(serves(other), &route),
+                    "{other} also serves {key}"
+                );
+            }
+        }
+        reached.insert(route.name());
+    }
+    // Every route the core answers has a way in.
+    for route in [
+        Route::Auth,
+        Route::Callback(Scope::Base),
+        Route::Callback(Scope::UserInfo),
+        Route::MpVerify("AbC123xyz".into()),
+        Route::OidcDiscovery,
+        Route::OidcJwks,
+        Route::OidcAuthorize,
+        Route::OidcToken,
+        Route::OidcUserInfo,
+    ] {
+        assert!(reached.contains(route.name()), "{route:?} has no route");
     }
     for scope in [Scope::Base, Scope::UserInfo] {
         let key = format!("GET {}", scope.callback_path());
@@ -461,66 +624,67 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             "WeChat returns to {key}, which has no route"
         );
     }
+    // The OpenID Provider's routes exist exactly when their function is configured to
+    // answer them: the authorize route with the clients (which the auth function reads),
+    // the others with their function.
+    for (key, (binary, condition)) in &routes {
+        if let Some(condition) = condition
+            && binary != "auth"
+        {
+            let (id, _) = functions(&t)
+                .into_iter()
+                .find(|(_, b)| b == binary)
+                .unwrap();
+            assert_eq!(
+                resources(&t)[&id]["Condition"].as_str(),
+                Some(condition.as_str()),
+                "{key}"
+            );
+        }
+    }
 }
 
 #[test]
-fn the_mp_verify_route_exists_only_with_a_token_and_reaches_auth() {
+fn the_explicit_routes_exist_only_when_configured() {
     let t = template();
-    let functions = functions(&t);
-    let routes = of_type(&t, "AWS::ApiGatewayV2::Route");
-    assert_eq!(routes.len(), 1);
-    let (id, route) = routes.into_iter().next().unwrap();
-    let condition = route["Condition"]
-        .as_str()
-        .expect("the route is conditional");
-
     let token = "AbC123xyz";
-    let with = Evaluator::new(&t, &plain_parameters(&[("MpVerifyToken", token)]));
+    let with = Evaluator::new(
+        &t,
+        &oidc_parameters(&[("MpVerifyToken", token)], OIDC_CLIENTS),
+    );
     let without = Evaluator::new(&t, &plain_parameters(&[]));
-    assert!(with.condition(condition));
-    assert!(!without.condition(condition));
-
-    let key = with.eval(&route["Properties"]["RouteKey"]);
-    let path = key.strip_prefix("GET ").expect("a GET route");
-    assert_eq!(path, format!("/MP_verify_{token}.txt"));
-
-    // Route → integration → the function built from `auth`, whose code serves the file.
-    let target = with.eval(&route["Properties"]["Target"]);
-    let integration_id = target
-        .strip_prefix("integrations/")
-        .unwrap()
-        .trim_end_matches("-physical-id");
-    let integration = &resources(&t)[integration_id];
-    assert_eq!(integration["Condition"].as_str(), Some(condition));
-    assert_eq!(integration["Properties"]["PayloadFormatVersion"], "2.0");
-    let (function, attr) = get_att(&integration["Properties"]["IntegrationUri"]).unwrap();
-    assert_eq!(attr, "Arn");
-    assert_eq!(functions[function], "auth", "{id} reaches {function}");
-    for stage in ["$default", "prod"] {
-        let event = api_gateway_event(stage, path, "", None);
-        assert_eq!(auth::route(&event), Route::MpVerify(token.into()));
+    let routes = of_type(&t, "AWS::ApiGatewayV2::Route");
+    assert_eq!(routes.len(), 2);
+    for (id, route) in &routes {
+        let condition = route["Condition"].as_str().expect("conditional");
+        assert!(with.condition(condition), "{id}");
+        assert!(!without.condition(condition), "{id}");
     }
-    // API Gateway may invoke it, for exactly that route.
-    let permission = of_type(&t, "AWS::Lambda::Permission");
-    let (_, permission) = permission.iter().next().expect("a Lambda permission");
-    assert_eq!(permission["Condition"].as_str(), Some(condition));
-    assert_eq!(
-        ref_to(&permission["Properties"]["FunctionName"]),
-        Some(function)
-    );
-    assert!(
-        with.eval(&permission["Properties"]["SourceArn"])
-            .ends_with(&format!("/*/GET{path}"))
-    );
 
-    // And the auth function gets the token it must answer with; no function without it.
-    let auth_function = &resources(&t)[function];
+    // The auth function gets the token it must answer with; no function without it.
+    let auth_function = &resources(&t)["AuthFunction"];
     assert_eq!(with.environment(auth_function)["MP_VERIFY_TOKEN"], token);
     assert!(
         !without
             .environment(auth_function)
             .contains_key("MP_VERIFY_TOKEN")
     );
+    for stage in ["$default", "prod"] {
+        let event = api_gateway_event(stage, &format!("/MP_verify_{token}.txt"), "", None);
+        assert_eq!(auth::route(&event), Route::MpVerify(token.into()));
+    }
+
+    // The authorize route exists exactly when the auth function holds clients to check.
+    for (ev, oidc) in [(&with, true), (&without, false)] {
+        let authorize = routes
+            .values()
+            .find(|r| r["Properties"]["RouteKey"] == "GET /oauth2/authorize")
+            .expect("the authorize route");
+        assert_eq!(created(ev, authorize), oidc);
+        let env = ev.environment(auth_function);
+        let config = Config::for_routes(Serves::StartOnly, |name| env.get(name).cloned()).unwrap();
+        assert_eq!(config.oidc.clients.is_some(), oidc);
+    }
 }
 
 fn plain_parameters<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -537,12 +701,27 @@ fn plain_parameters<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)>
     p
 }
 
-/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
-fn serves(binary: &str) -> Serves {
-    match binary {
-        "auth" => Serves::StartOnly,
-        _ => Serves::Everything,
-    }
+/// A confidential client (client_secret_post / _basic) and a public one (PKCE).
+const OIDC_CLIENTS: &str = r#"[
+  {"client_id": "shop-backend", "client_secret": "shop-backend-secret-0123456789abcdef",
+   "redirect_uris": ["https://app.example.com/oidc/callback"], "name": "Shop"},
+  {"client_id": "spa", "redirect_uris": ["https://app.example.com/spa/callback"]}
+]"#;
+
+/// RSA 2048 and EC P-256 private keys, PEM, made once for the whole test binary.
+fn oidc_signing_keys() -> &'static str {
+    static KEYS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEYS.get_or_init(wxauth_core::oidc::keys::SigningKeys::generate_pem)
+}
+
+/// [`plain_parameters`] with the OpenID Provider on: `clients` and the keys, plain.
+fn oidc_parameters<'a>(extra: &[(&'a str, &'a str)], clients: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut p = plain_parameters(&[
+        ("OidcClients", clients),
+        ("OidcSigningKeys", oidc_signing_keys()),
+    ]);
+    p.extend_from_slice(extra);
+    p
 }
 
 /// Names the configuration parser requires of a function, asked of the parser itself.
@@ -553,6 +732,28 @@ fn required_variables(serves: Serves) -> BTreeSet<&'static str> {
         .filter(|(_, p)| p.contains("required"))
         .map(|(n, _)| *n)
         .collect()
+}
+
+/// The AssertDescription of every rule assertion the parameters break.
+fn broken_rules(t: &Value, ev: &Evaluator<'_>) -> Vec<String> {
+    let mut broken = Vec::new();
+    for (name, rule) in t["Rules"].as_mapping().unwrap() {
+        assert!(rule.get("RuleCondition").is_none(), "{name:?}");
+        for assertion in rule["Assertions"].as_sequence().unwrap() {
+            if !ev.truth(&assertion["Assert"]) {
+                broken.push(scalar(&assertion["AssertDescription"]));
+            }
+        }
+    }
+    broken
+}
+
+/// The reference a function's environment gives for the plain variable `plain`.
+fn reference_of(env: &BTreeMap<String, String>, plain: &str) -> Option<String> {
+    REFERENCE_VARIABLES
+        .iter()
+        .find(|(_, p)| *p == plain)
+        .and_then(|(reference, _)| env.get(*reference).cloned())
 }
 
 #[test]
@@ -566,6 +767,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         .collect();
     assert!(required_variables(Serves::Everything).contains("WECHAT_APP_SECRET"));
     assert!(!required_variables(Serves::StartOnly).contains("WECHAT_APP_SECRET"));
+    assert!(required_variables(Serves::OidcToken).contains("OIDC_SIGNING_KEYS"));
 
     let cases: Vec<Vec<(&str, &str)>> = vec![
         plain_parameters(&[]),
@@ -574,36 +776,157 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             ("MpVerifyToken", "AbC123"),
             ("StateTtlSeconds", "3600"),
         ]),
+        // The OpenID Provider, with every OIDC parameter away from its default.
+        oidc_parameters(
+            &[("OidcSubject", "unionid"), ("TokenSigningAlg", "ES256")],
+            OIDC_CLIENTS,
+        ),
+        // No clients, but result tokens signed with RS256: the JWKS is published.
+        plain_parameters(&[
+            ("OidcSigningKeys", oidc_signing_keys()),
+            ("TokenSigningAlg", "RS256"),
+        ]),
     ];
+    let mut seen = BTreeSet::new();
     for params in &cases {
         let ev = Evaluator::new(&t, params);
-        for (id, binary) in functions(&t) {
-            let env = ev.environment(&resources(&t)[&id]);
+        assert_eq!(broken_rules(&t, &ev), Vec::<String>::new(), "{params:?}");
+        let parameter = |name: &str| ev.parameters[name].clone();
+        let clients_given = !parameter("OidcClients").is_empty();
+        let keys_given = !parameter("OidcSigningKeys").is_empty();
+        let functions = created_functions(&t, &ev);
+        for (id, binary) in &functions {
+            seen.insert(binary.clone());
+            let serves = serves(binary);
+            let env = ev.environment(&resources(&t)[id]);
             for name in env.keys() {
                 assert!(
                     known.contains(name.as_str()),
                     "{id} sets {name}, which the code never reads"
                 );
+                // Least privilege: a function is given only what it reads (the auth
+                // function no secret of the callbacks, userinfo not the clients …).
+                assert!(
+                    serves.reads(name),
+                    "{id} is given {name}, which it does not read"
+                );
             }
-            for name in &required_variables(serves(&binary)) {
-                assert!(env.contains_key(*name), "{id} lacks the required {name}");
+            for name in &required_variables(serves) {
+                assert!(
+                    env.contains_key(*name) || reference_of(&env, name).is_some(),
+                    "{id} lacks the required {name}"
+                );
             }
-            // Least privilege: the auth function is not even given the secrets.
-            if serves(&binary) == Serves::StartOnly {
+            if serves == Serves::StartOnly {
                 for secret in CALLBACK_ONLY_SECRETS {
                     assert!(!env.contains_key(secret), "{id} is given {secret}");
                 }
             }
             // The Lambda functions keep logins in DynamoDB: STATE_TABLE is the table.
             assert_eq!(env["STATE_TABLE"], "StateTable-physical-id", "{id}");
-            let config = Config::for_routes(serves(&binary), |name| env.get(name).cloned())
+            // Lambda refuses an environment over 4 KB (names and values together): plain
+            // values, an RSA and an EC key included, must fit.
+            let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            assert!(size <= 4096, "{id}: the environment takes {size} bytes");
+            let config = Config::for_routes(serves, |name| env.get(name).cloned())
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
+            assert_eq!(config.callback.is_some(), serves == Serves::Everything);
+            // Each holds the OpenID Provider's clients and keys exactly where it uses them.
             assert_eq!(
-                config.callback.is_some(),
-                serves(&binary) == Serves::Everything
+                config.oidc.clients.is_some(),
+                clients_given && serves.reads("OIDC_CLIENTS"),
+                "{id}: the clients"
             );
+            assert_eq!(
+                config.oidc.keys.is_some(),
+                keys_given && serves.reads("OIDC_SIGNING_KEYS"),
+                "{id}: the keys"
+            );
+            if serves == Serves::Everything {
+                // What only the callbacks use reaches them as configured.
+                let subject = match parameter("OidcSubject").as_str() {
+                    "openid" => Subject::OpenId,
+                    "unionid" => Subject::UnionId,
+                    other => panic!("OidcSubject {other}"),
+                };
+                assert_eq!(config.oidc.subject, subject, "{id}");
+                let alg = match parameter("TokenSigningAlg").as_str() {
+                    "HS256" => TokenAlg::Hs256,
+                    other => TokenAlg::Jws(Alg::parse(other).unwrap()),
+                };
+                assert_eq!(config.token_alg, alg, "{id}");
+            }
         }
+        // The OpenID Provider's functions exist exactly when they have something to
+        // serve: the token endpoint with clients, the documents and userinfo with keys.
+        let has = |binary: &str| functions.values().any(|b| b == binary);
+        assert_eq!(has("oidc-token"), clients_given, "{params:?}");
+        assert_eq!(has("oidc-userinfo"), keys_given, "{params:?}");
+        assert!(has("auth") && has("base-callback") && has("userinfo-callback"));
+    }
+    assert_eq!(seen.len(), 5, "some function was never checked: {seen:?}");
+}
+
+#[test]
+fn the_rules_refuse_what_the_functions_would_refuse() {
+    let t = template();
+    let keys_ref = "ssm:/wxauth/oidc-signing-keys";
+    let clients_ref = "ssm:/wxauth/oidc-clients";
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            plain_parameters(&[("OidcClients", OIDC_CLIENTS)]),
+            "OidcClients (or OidcClientsRef) needs OidcSigningKeys or OidcSigningKeysRef.",
+        ),
+        (
+            plain_parameters(&[("OidcClientsRef", clients_ref)]),
+            "OidcClients (or OidcClientsRef) needs OidcSigningKeys or OidcSigningKeysRef.",
+        ),
+        (
+            plain_parameters(&[("TokenSigningAlg", "ES256")]),
+            "TokenSigningAlg RS256 or ES256 needs OidcSigningKeys or OidcSigningKeysRef.",
+        ),
+        (
+            oidc_parameters(&[("OidcClientsRef", clients_ref)], OIDC_CLIENTS),
+            "Set only one of OidcClients and OidcClientsRef.",
+        ),
+        (
+            oidc_parameters(&[("OidcSigningKeysRef", keys_ref)], OIDC_CLIENTS),
+            "Set only one of OidcSigningKeys and OidcSigningKeysRef.",
+        ),
+    ];
+    for (params, rule) in &cases {
+        let ev = Evaluator::new(&t, params);
+        assert_eq!(broken_rules(&t, &ev), [rule.to_owned()], "{params:?}");
+        // What the rule stops would not have worked: some function created with these
+        // parameters refuses its configuration or its references.
+        let refused = created_functions(&t, &ev).into_iter().any(|(id, binary)| {
+            let env = ev.environment(&resources(&t)[&id]);
+            let lookup = |name: &str| env.get(name).cloned();
+            let references = wxauth_lambda::secret_refs::references(|name| {
+                serves(&binary).reads(name).then(|| lookup(name)).flatten()
+            });
+            // A reference stands for its value: give it one to see the parse.
+            let resolved = |name: &str| {
+                lookup(name).or_else(|| reference_of(&env, name).map(|_| test_value(name)))
+            };
+            references.is_err() || Config::for_routes(serves(&binary), resolved).is_err()
+        });
+        assert!(
+            refused,
+            "the rule `{rule}` stops a deployment that would work"
+        );
+    }
+}
+
+/// A valid value for a secret variable, standing for what a reference reads.
+fn test_value(variable: &str) -> String {
+    match variable {
+        "WECHAT_APP_SECRET" => "app-secret-value".into(),
+        "TOKEN_SIGNING_KEY" => "0123456789abcdef0123456789abcdef".into(),
+        "OIDC_CLIENTS" => OIDC_CLIENTS.into(),
+        "OIDC_SIGNING_KEYS" => oidc_signing_keys().into(),
+        other => panic!("no test value for {other}"),
     }
 }
 
@@ -633,6 +956,85 @@ fn parameter_bounds_are_the_configuration_parsers_bounds() {
         scalar(&p["Default"]),
         wxauth_core::config::DEFAULT_STATE_TTL_SECONDS.to_string()
     );
+    // The OpenID Provider's choices are exactly the values the parser takes.
+    for (parameter, variable, default) in [
+        ("OidcSubject", "OIDC_SUBJECT", "openid"),
+        ("TokenSigningAlg", "TOKEN_SIGNING_ALG", "HS256"),
+    ] {
+        let p = &t["Parameters"][parameter];
+        assert_eq!(scalar(&p["Default"]), default, "{parameter}");
+        for value in p["AllowedValues"].as_sequence().expect("AllowedValues") {
+            let value = scalar(value);
+            let keys = oidc_signing_keys();
+            let vars = [
+                ("WECHAT_APP_ID", "wx0123456789abcdef"),
+                ("WECHAT_APP_SECRET", "app-secret-value"),
+                ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+                ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+                ("OIDC_SIGNING_KEYS", keys),
+                (variable, value.as_str()),
+            ];
+            let lookup = |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            };
+            assert!(
+                Config::for_routes(Serves::Everything, lookup).is_ok(),
+                "{parameter}={value} is refused by the code"
+            );
+        }
+    }
+}
+
+/// The `(action, resource)` a reference needs, evaluated as in [`Evaluator::eval`]'s
+/// region and account.
+fn grant_for(reference: &str) -> (String, String) {
+    match SecretRef::parse(reference).expect("a reference the functions understand") {
+        SecretRef::Ssm { name } => (
+            "ssm:GetParameter".into(),
+            format!("arn:aws-cn:ssm:cn-north-1:123456789012:parameter{name}"),
+        ),
+        SecretRef::SecretsManager { secret_id, .. } => {
+            ("secretsmanager:GetSecretValue".into(), secret_id)
+        }
+    }
+}
+
+/// The secret reads a role is allowed: the statements of the managed policies it
+/// attaches (each a conditional statement per service).
+fn secret_grants(t: &Value, ev: &Evaluator<'_>, role: &Value) -> BTreeSet<(String, String)> {
+    let mut grants = BTreeSet::new();
+    let arns = &role["Properties"]["ManagedPolicyArns"];
+    for arn in arns.as_sequence().into_iter().flatten() {
+        let policy_ref = ev.eval(arn);
+        if policy_ref == NO_VALUE {
+            continue;
+        }
+        let id = policy_ref
+            .strip_suffix("-physical-id")
+            .expect("a policy of this stack");
+        let policy = &resources(t)[id];
+        assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
+        assert!(created(ev, policy), "{id} is attached but not created");
+        let mut statements = 0;
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap()
+        {
+            let args = statement["Fn::If"]
+                .as_sequence()
+                .expect("conditional statements");
+            if ev.condition(args[0].as_str().unwrap()) {
+                let s = &args[1];
+                assert_eq!(s["Effect"], "Allow");
+                grants.insert((ev.eval(&s["Action"]), ev.eval(&s["Resource"])));
+                statements += 1;
+            }
+        }
+        assert_eq!(statements, 1, "{id}: one statement for its one reference");
+    }
+    grants
 }
 
 #[test]
@@ -640,85 +1042,108 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
     let t = template();
     let arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:wxauth-AbCdEf";
     let key_ref = format!("secretsmanager:{arn}#signing_key");
-    let params = vec![
-        ("WeChatAppId", "wx0123456789abcdef"),
+    let oidc_arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:wxauth-oidc-XyZ123";
+    let oidc_keys_ref = format!("secretsmanager:{oidc_arn}#signing_keys");
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut p = vec![
+            ("WeChatAppId", "wx0123456789abcdef"),
+            ("AllowedReturnOrigins", "https://app.example.com"),
+        ];
+        p.extend_from_slice(extra);
+        p
+    };
+    let mut every_reference = base(&[
         ("WeChatAppSecretRef", "ssm:/wxauth/app-secret"),
-        ("TokenSigningKeyRef", key_ref.as_str()),
-        ("AllowedReturnOrigins", "https://app.example.com"),
+        ("OidcClientsRef", "ssm:/wxauth/oidc-clients"),
+    ]);
+    every_reference.push(("TokenSigningKeyRef", key_ref.as_str()));
+    every_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
+    // The keys by reference, everything else plain (the keys are too long for a
+    // comfortable parameter value).
+    let mut keys_by_reference = base(&[
+        ("WeChatAppSecret", "app-secret-value"),
+        ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
+        ("OidcClients", OIDC_CLIENTS),
+        ("TokenSigningAlg", "RS256"),
+    ]);
+    keys_by_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
+    let cases = [
+        every_reference,
+        keys_by_reference,
+        plain_parameters(&[]),
+        oidc_parameters(&[], OIDC_CLIENTS),
     ];
-    let ev = Evaluator::new(&t, &params);
-    for (id, binary) in functions(&t) {
-        let env = ev.environment(&resources(&t)[&id]);
-        for (reference, plain) in REFERENCE_VARIABLES {
-            assert!(
-                !env.contains_key(plain),
-                "{id} has both {plain} and {reference}"
+
+    for params in &cases {
+        let ev = Evaluator::new(&t, params);
+        assert_eq!(broken_rules(&t, &ev), Vec::<String>::new(), "{params:?}");
+        for (id, binary) in created_functions(&t, &ev) {
+            let serves = serves(&binary);
+            let f = &resources(&t)[&id];
+            let env = ev.environment(f);
+            let mut expected_grants = BTreeSet::new();
+            for (reference, plain) in REFERENCE_VARIABLES {
+                assert!(
+                    !(env.contains_key(plain) && env.contains_key(reference)),
+                    "{id} has both {plain} and {reference}"
+                );
+                if let Some(value) = env.get(reference) {
+                    // Exactly the references it reads, and read access to exactly those.
+                    assert!(serves.reads(reference), "{id} is given {reference}");
+                    expected_grants.insert(grant_for(value));
+                }
+            }
+            let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
+            let role = &resources(&t)[role_id];
+            assert!(created(&ev, role), "{role_id}");
+            assert_eq!(
+                secret_grants(&t, &ev, role),
+                expected_grants,
+                "{role_id} may read other secrets than {id} reads"
             );
-            match serves(&binary) {
-                Serves::Everything => {
-                    SecretRef::parse(&env[reference])
-                        .expect("a reference the functions understand");
-                }
-                Serves::StartOnly => assert!(!env.contains_key(reference), "{id}"),
-                Serves::OidcToken | Serves::OidcUserInfo => {
-                    todo!("OIDC functions in template.yaml (in progress)")
-                }
+            // With the references read (here: replaced by values), the function starts.
+            let resolved = |name: &str| {
+                env.get(name)
+                    .cloned()
+                    .or_else(|| reference_of(&env, name).map(|_| test_value(name)))
+            };
+            if let Err(e) = Config::for_routes(serves, resolved) {
+                panic!("{id} would not start:\n{e}");
             }
         }
-    }
-    // Exactly the referenced parameter and secret may be read, by the callbacks' roles.
-    let policy = &resources(&t)["SecretReadPolicy"];
-    assert!(ev.condition(policy["Condition"].as_str().unwrap()));
-    let mut grants = Vec::new();
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .unwrap()
-    {
-        let args = statement["Fn::If"]
-            .as_sequence()
-            .expect("conditional statements");
-        if ev.condition(args[0].as_str().unwrap()) {
-            let s = &args[1];
-            grants.push((ev.eval(&s["Action"]), ev.eval(&s["Resource"])));
+        // A read policy exists only when a created role attaches it.
+        let attached: BTreeSet<String> = created_functions(&t, &ev)
+            .keys()
+            .flat_map(|f| {
+                let all = resources(&t);
+                let (role, _) = get_att(&all[f]["Properties"]["Role"]).unwrap();
+                all[role]["Properties"]["ManagedPolicyArns"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| ev.eval(a))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (id, policy) in of_type(&t, "AWS::IAM::ManagedPolicy") {
+            assert_eq!(
+                created(&ev, &policy),
+                attached.contains(&format!("{id}-physical-id")),
+                "{id}"
+            );
         }
     }
+    // The every-reference case reaches every reference of every function.
+    let ev = Evaluator::new(&t, &cases[0]);
+    assert_eq!(created_functions(&t, &ev).len(), 5);
+    let auth = ev.environment(&resources(&t)["AuthFunction"]);
     assert_eq!(
-        grants,
-        [
-            (
-                "ssm:GetParameter".to_owned(),
-                "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/wxauth/app-secret".to_owned()
-            ),
-            ("secretsmanager:GetSecretValue".to_owned(), arn.to_owned()),
-        ]
+        auth.keys()
+            .filter(|k| k.ends_with("_REF"))
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["OIDC_CLIENTS_REF"]
     );
-    for (id, binary) in functions(&t) {
-        let f = &resources(&t)[&id];
-        let (role, _) = get_att(&f["Properties"]["Role"]).unwrap();
-        let arns = resources(&t)[role]["Properties"]["ManagedPolicyArns"].clone();
-        let attached: Vec<String> = arns
-            .as_sequence()
-            .map(|arns| arns.iter().map(|a| ev.eval(a)).collect())
-            .unwrap_or_default();
-        match serves(&binary) {
-            Serves::Everything => assert_eq!(attached, ["SecretReadPolicy-physical-id"], "{id}"),
-            Serves::StartOnly => {
-                assert!(attached.is_empty(), "{id} may read secrets: {attached:?}")
-            }
-            Serves::OidcToken | Serves::OidcUserInfo => {
-                todo!("OIDC functions in template.yaml (in progress)")
-            }
-        }
-    }
-    // Without references, no policy and no reference variables.
-    let plain = Evaluator::new(&t, &plain_parameters(&[]));
-    assert!(!plain.condition(policy["Condition"].as_str().unwrap()));
-    for (id, _) in functions(&t) {
-        let env = plain.environment(&resources(&t)[&id]);
-        for (reference, _) in REFERENCE_VARIABLES {
-            assert!(!env.contains_key(reference), "{id}");
-        }
-    }
 }
 
 #[test]
@@ -730,21 +1155,35 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
         ("auth", vec!["dynamodb:PutItem"]),
         (
             "base-callback",
-            vec!["dynamodb:UpdateItem", "dynamodb:GetItem"],
+            vec![
+                "dynamodb:UpdateItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            ],
         ),
         (
             "userinfo-callback",
-            vec!["dynamodb:UpdateItem", "dynamodb:GetItem"],
+            vec![
+                "dynamodb:UpdateItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            ],
         ),
+        ("oidc-token", vec!["dynamodb:UpdateItem"]),
+        ("oidc-userinfo", vec!["dynamodb:GetItem"]),
     ]);
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);
     let table = tables.keys().next().unwrap().as_str();
+    let mut roles = BTreeSet::new();
     for (id, binary) in functions(&t) {
         let f = &resources(&t)[&id];
         let (role_id, _) = get_att(&f["Properties"]["Role"]).expect("an explicit role");
+        assert!(roles.insert(role_id.to_owned()), "{role_id} is shared");
         let role = &resources(&t)[role_id];
         assert_eq!(role["Type"], "AWS::IAM::Role");
+        // A conditional function's role, and its log group, exist under its condition.
+        assert_eq!(role["Condition"], f["Condition"], "{role_id}");
         let mut dynamo_actions = Vec::new();
         for policy in role["Properties"]["Policies"].as_sequence().unwrap() {
             for s in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
@@ -767,10 +1206,23 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
                         resource, logging,
                         "{role_id} may write only its own log group"
                     );
+                    assert_eq!(resources(&t)[logging]["Condition"], f["Condition"]);
                 }
             }
         }
         assert_eq!(dynamo_actions, expected[binary.as_str()], "{role_id}");
+    }
+}
+
+/// How many store calls (each bounded by the store's timeout) one request of a function
+/// makes one after the other, at most.
+fn store_calls_in_a_row(serves: Serves) -> u64 {
+    match serves {
+        Serves::StartOnly | Serves::OidcUserInfo => 1,
+        // The redemption, then the revocation when the code was replayed.
+        Serves::OidcToken => 2,
+        // The callbacks run under their own deadline instead.
+        Serves::Everything => 0,
     }
 }
 
@@ -799,10 +1251,8 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
         let f = &resources(&t)[&id];
         let timeout = property(&t, f, "Timeout").as_u64().expect("a Timeout") * 1000;
         let needed = match serves(&binary) {
-            Serves::StartOnly | Serves::OidcToken | Serves::OidcUserInfo => {
-                STATE_TABLE_STORE_BOUND_MS
-            }
             Serves::Everything => CALLBACK_BUDGET.as_millis() as u64,
+            other => store_calls_in_a_row(other) * STATE_TABLE_STORE_BOUND_MS,
         };
         assert!(
             timeout > needed,
@@ -815,6 +1265,9 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
             !lg["Properties"]["RetentionInDays"].is_null(),
             "{log_group}"
         );
+        let name =
+            Evaluator::new(&t, &plain_parameters(&[])).eval(&lg["Properties"]["LogGroupName"]);
+        assert_eq!(name, format!("/aws/lambda/wxauth/{binary}"), "{log_group}");
         assert_eq!(
             Evaluator::new(&t, &plain_parameters(&[])).eval(property(&t, f, "MemorySize")),
             "128"
@@ -830,6 +1283,40 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
         let parameter =
             ref_to(&throttling[name]).unwrap_or_else(|| panic!("{name} from a parameter"));
         assert!(t["Parameters"][parameter]["Default"].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
+fn the_issuer_outputs_name_the_discovery_document_the_userinfo_function_serves() {
+    let t = template();
+    for params in [
+        oidc_parameters(&[], OIDC_CLIENTS),
+        oidc_parameters(
+            &[("PublicBaseUrl", "https://login.example.com")],
+            OIDC_CLIENTS,
+        ),
+        plain_parameters(&[]),
+    ] {
+        let ev = Evaluator::new(&t, &params);
+        let serving = created(&ev, &resources(&t)["OidcUserinfoFunction"]);
+        for output in ["OidcIssuer", "OidcDiscoveryUrl"] {
+            assert_eq!(created(&ev, &t["Outputs"][output]), serving, "{output}");
+        }
+        if !serving {
+            continue;
+        }
+        // The issuer is the base URL the functions derive or are given, as ApiBaseUrl.
+        let issuer = ev.eval(&t["Outputs"]["OidcIssuer"]["Value"]);
+        assert_eq!(issuer, ev.eval(&t["Outputs"]["ApiBaseUrl"]["Value"]));
+        assert_eq!(
+            ev.eval(&t["Outputs"]["OidcDiscoveryUrl"]["Value"]),
+            format!("{issuer}{}", wxauth_core::oidc::DISCOVERY_PATH)
+        );
+        let routes = api_routes(&t, &ev);
+        assert_eq!(
+            routes[&format!("GET {}", wxauth_core::oidc::DISCOVERY_PATH)].0,
+            "oidc-userinfo"
+        );
     }
 }
 
