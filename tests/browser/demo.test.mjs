@@ -10,22 +10,22 @@ import { findBrowser, historyUrls, launch, phoneContext, settle, startGateway, v
 
 /**
  * Per locale: the simulated WeChat user to log in as, the `<html lang>` each kind of page
- * must have, and the texts to look for. The gateway's own pages follow Accept-Language; the
- * demo pages are English-only for now: when they are translated, `lang.demo` and `text` of
- * zh-CN change here and nothing else.
+ * must have, and the texts to look for. Every page follows Accept-Language: the demo's
+ * pages and the gateway's own speak Simplified Chinese to zh-CN; the simulated WeChat's
+ * consent page is Chinese for everyone, as WeChat's is.
  */
 const LOCALES = [
   {
     locale: "zh-CN",
     user: "张小龙",
-    lang: { demo: "en", wechat: "zh-CN", gateway: "zh-CN" },
-    text: { verified: /Token verified/, noToken: /No token came back/ },
+    lang: { demo: "zh-CN", wechat: "zh-CN", gateway: "zh-CN" },
+    text: { verified: /令牌校验通过/, noToken: /没有收到令牌/, idTokenVerified: /ID Token 校验通过/ },
   },
   {
     locale: "en",
     user: "Alice Li",
     lang: { demo: "en", wechat: "zh-CN", gateway: "en" },
-    text: { verified: /Token verified/, noToken: /No token came back/ },
+    text: { verified: /Token verified/, noToken: /No token came back/, idTokenVerified: /ID token verified/ },
   },
 ];
 
@@ -132,7 +132,7 @@ const FLOWS = [
       await step("oidc-consent", l.lang.wechat);
       await Promise.all([page.waitForURL(/\/demo\/oidc\/callback\?/), page.click('button[value="allow"]')]);
       await step("oidc-result", l.lang.demo);
-      assert.match(await page.textContent("p.ok"), /ID token verified/);
+      assert.match(await page.textContent("p.ok"), l.text.idTokenVerified);
       const [claims, userinfo] = await resultTables(page);
       assert.equal(claims.sub, ctx.openid, "the ID token's subject is the user's openid");
       assert.equal(claims.aud, "wxauth-demo");

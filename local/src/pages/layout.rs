@@ -3,6 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use wxauth_core::lang::Lang;
 
 use super::DemoSite;
 
@@ -20,11 +21,17 @@ td{font-family:ui-monospace,Menlo,monospace;font-size:.9em;word-break:break-all}
 .ok{color:#0a7a3a;font-weight:600}.bad{color:#b3261e;font-weight:600}\
 .note{color:#666;font-size:.9em}";
 
-/// A whole page around `body`, with the demo's headers.
-pub(super) fn page(site: &DemoSite, status: StatusCode, title: &str, body: Markup) -> Response {
+/// A whole page around `body` in `lang`, with the demo's headers.
+pub(super) fn page(
+    site: &DemoSite,
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    body: Markup,
+) -> Response {
     let html = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";

@@ -3,6 +3,10 @@
 //! front end gets back and whether the token checks out; `/demo/oidc/…`, a relying party
 //! that logs in through the OpenID Provider. No scripts anywhere.
 //!
+//! Every page speaks the visitor's language (`Accept-Language`: Simplified Chinese or
+//! English, as the gateway's own pages); technical values (parameter and claim names,
+//! codes, `error` values) are shown as they are.
+//!
 //! The pages are maud templates: every spliced value is HTML-escaped unless a template
 //! says otherwise, and only the fixed style sheet does.
 
@@ -18,6 +22,7 @@ use axum::Router;
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue};
 use url::Url;
+use wxauth_core::lang::Lang;
 use wxauth_core::{BaseUrl, SigningKey};
 
 use crate::server::host;
@@ -64,6 +69,16 @@ pub(crate) fn router(site: Arc<DemoSite>) -> Router {
             get(result::result_in_query).post(result::result_in_form),
         )
         .with_state(site)
+}
+
+/// The visitor's language, from `Accept-Language` (WeChat sends `zh-CN`), as the gateway's
+/// own pages choose it.
+fn page_lang(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// The page's own origin (`http://host[:port]`) from its Host header, if that is valid.

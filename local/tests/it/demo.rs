@@ -455,6 +455,16 @@ fn assert_escaped(page: &support::Page, what: &str, times: usize) {
 
 #[tokio::test]
 async fn every_page_that_echoes_input_escapes_it() {
+    // In both languages: the Chinese pages splice the same values.
+    for (accept_language, lang, verified) in [
+        (None, "en", "Token verified"),
+        (Some("zh-CN"), "zh-CN", "令牌校验通过"),
+    ] {
+        echoed_input_is_escaped(accept_language, lang, verified).await;
+    }
+}
+
+async fn echoed_input_is_escaped(accept_language: Option<&str>, lang: &str, verified: &str) {
     let server = start_with(&[]).await.unwrap();
     let base = &server.base_url;
     let encoded = |value: &str| {
@@ -463,6 +473,11 @@ async fn every_page_that_echoes_input_escapes_it() {
             .finish()[2..]
             .to_owned()
     };
+    let language: Vec<(&str, &str)> = accept_language
+        .map(|l| ("accept-language", l))
+        .into_iter()
+        .collect();
+    let html_lang = format!("<html lang=\"{lang}\">");
 
     // The landing page shows the user chosen by cookie, in an attribute.
     let chosen = get(&format!("{base}/demo/user?name={}", encoded(HOSTILE)), &[]).await;
@@ -472,8 +487,13 @@ async fn every_page_that_echoes_input_escapes_it() {
         .next()
         .unwrap()
         .to_owned();
-    let landing = get(&format!("{base}/"), &[("cookie", &cookie)]).await;
+    let landing = get(
+        &format!("{base}/"),
+        &[&[("cookie", cookie.as_str())], language.as_slice()].concat(),
+    )
+    .await;
     assert_escaped(&landing, "landing page", 1);
+    assert!(landing.body.contains(&html_lang), "{}", landing.body);
     assert!(
         landing
             .body
@@ -488,9 +508,10 @@ async fn every_page_that_echoes_input_escapes_it() {
         .append_pair("error", HOSTILE)
         .append_pair("error_description", HOSTILE)
         .finish();
-    let page = get(&format!("{base}/demo/result?{query}"), &[]).await;
+    let page = get(&format!("{base}/demo/result?{query}"), &language).await;
     // The error line twice (code, description), the table three times.
     assert_escaped(&page, "failed result", 5);
+    assert!(page.body.contains(&html_lang), "{}", page.body);
 
     // A token signed with the demo key whose claims are hostile: the claims table.
     let key = SigningKey::new(server.demo_signing_key.clone().unwrap().as_bytes()).unwrap();
@@ -514,19 +535,20 @@ async fn every_page_that_echoes_input_escapes_it() {
         .append_pair("nickname", HOSTILE)
         .append_pair("token", &token)
         .finish();
-    let page = get(&format!("{base}/demo/result?{params}"), &[]).await;
-    assert!(page.body.contains("Token verified"), "{}", page.body);
+    let page = get(&format!("{base}/demo/result?{params}"), &language).await;
+    assert!(page.body.contains(verified), "{}", page.body);
     // "Signed in as", two parameters, six claims.
     assert_escaped(&page, "result with a token", 9);
+    assert!(page.body.contains(&html_lang), "{}", page.body);
 
     // The same, POSTed (response_mode=form_post).
-    let posted = support::client()
+    let mut post = support::client()
         .post(format!("{base}/demo/result"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(params)
-        .send()
-        .await
-        .unwrap();
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(accept_language) = accept_language {
+        post = post.header("accept-language", accept_language);
+    }
+    let posted = post.body(params).send().await.unwrap();
     let page = support::Page {
         status: posted.status().as_u16(),
         headers: posted.headers().clone(),
@@ -534,4 +556,5 @@ async fn every_page_that_echoes_input_escapes_it() {
     };
     assert_eq!(page.status, 200);
     assert_escaped(&page, "posted result", 9);
+    assert!(page.body.contains(&html_lang), "{}", page.body);
 }

@@ -4,6 +4,7 @@
 mod binary;
 mod configured;
 mod demo;
+mod demo_lang;
 #[cfg(unix)]
 mod logs;
 mod oidc_demo;

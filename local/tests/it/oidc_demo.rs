@@ -2,14 +2,15 @@
 //! PKCE against the provider over HTTP, verifies the ID token against the JWKS and shows
 //! the claims; a response that is not its own login's is refused.
 
+use wxauth_local::LocalServer;
+
 use crate::support::{follow, get, hidden_fields, start_with};
 
-#[tokio::test]
-async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
-    let server = start_with(&[]).await.unwrap();
-    let sim = server.demo_simulator().unwrap();
+/// "Log in with OIDC (with profile)" as `user` up to the relying party's callback: its URL
+/// and the relying party's cookie (`name=value`).
+pub async fn oidc_login(server: &LocalServer, user: &str) -> (String, String) {
     let base = &server.base_url;
-    let user = ("x-wechat-sim-user", "Oidc Olga");
+    let user = ("x-wechat-sim-user", user);
 
     let start = get(&format!("{base}/demo/oidc/start?profile=1"), &[]).await;
     assert_eq!(start.status, 303);
@@ -52,6 +53,14 @@ async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
         rp_callback.starts_with(&format!("{base}/demo/oidc/callback?code=")),
         "{rp_callback}"
     );
+    (rp_callback, rp_cookie)
+}
+
+#[tokio::test]
+async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
+    let server = start_with(&[]).await.unwrap();
+    let sim = server.demo_simulator().unwrap();
+    let (rp_callback, rp_cookie) = oidc_login(&server, "Oidc Olga").await;
 
     // Without the relying party's cookie (another browser): refused, code untouched.
     let elsewhere = get(&rp_callback, &[]).await;
