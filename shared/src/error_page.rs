@@ -45,15 +45,15 @@ fn explanation(err: &RequestError, lang: Lang) -> &'static str {
         ),
         S::Unknown => (
             "We do not know this login: it may be too old and already cleared, or the link did not come from this service. Go back to the page you came from and log in again.",
-            "找不到这次登录:它可能已过期并被清理,或者这个链接不是本服务发出的。请回到原来的页面重新登录。",
+            "找不到这次登录：它可能已过期并被清理，或者这个链接不是本服务发出的。请回到原来的页面重新登录。",
         ),
         S::Completed => (
             "This login was already completed. To log in once more, start again.",
-            "这次登录已经完成。如需再次登录,请重新开始。",
+            "这次登录已经完成。如需再次登录，请重新开始。",
         ),
         S::Expired => (
             "This login took too long and has expired. Please log in again.",
-            "这次登录等待时间过长,已经过期。请重新登录。",
+            "这次登录等待时间过长，已经过期。请重新登录。",
         ),
         S::WrongRoute => (
             "This login came back to the wrong address. Please log in again.",
@@ -72,7 +72,7 @@ fn explanation(err: &RequestError, lang: Lang) -> &'static str {
         E::State(problem) | E::Restartable { problem, .. } => state(problem),
         E::Store(StoreError::Unavailable(_)) => (
             "The login service is busy right now. Please try again in a moment.",
-            "登录服务暂时繁忙,请稍后再试。",
+            "登录服务暂时繁忙，请稍后再试。",
         ),
         E::Store(_) | E::NoBaseUrl => (
             "The login service is not set up correctly. Please contact the site's operator.",

@@ -37,7 +37,7 @@ pub fn form_post_page(
         title = lang.pick("Signing you in…", "正在登录…"),
         noscript = lang.pick(
             "JavaScript is off: continue to the site yourself.",
-            "浏览器没有启用 JavaScript:请点击继续,返回网站。"
+            "浏览器没有启用 JavaScript：请点击继续，返回网站。"
         ),
         button = lang.pick("Continue", "继续"),
         action = escape(action),
