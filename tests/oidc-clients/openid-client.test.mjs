@@ -59,7 +59,7 @@ describe("openid-client against wxauth", { skip: found.skip }, () => {
    * verifier (S256), state and nonce. Then the user logs in; returns the redirect back and
    * what the relying party kept to check it with.
    */
-  async function login(config, { redirectUri, scope, user, allow = true, pkce = true }) {
+  async function login(config, { redirectUri, scope, user, allow = true, pkce = true, responseMode }) {
     const checks = { expectedState: client.randomState(), expectedNonce: client.randomNonce() };
     const parameters = {
       redirect_uri: redirectUri,
@@ -67,6 +67,7 @@ describe("openid-client against wxauth", { skip: found.skip }, () => {
       state: checks.expectedState,
       nonce: checks.expectedNonce,
     };
+    if (responseMode) parameters.response_mode = responseMode;
     if (pkce) {
       checks.pkceCodeVerifier = client.randomPKCECodeVerifier();
       parameters.code_challenge = await client.calculatePKCECodeChallenge(checks.pkceCodeVerifier);
@@ -190,6 +191,26 @@ describe("openid-client against wxauth", { skip: found.skip }, () => {
     });
     const tokens = await callback(configs.demo, started);
     const claims = assertClaims(tokens, { clientId: "wxauth-demo", nonce: started.checks.expectedNonce });
+  });
+
+  it("response_mode=form_post: the library takes the POSTed response", async () => {
+    const started = await login(configs.basic, {
+      redirectUri: CLIENTS.basic.redirect_uris[0],
+      scope: "openid profile",
+      user: "Zoë",
+      responseMode: "form_post",
+    });
+    assert.ok(started.redirect instanceof Request, "a form_post page, not a redirect");
+    assert.equal(started.redirect.url, CLIENTS.basic.redirect_uris[0]);
+    const fields = new URLSearchParams(await started.redirect.clone().text());
+    assert.equal(fields.get("iss"), provider.issuer);
+    assert.equal(fields.get("state"), started.checks.expectedState);
+    const tokens = await callback(configs.basic, started);
+    assertClaims(tokens, {
+      clientId: "rp-basic",
+      nonce: started.checks.expectedNonce,
+      profile: { name: "Zoë" },
+    });
   });
 
   it("a replayed code is invalid_grant, and revokes the access token issued from it", async () => {

@@ -129,7 +129,8 @@ function location(response, step) {
  *      `wechat_sim_user` cookie, as in the demo): a 302 back for `snsapi_base`, a consent
  *      page for `snsapi_userinfo`, answered with `allow`;
  *   3. the provider's callback, with the binding cookie: a 302 to the relying party.
- * Returns that last Location as a URL.
+ * Returns that last Location as a URL (with `response_mode=form_post`, the POST the
+ * provider's page makes, as a `Request`).
  */
 export async function userLogsIn(authorizationUrl, { user, allow = true }) {
   const start = await get(authorizationUrl);
@@ -149,5 +150,24 @@ export async function userLogsIn(authorizationUrl, { user, allow = true }) {
   }
   const callbackUrl = location(wechat, "WeChat");
   const callback = await get(callbackUrl, binding);
+  if (callback.status === 200 && callback.headers.get("content-type")?.startsWith("text/html")) {
+    return formPost(await callback.text());
+  }
   return new URL(location(callback, "callback"));
+}
+
+/**
+ * `response_mode=form_post`: the provider's page POSTs the response to the redirect URI by
+ * script. Returns that POST as a `Request`, as the relying party's server receives it.
+ */
+function formPost(page) {
+  const unescape = (text) =>
+    text.replace(/&(amp|lt|gt|quot|#x27);/g, (_, e) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#x27": "'" })[e]);
+  const action = page.match(/<form method="post" action="([^"]*)">/)?.[1];
+  if (!action) throw new Error(`callback: neither a redirect nor a form_post page: ${page.slice(0, 200)}`);
+  const body = new URLSearchParams();
+  for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    body.append(unescape(name), unescape(value));
+  }
+  return new Request(unescape(action), { method: "POST", body });
 }
