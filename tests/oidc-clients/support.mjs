@@ -1,0 +1,173 @@
+// What the relying-party tests share: finding the installed openid-client, starting
+// wxauth-local in demo mode with the test clients registered, and the user's side of a
+// login (the browser and the phone) played with plain fetch, redirects not followed and
+// cookies carried by hand.
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const LIBRARY = join(ROOT, ".cache/oidc-clients/node_modules/openid-client/build/index.js");
+const INSTALL = "scripts/oidc-clients.sh";
+
+/**
+ * openid-client, or a reason to skip. Without it the tests fail when `CI` is set (naming
+ * the install script) and are skipped otherwise.
+ */
+export async function findOpenidClient() {
+  if (!existsSync(LIBRARY)) {
+    const reason = `openid-client is not installed in .cache/oidc-clients (run ${INSTALL})`;
+    if (process.env.CI) throw new Error(`relying-party tests cannot run: ${reason}`);
+    console.log(`skipped: ${reason}`);
+    return { skip: reason };
+  }
+  return { client: await import(pathToFileURL(LIBRARY).href) };
+}
+
+/** The clients the tests register through OIDC_CLIENTS (the demo adds its own public one). */
+export const CLIENTS = {
+  // A secret with the characters RFC 6749 §2.3.1 makes Basic form-urlencode first.
+  basic: {
+    client_id: "rp-basic",
+    client_secret: "s3cret+with/odd:chars%and~more-0123456789abcdef",
+    redirect_uris: ["http://127.0.0.1:8400/basic/callback"],
+    name: "RP with client_secret_basic",
+  },
+  post: {
+    client_id: "rp-post",
+    client_secret: "another-secret-for-client_secret_post-0123456789",
+    // No query in it: openid-client sends the callback URL less its whole query as the token
+    // request's redirect_uri (docs/oidc-clients.md).
+    redirect_uris: ["http://localhost:8400/post/callback"],
+    name: "RP with client_secret_post",
+  },
+  public: {
+    client_id: "rp-public",
+    redirect_uris: ["http://127.0.0.1:8400/spa/callback"],
+    name: "A public client (PKCE)",
+  },
+};
+
+/** The wxauth-local program: $WXAUTH_LOCAL_BIN, else what `cargo build` makes of it. */
+function localBinary() {
+  if (process.env.WXAUTH_LOCAL_BIN) return process.env.WXAUTH_LOCAL_BIN;
+  const build = spawnSync(
+    "cargo",
+    ["build", "-p", "wxauth-local", "--bin", "wxauth-local", "--locked", "--message-format=json-render-diagnostics"],
+    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 },
+  );
+  if (build.status !== 0) throw new Error(`cargo build -p wxauth-local failed (${build.status})`);
+  const executable = build.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line))
+    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "wxauth-local" && m.executable)?.executable;
+  if (!executable) throw new Error("cargo build named no wxauth-local executable");
+  return executable;
+}
+
+/**
+ * wxauth-local in demo mode on a free port with CLIENTS registered. Returns its issuer
+ * (the base URL), its stderr so far and `stop()`.
+ */
+export async function startProvider() {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: "0",
+    RUST_LOG: "warn",
+    OIDC_CLIENTS: JSON.stringify(Object.values(CLIENTS)),
+  };
+  const child = spawn(localBinary(), [], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const banner = await new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`no banner within 30 s: ${out}${stderr}`)), 30_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (/signing key[^\n]*: \S+\n/.test(out)) {
+        clearTimeout(timer);
+        ok(out);
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`wxauth-local exited (${code}): ${out}${stderr}`)));
+  });
+  const issuer = banner.match(/open (http:\/\/127\.0\.0\.1:\d+)\//)[1];
+  return {
+    issuer,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.on("exit", done);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** A GET that does not follow redirects; `cookies` is a `Cookie` header value or "". */
+async function get(url, cookies = "") {
+  const headers = cookies ? { cookie: cookies } : {};
+  return fetch(url, { redirect: "manual", headers });
+}
+
+function location(response, step) {
+  if (response.status !== 302) throw new Error(`${step}: expected a 302, got ${response.status}`);
+  return response.headers.get("location");
+}
+
+/**
+ * The user's side of a login, from the relying party's authorization URL to where the
+ * provider sends the user back (the relying party's redirect URI with code or error,
+ * state and iss), as a browser and the WeChat app would do it:
+ *   1. the provider's /oauth2/authorize: a 302 to WeChat and a cookie binding this browser
+ *      to the login;
+ *   2. WeChat's authorize page (the simulated WeChat knows the user from the
+ *      `wechat_sim_user` cookie, as in the demo): a 302 back for `snsapi_base`, a consent
+ *      page for `snsapi_userinfo`, answered with `allow`;
+ *   3. the provider's callback, with the binding cookie: a 302 to the relying party.
+ * Returns that last Location as a URL (with `response_mode=form_post`, the POST the
+ * provider's page makes, as a `Request`).
+ */
+export async function userLogsIn(authorizationUrl, { user, allow = true }) {
+  const start = await get(authorizationUrl);
+  const wechatUrl = location(start, "authorize").split("#")[0];
+  // name=value of each cookie the provider set (only its callback path reads them).
+  const binding = start.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  if (!binding) throw new Error("authorize: no browser-binding cookie");
+  const userCookie = `wechat_sim_user=${encodeURIComponent(user)}`;
+  let wechat = await get(wechatUrl, userCookie);
+  if (wechat.status === 200) {
+    // The consent sheet: submit the user's answer as its buttons do.
+    const [page, query] = wechatUrl.split("?");
+    wechat = await get(`${page}/confirm?${query}&decision=${allow ? "allow" : "deny"}`, userCookie);
+  }
+  const callbackUrl = location(wechat, "WeChat");
+  const callback = await get(callbackUrl, binding);
+  if (callback.status === 200 && callback.headers.get("content-type")?.startsWith("text/html")) {
+    return formPost(await callback.text());
+  }
+  return new URL(location(callback, "callback"));
+}
+
+/**
+ * `response_mode=form_post`: the provider's page POSTs the response to the redirect URI by
+ * script. Returns that POST as a `Request`, as the relying party's server receives it.
+ */
+function formPost(page) {
+  const unescape = (text) =>
+    text.replace(/&(amp|lt|gt|quot|#x27);/g, (_, e) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#x27": "'" })[e]);
+  const action = page.match(/<form method="post" action="([^"]*)">/)?.[1];
+  if (!action) throw new Error(`callback: neither a redirect nor a form_post page: ${page.slice(0, 200)}`);
+  const body = new URLSearchParams();
+  for (const [, name, value] of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    body.append(unescape(name), unescape(value));
+  }
+  return new Request(unescape(action), { method: "POST", body });
+}
