@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use wxauth_core::oidc::keys::SigningKeys;
 use wxauth_tests::*;
 
-const RP_SECRET: &str = "rp-client-secret-0123456789abcdef-xyz";
+const RP_SECRET: &str = "rp-client-secret+0123456789%41bcdef-xyz";
 const RP_REDIRECT: &str = "https://rp.example.com/oidc/callback";
 const SPA_REDIRECT: &str = "http://127.0.0.1:8080/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -418,6 +418,32 @@ async fn client_authentication_is_checked_by_every_method() {
         )
         .await;
     assert_eq!(json_body(&response)["error"], "invalid_client");
+    // The secret as sent, not form-urlencoded (as Authlib 1.9 sends it), and encoded as
+    // RFC 6749 §2.3.1 asks: both prove it; a lookalike does not. The code is still unspent.
+    let raw = basic("rp", RP_SECRET);
+    let encoded = basic(
+        "rp",
+        &form_urlencoded::byte_serialize(RP_SECRET.as_bytes()).collect::<String>(),
+    );
+    let lookalike = basic("rp", &RP_SECRET.replace('+', " "));
+    // A redirect URI that does not fit: refused after authentication, nothing spent.
+    let unfit = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", "https://rp.example.com/elsewhere"),
+        ("code_verifier", VERIFIER),
+    ];
+    for (header, status) in [(&raw, 400), (&encoded, 400), (&lookalike, 401)] {
+        let response = env
+            .token_request(&unfit, &[("authorization", header)])
+            .await;
+        assert_eq!(
+            response.status(),
+            status,
+            "{header}: {}",
+            body_text(&response)
+        );
+    }
     // client_secret_post, as Cognito sends it: the code was never spent above.
     let response = env
         .token_request(

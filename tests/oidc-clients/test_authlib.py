@@ -43,13 +43,13 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A secret of unreserved characters only: Authlib 1.9's client_secret_basic puts the
-# secret into the Basic header without the form-urlencoding RFC 6749 §2.3.1 asks for,
-# which the provider undoes (docs/oidc-clients.md).
+# A secret with `+` and `%`: Authlib 1.9's client_secret_basic puts the secret into the
+# Basic header without the form-urlencoding RFC 6749 §2.3.1 asks for; the provider takes
+# either form of the one secret (docs/oidc-clients.md).
 CLIENTS = {
     "basic": {
         "client_id": "py-basic",
-        "client_secret": "py-basic-secret-0123456789-abcdefghij_~.",
+        "client_secret": "py-basic-secret+0123456789%41bcdefghij_~.",
         "redirect_uris": ["http://127.0.0.1:8500/auth/callback"],
     },
     # A registered redirect URI with a query of its own: Authlib sends it back exactly.
