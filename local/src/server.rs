@@ -46,8 +46,13 @@ async fn forward(
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes.to_vec(),
         Err(_) => {
+            // The headers every gateway answer carries (wxauth_core::response), and a type.
             return Response::builder()
                 .status(http::StatusCode::PAYLOAD_TOO_LARGE)
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .header(header::REFERRER_POLICY, "no-referrer")
+                .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
                 .body(Body::from("request body too large"))
                 .expect("a static response");
         }

@@ -169,3 +169,31 @@ async fn dropping_the_server_stops_it() {
             .is_err()
     );
 }
+
+/// A body over the adapter's limit is refused before the gateway sees it, with the headers
+/// every answer carries and a media type (docs/openapi.yaml, found by checking it).
+#[tokio::test]
+async fn an_oversized_body_gets_the_common_headers() {
+    let server = start_with(&[]).await.unwrap();
+    let response = support::client()
+        .post(format!("{}/oauth2/token", server.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let headers = response.headers();
+    for (name, value) in [
+        ("content-type", "text/plain; charset=utf-8"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(
+            headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name}"
+        );
+    }
+}
