@@ -40,6 +40,16 @@ pub struct HttpApi {
 impl HttpApi {
     pub async fn serve(config: HttpApiConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::serve_on(listener, config)
+    }
+
+    /// [`Self::serve`] on a listener bound beforehand: its address is known before the
+    /// functions start, so they can be told it (`PUBLIC_BASE_URL` on loopback, for a
+    /// client that must reach the URLs the functions publish).
+    pub fn serve_on(
+        listener: tokio::net::TcpListener,
+        config: HttpApiConfig,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let config = Arc::new(config);
         let app = Router::new()
