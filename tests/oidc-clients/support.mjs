@@ -4,7 +4,7 @@
 // cookies carried by hand.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -26,29 +26,25 @@ export async function findOpenidClient() {
   return { client: await import(pathToFileURL(LIBRARY).href) };
 }
 
-/** The clients the tests register through OIDC_CLIENTS (the demo adds its own public one). */
-export const CLIENTS = {
-  // A secret with the characters RFC 6749 §2.3.1 makes Basic form-urlencode first.
-  basic: {
-    client_id: "rp-basic",
-    client_secret: "s3cret+with/odd:chars%and~more-0123456789abcdef",
-    redirect_uris: ["http://127.0.0.1:8400/basic/callback"],
-    name: "RP with client_secret_basic",
-  },
-  post: {
-    client_id: "rp-post",
-    client_secret: "another-secret-for-client_secret_post-0123456789",
-    // No query in it: openid-client sends the callback URL less its whole query as the token
-    // request's redirect_uri (docs/oidc-clients.md).
-    redirect_uris: ["http://localhost:8400/post/callback"],
-    name: "RP with client_secret_post",
-  },
-  public: {
-    client_id: "rp-public",
-    redirect_uris: ["http://127.0.0.1:8400/spa/callback"],
-    name: "A public client (PKCE)",
-  },
-};
+/**
+ * The clients the tests register through OIDC_CLIENTS (the demo adds its own public one),
+ * from clients.json, which the function binaries' run (tests/it/lambda_runtime.rs)
+ * registers too:
+ *   - basic: a secret with the characters RFC 6749 §2.3.1 makes Basic form-urlencode first;
+ *   - post: a redirect URI with no query: openid-client sends the callback URL less its
+ *     whole query as the token request's redirect_uri (docs/oidc-clients.md);
+ *   - public: no secret (PKCE).
+ */
+export const CLIENTS = JSON.parse(readFileSync(join(ROOT, "tests/oidc-clients/clients.json"), "utf8"))[
+  "openid-client"
+];
+
+/**
+ * An already running provider to test instead of starting wxauth-local: its issuer in
+ * WXAUTH_OIDC_ISSUER, with CLIENTS registered (tests/it/lambda_runtime.rs runs the function
+ * binaries under the runtime emulator so). Only wxauth-local has the demo's own client.
+ */
+export const EXTERNAL_ISSUER = process.env.WXAUTH_OIDC_ISSUER || undefined;
 
 /** The wxauth-local program: $WXAUTH_LOCAL_BIN, else what `cargo build` makes of it. */
 function localBinary() {
@@ -69,10 +65,13 @@ function localBinary() {
 }
 
 /**
- * wxauth-local in demo mode on a free port with CLIENTS registered. Returns its issuer
- * (the base URL), its stderr so far and `stop()`.
+ * wxauth-local in demo mode on a free port with CLIENTS registered (or the provider at
+ * WXAUTH_OIDC_ISSUER). Returns its issuer (the base URL), its stderr so far and `stop()`.
  */
 export async function startProvider() {
+  if (EXTERNAL_ISSUER) {
+    return { issuer: EXTERNAL_ISSUER.replace(/\/$/, ""), stderr: () => "", stop: async () => {} };
+  }
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -125,8 +124,9 @@ function location(response, step) {
  * state and iss), as a browser and the WeChat app would do it:
  *   1. the provider's /oauth2/authorize: a 302 to WeChat and a cookie binding this browser
  *      to the login;
- *   2. WeChat's authorize page (the simulated WeChat knows the user from the
- *      `wechat_sim_user` cookie, as in the demo): a 302 back for `snsapi_base`, a consent
+ *   2. WeChat's authorize page (the simulated WeChat, nested in wxauth-local or on a port
+ *      of its own, knows the user from the `wechat_sim_user` cookie, as in the demo): a
+ *      302 back for `snsapi_base`, a consent
  *      page for `snsapi_userinfo`, answered with `allow`;
  *   3. the provider's callback, with the binding cookie: a 302 to the relying party.
  * Returns that last Location as a URL (with `response_mode=form_post`, the POST the

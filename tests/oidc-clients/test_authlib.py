@@ -9,7 +9,10 @@ then ``authlib.oidc.core.CodeIDToken`` for iss, aud, exp, iat, nonce and at_hash
 user's side (browser and WeChat app) is played with plain requests, redirects not followed.
 
 Run with ``.cache/oidc-clients/venv/bin/python -m pytest tests/oidc-clients/`` after
-scripts/oidc-clients.sh (scripts/test does).
+scripts/oidc-clients.sh (scripts/test does). With ``WXAUTH_OIDC_ISSUER`` set, the provider
+there (already running, with the clients registered) is tested instead of wxauth-local:
+tests/it/lambda_runtime.rs so runs these tests against the function binaries under the
+runtime emulator.
 """
 
 import json
@@ -43,26 +46,16 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A secret with `+` and `%`: Authlib 1.9's client_secret_basic puts the secret into the
-# Basic header without the form-urlencoding RFC 6749 §2.3.1 asks for; the provider takes
-# either form of the one secret (docs/oidc-clients.md).
-CLIENTS = {
-    "basic": {
-        "client_id": "py-basic",
-        "client_secret": "py-basic-secret+0123456789%41bcdefghij_~.",
-        "redirect_uris": ["http://127.0.0.1:8500/auth/callback"],
-    },
-    # A registered redirect URI with a query of its own: Authlib sends it back exactly.
-    "post": {
-        "client_id": "py-post",
-        "client_secret": "py-post-secret+with/any:printable%chars-0123456789",
-        "redirect_uris": ["http://localhost:8500/cb?tenant=acme"],
-    },
-    "public": {
-        "client_id": "py-public",
-        "redirect_uris": ["http://127.0.0.1:8500/spa"],
-    },
-}
+# From clients.json, which the function binaries' run (tests/it/lambda_runtime.rs) registers
+# too. basic: a secret with `+` and `%`: Authlib 1.9's client_secret_basic puts the secret
+# into the Basic header without the form-urlencoding RFC 6749 §2.3.1 asks for; the provider
+# takes either form of the one secret (docs/oidc-clients.md). post: a registered redirect
+# URI with a query of its own, which Authlib sends back exactly. public: no secret (PKCE).
+CLIENTS = json.loads((ROOT / "tests/oidc-clients/clients.json").read_text(encoding="utf-8"))["authlib"]
+# An already running provider to test instead of starting wxauth-local, with CLIENTS
+# registered (tests/it/lambda_runtime.rs runs the function binaries under the runtime
+# emulator so).
+EXTERNAL_ISSUER = os.environ.get("WXAUTH_OIDC_ISSUER", "").rstrip("/") or None
 AUTH_METHODS = {"basic": "client_secret_basic", "post": "client_secret_post", "public": "none"}
 
 
@@ -125,9 +118,19 @@ class Provider:
             self.process.wait(timeout=10)
 
 
+class ExternalProvider:
+    """The provider at WXAUTH_OIDC_ISSUER, started by whoever set it."""
+
+    def __init__(self, issuer):
+        self.issuer = issuer
+
+    def stop(self):
+        pass
+
+
 @pytest.fixture(scope="module")
 def provider():
-    running = Provider()
+    running = ExternalProvider(EXTERNAL_ISSUER) if EXTERNAL_ISSUER else Provider()
     yield running
     running.stop()
 
