@@ -885,3 +885,92 @@ async fn the_redirect_mode_can_sign_with_the_provider_key_and_carry_a_nonce() {
     assert_eq!(response.status(), 400);
     assert!(body_text(&response).contains("nonce"));
 }
+
+#[tokio::test]
+async fn wechat_failures_reach_the_relying_party_as_oauth_errors_with_state_and_issuer() {
+    let env = provider().await;
+    let cases: &[(i64, &str)] = &[
+        (-1, "temporarily_unavailable"),
+        (45011, "temporarily_unavailable"),
+        // A code WeChat refuses, or our own credentials refused: not the user's doing.
+        (40029, "server_error"),
+        (40163, "server_error"),
+        (40125, "server_error"),
+        (48001, "server_error"),
+    ];
+    for &(errcode, expected) in cases {
+        env.sim.inject(
+            wechat_simulator::Endpoint::AccessToken,
+            wechat_simulator::Fault::Errcode(errcode, format!("simulated {errcode}, rid: 1")),
+            1,
+        );
+        let answer = authorization_response(&env, "olga", &rp_request(&[]), true).await;
+        assert_eq!(answer["error"], expected, "errcode {errcode}");
+        assert_eq!(answer["state"], "rp-state-1");
+        assert_eq!(answer["iss"], env.issuer());
+        assert_eq!(answer["wx_errcode"], errcode.to_string());
+        assert!(!answer.contains_key("code"), "{answer:?}");
+    }
+    env.assert_no_secret_leaked();
+}
+
+#[tokio::test]
+async fn an_expired_or_foreign_access_token_is_refused_at_userinfo() {
+    use wxauth_core::oidc::jws::{ACCESS_TOKEN_TYPE, sign};
+    let env = provider().await;
+    let answer = authorization_response(&env, "pete", &rp_request(&[]), true).await;
+    let tokens = json_body(&redeem_rp(&env, &answer["code"]).await);
+    let live = tokens["access_token"].as_str().unwrap();
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(live)
+        .unwrap()
+        .claims;
+    let keys = SigningKeys::from_pem(keys_pem()).unwrap();
+    let signer = keys.first();
+    let now = wxauth_core::login_state::now_epoch_seconds();
+    let variant = |change: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        change(&mut c);
+        sign(signer, ACCESS_TOKEN_TYPE, &c)
+    };
+    // Signed with the provider's own key, so only the claim itself can refuse them.
+    let cases = [
+        (variant(&|c| c["exp"] = (now - 1).into()), "expired"),
+        (variant(&|c| c["aud"] = "rp".into()), "audience"),
+        (
+            variant(&|c| c["iss"] = "https://other.example.com".into()),
+            "issuer",
+        ),
+        (variant(&|c| c["sub"] = "oSOMEONE-ELSE".into()), "grant"),
+        (variant(&|c| c["jti"] = "0".repeat(64).into()), "grant"),
+    ];
+    for (token, why) in cases {
+        let bearer = format!("Bearer {token}");
+        let response = env
+            .oidc_request(
+                "GET",
+                "/oauth2/userinfo",
+                "",
+                &[("authorization", &bearer)],
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 401, "{why}");
+        let challenge = header(&response, "www-authenticate");
+        assert!(
+            challenge.contains("error=\"invalid_token\"") && challenge.contains(why),
+            "{challenge}"
+        );
+    }
+    // The untouched token still works: the refusals above came from the claims alone.
+    let bearer = format!("Bearer {live}");
+    let ok = env
+        .oidc_request(
+            "GET",
+            "/oauth2/userinfo",
+            "",
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+}
