@@ -974,3 +974,36 @@ async fn an_expired_or_foreign_access_token_is_refused_at_userinfo() {
         .await;
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn a_client_registered_by_the_sha256_of_its_secret_authenticates_with_the_secret() {
+    let digest: String = Sha256::digest(RP_SECRET.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let env = provider_with(|s| {
+        let clients = serde_json::json!([
+            {"client_id": "rp", "client_secret_sha256": digest, "redirect_uris": [RP_REDIRECT]},
+        ]);
+        s.vars.insert("OIDC_CLIENTS", clients.to_string());
+    })
+    .await;
+    let answer = authorization_response(&env, "quinn", &rp_request(&[]), true).await;
+    let response = redeem_rp(&env, &answer["code"]).await;
+    assert_eq!(response.status(), 200, "{}", body_text(&response));
+    // The digest is no credential.
+    let answer = authorization_response(&env, "quinn", &rp_request(&[]), true).await;
+    let with_digest = basic("rp", &digest);
+    let refused = env
+        .token_request(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &answer["code"]),
+                ("redirect_uri", RP_REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            &[("authorization", &with_digest)],
+        )
+        .await;
+    assert_eq!(refused.status(), 401);
+}

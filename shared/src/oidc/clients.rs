@@ -26,8 +26,9 @@ pub struct OidcClients {
 #[derive(Clone)]
 pub struct OidcClient {
     pub client_id: String,
-    /// `None`: a public client (a single-page or native app), which must use PKCE.
-    secret: Option<Secret>,
+    /// `None`: a public client (a single-page or native app), which must use PKCE. Kept as
+    /// its SHA-256 either way: that is all a comparison needs.
+    secret: Option<SecretDigest>,
     /// As registered (compared as strings, RFC 9700 §4.1.3), with the parsed form that the
     /// user is sent to.
     redirect_uris: Vec<(String, ReturnUrl)>,
@@ -52,12 +53,20 @@ impl fmt::Debug for OidcClient {
     }
 }
 
+/// SHA-256 of a client secret. `client_secret_sha256` lets OIDC_CLIENTS hold only this, so
+/// no function (not even the one that checks secrets) holds a client's secret.
+#[derive(Clone)]
+struct SecretDigest([u8; 32]);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientEntry {
     client_id: String,
     #[serde(default)]
     client_secret: Option<String>,
+    /// Instead of `client_secret`: its SHA-256, 64 hex digits.
+    #[serde(default)]
+    client_secret_sha256: Option<String>,
     redirect_uris: Vec<String>,
     #[serde(default)]
     name: Option<String>,
@@ -70,7 +79,7 @@ impl OidcClients {
         let entries: Vec<ClientEntry> = serde_json::from_str(json).map_err(|e| {
             // serde's message can quote a value; keep only where it went wrong.
             format!(
-                "must be a JSON array of {{\"client_id\", \"client_secret\" (optional), \"redirect_uris\": [...], \"name\" (optional)}} (error at line {} column {})",
+                "must be a JSON array of {{\"client_id\", \"client_secret\" or \"client_secret_sha256\" (optional), \"redirect_uris\": [...], \"name\" (optional)}} (error at line {} column {})",
                 e.line(),
                 e.column()
             )
@@ -101,6 +110,17 @@ impl OidcClients {
             {
                 problems.push(format!("{at}: listed twice"));
                 continue;
+            }
+            let hashed = entry.client_secret_sha256.as_deref().map(hex_digest);
+            if entry.client_secret.is_some() && hashed.is_some() {
+                problems.push(format!(
+                    "{at}: give client_secret or client_secret_sha256, not both"
+                ));
+            }
+            if let Some(None) = hashed {
+                problems.push(format!(
+                    "{at}: client_secret_sha256 must be 64 hex digits (the SHA-256 of the secret, e.g. printf %s \"$SECRET\" | sha256sum)"
+                ));
             }
             if let Some(secret) = &entry.client_secret
                 && (secret.len() < MIN_CLIENT_SECRET_LEN
@@ -133,7 +153,13 @@ impl OidcClients {
             }
             clients.push(OidcClient {
                 client_id: entry.client_id,
-                secret: entry.client_secret.map(Secret::new),
+                secret: match (entry.client_secret, hashed) {
+                    (Some(secret), _) => Some(SecretDigest(
+                        Sha256::digest(Secret::new(secret).expose().as_bytes()).into(),
+                    )),
+                    (None, Some(Some(digest))) => Some(SecretDigest(digest)),
+                    (None, _) => None,
+                },
                 redirect_uris,
                 name: entry.name,
             });
@@ -170,13 +196,25 @@ impl OidcClient {
     /// Whether `presented` is this client's secret, in constant time (both sides hashed
     /// first, so neither the content nor the length leaks through timing).
     pub fn secret_matches(&self, presented: &str) -> bool {
-        let Some(secret) = &self.secret else {
+        let Some(SecretDigest(expected)) = &self.secret else {
             return false;
         };
-        let expected = Sha256::digest(secret.expose().as_bytes());
         let presented = Sha256::digest(presented.as_bytes());
-        verify_slices_are_equal(&expected, &presented).is_ok()
+        verify_slices_are_equal(expected, &presented).is_ok()
     }
+}
+
+/// 64 hex digits (either case) as 32 bytes.
+fn hex_digest(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// A redirect URI: the return-URL rules (canonical, DNS host names), no fragment (RFC 6749
@@ -273,6 +311,37 @@ mod tests {
                 .unwrap_err()
                 .contains("SECRET-VALUE-X")
         );
+    }
+
+    #[test]
+    fn a_secret_may_be_given_as_its_sha256_only() {
+        let digest: String = Sha256::digest(SECRET.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let c = clients(&format!(
+            r#"[{{"client_id":"rp","client_secret_sha256":"{digest}","redirect_uris":["https://rp.example.com/cb"]}}]"#
+        ))
+        .unwrap();
+        let rp = c.get("rp").unwrap();
+        assert!(!rp.is_public());
+        assert!(rp.secret_matches(SECRET));
+        assert!(
+            !rp.secret_matches(&digest),
+            "the digest itself is no secret"
+        );
+        let both = clients(&format!(
+            r#"[{{"client_id":"rp","client_secret":"{SECRET}","client_secret_sha256":"{digest}","redirect_uris":["https://rp.example.com/cb"]}}]"#
+        ))
+        .unwrap_err();
+        assert!(both.contains("not both"), "{both}");
+        for bad in [&digest[1..], &format!("{}g", &digest[1..]), ""] {
+            let err = clients(&format!(
+                r#"[{{"client_id":"rp","client_secret_sha256":"{bad}","redirect_uris":["https://rp.example.com/cb"]}}]"#
+            ))
+            .unwrap_err();
+            assert!(err.contains("64 hex digits"), "{err}");
+        }
     }
 
     #[test]
