@@ -2,12 +2,13 @@
 // demo mode, a phone-sized browser context per locale, the checks every page must pass,
 // screenshots, and checking a result token independently of the gateway's own code.
 
-import { spawn, spawnSync } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { startWxauthLocal } from "../node/wxauth-local.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SCREENSHOTS = join(ROOT, ".ci/artifacts/screenshots");
@@ -72,59 +73,12 @@ export function phoneContext(browser, locale) {
   });
 }
 
-/** The wxauth-local program: $WXAUTH_LOCAL_BIN, else what `cargo build` makes of it. */
-function localBinary() {
-  if (process.env.WXAUTH_LOCAL_BIN) return process.env.WXAUTH_LOCAL_BIN;
-  const build = spawnSync(
-    "cargo",
-    ["build", "-p", "wxauth-local", "--bin", "wxauth-local", "--locked", "--message-format=json-render-diagnostics"],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 },
-  );
-  if (build.status !== 0) throw new Error(`cargo build -p wxauth-local failed (${build.status})`);
-  const executable = build.stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "wxauth-local" && m.executable)?.executable;
-  if (!executable) throw new Error("cargo build named no wxauth-local executable");
-  return executable;
-}
-
 /**
  * wxauth-local in demo mode on a free port, allowing `extraOrigins` as return origins too.
  * Returns its base URL, the demo signing key from its banner, and `stop()`.
  */
 export async function startGateway({ extraOrigins = [] } = {}) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", RUST_LOG: "warn" };
-  if (extraOrigins.length) env.ALLOWED_RETURN_ORIGINS = extraOrigins.join(",");
-  const child = spawn(localBinary(), [], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const banner = await new Promise((ok, fail) => {
-    let out = "";
-    const timer = setTimeout(() => fail(new Error(`no banner within 30 s: ${out}${stderr}`)), 30_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (/signing key[^\n]*: \S+\n/.test(out)) {
-        clearTimeout(timer);
-        ok(out);
-      }
-    });
-    child.on("exit", (code) => fail(new Error(`wxauth-local exited (${code}): ${out}${stderr}`)));
-  });
-  const baseUrl = banner.match(/open (http:\/\/127\.0\.0\.1:\d+)\//)[1];
-  const signingKey = banner.match(/signing key[^\n]*: (\S+)\n/)[1];
-  return {
-    baseUrl,
-    signingKey,
-    stderr: () => stderr,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.on("exit", done);
-        child.kill("SIGTERM");
-      }),
-  };
+  return startWxauthLocal(extraOrigins.length ? { ALLOWED_RETURN_ORIGINS: extraOrigins.join(",") } : {});
 }
 
 /** A static server on loopback: `routes` maps a path to [content type, body or () => body]. */

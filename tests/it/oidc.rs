@@ -139,6 +139,21 @@ fn verify_id_token(token: &str, keys: &JwkSet, issuer: &str, audience: &str) -> 
         .claims
 }
 
+/// `GET /oauth2/userinfo` with this `Authorization` header.
+async fn userinfo(
+    env: &TestEnv,
+    authorization: &str,
+) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {
+    env.oidc_request(
+        "GET",
+        "/oauth2/userinfo",
+        "",
+        &[("authorization", authorization)],
+        None,
+    )
+    .await
+}
+
 fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
 }
@@ -467,29 +482,13 @@ async fn a_code_works_once_and_its_replay_revokes_the_access_token() {
         .unwrap()
         .to_owned();
     let bearer = format!("Bearer {access_token}");
-    let live = env
-        .oidc_request(
-            "GET",
-            "/oauth2/userinfo",
-            "",
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await;
+    let live = userinfo(&env, &bearer).await;
     assert_eq!(live.status(), 200);
 
     let second = redeem_rp(&env, &answer["code"]).await;
     assert_eq!(second.status(), 400);
     assert_eq!(json_body(&second)["error"], "invalid_grant");
-    let revoked = env
-        .oidc_request(
-            "GET",
-            "/oauth2/userinfo",
-            "",
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await;
+    let revoked = userinfo(&env, &bearer).await;
     assert_eq!(revoked.status(), 401);
     assert!(header(&revoked, "www-authenticate").contains("error=\"invalid_token\""));
 }
@@ -698,31 +697,18 @@ async fn userinfo_refuses_anything_but_a_live_access_token() {
         "Bearer realm=\"wxauth\""
     );
     let access = tokens["access_token"].as_str().unwrap();
-    let (head, rest) = access.split_once('.').unwrap();
-    let tampered = format!("{head}.{}x", rest.trim_end_matches('x'));
+    // One signature character changed (the first: a last character may carry only
+    // padding bits, which decoders ignore).
+    let (signed, signature) = access.rsplit_once('.').unwrap();
+    let first = if signature.starts_with('A') { 'B' } else { 'A' };
+    let tampered = format!("{signed}.{first}{}", &signature[1..]);
     for bad in [id_token, "garbage", "a.b.c", tampered.as_str()] {
         let bearer = format!("Bearer {bad}");
-        let response = env
-            .oidc_request(
-                "GET",
-                "/oauth2/userinfo",
-                "",
-                &[("authorization", &bearer)],
-                None,
-            )
-            .await;
+        let response = userinfo(&env, &bearer).await;
         assert_eq!(response.status(), 401, "{bad}");
         assert!(header(&response, "www-authenticate").contains("error=\"invalid_token\""));
     }
-    let response = env
-        .oidc_request(
-            "GET",
-            "/oauth2/userinfo",
-            "",
-            &[("authorization", &basic("rp", RP_SECRET))],
-            None,
-        )
-        .await;
+    let response = userinfo(&env, &basic("rp", RP_SECRET)).await;
     assert_eq!(response.status(), 400);
 }
 
@@ -945,15 +931,7 @@ async fn an_expired_or_foreign_access_token_is_refused_at_userinfo() {
     ];
     for (token, why) in cases {
         let bearer = format!("Bearer {token}");
-        let response = env
-            .oidc_request(
-                "GET",
-                "/oauth2/userinfo",
-                "",
-                &[("authorization", &bearer)],
-                None,
-            )
-            .await;
+        let response = userinfo(&env, &bearer).await;
         assert_eq!(response.status(), 401, "{why}");
         let challenge = header(&response, "www-authenticate");
         assert!(
@@ -963,15 +941,7 @@ async fn an_expired_or_foreign_access_token_is_refused_at_userinfo() {
     }
     // The untouched token still works: the refusals above came from the claims alone.
     let bearer = format!("Bearer {live}");
-    let ok = env
-        .oidc_request(
-            "GET",
-            "/oauth2/userinfo",
-            "",
-            &[("authorization", &bearer)],
-            None,
-        )
-        .await;
+    let ok = userinfo(&env, &bearer).await;
     assert_eq!(ok.status(), 200);
 }
 

@@ -3,10 +3,11 @@
 // login (the browser and the phone) played with plain fetch, redirects not followed and
 // cookies carried by hand.
 
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { startWxauthLocal } from "../node/wxauth-local.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const LIBRARY = join(ROOT, ".cache/oidc-clients/node_modules/openid-client/build/index.js");
@@ -46,24 +47,6 @@ export const CLIENTS = JSON.parse(readFileSync(join(ROOT, "tests/oidc-clients/cl
  */
 export const EXTERNAL_ISSUER = process.env.WXAUTH_OIDC_ISSUER || undefined;
 
-/** The wxauth-local program: $WXAUTH_LOCAL_BIN, else what `cargo build` makes of it. */
-function localBinary() {
-  if (process.env.WXAUTH_LOCAL_BIN) return process.env.WXAUTH_LOCAL_BIN;
-  const build = spawnSync(
-    "cargo",
-    ["build", "-p", "wxauth-local", "--bin", "wxauth-local", "--locked", "--message-format=json-render-diagnostics"],
-    { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 },
-  );
-  if (build.status !== 0) throw new Error(`cargo build -p wxauth-local failed (${build.status})`);
-  const executable = build.stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .find((m) => m.reason === "compiler-artifact" && m.target?.name === "wxauth-local" && m.executable)?.executable;
-  if (!executable) throw new Error("cargo build named no wxauth-local executable");
-  return executable;
-}
-
 /**
  * wxauth-local in demo mode on a free port with CLIENTS registered (or the provider at
  * WXAUTH_OIDC_ISSUER). Returns its issuer (the base URL), its stderr so far and `stop()`.
@@ -72,39 +55,8 @@ export async function startProvider() {
   if (EXTERNAL_ISSUER) {
     return { issuer: EXTERNAL_ISSUER.replace(/\/$/, ""), stderr: () => "", stop: async () => {} };
   }
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    PORT: "0",
-    RUST_LOG: "warn",
-    OIDC_CLIENTS: JSON.stringify(Object.values(CLIENTS)),
-  };
-  const child = spawn(localBinary(), [], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const banner = await new Promise((ok, fail) => {
-    let out = "";
-    const timer = setTimeout(() => fail(new Error(`no banner within 30 s: ${out}${stderr}`)), 30_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (/signing key[^\n]*: \S+\n/.test(out)) {
-        clearTimeout(timer);
-        ok(out);
-      }
-    });
-    child.on("exit", (code) => fail(new Error(`wxauth-local exited (${code}): ${out}${stderr}`)));
-  });
-  const issuer = banner.match(/open (http:\/\/127\.0\.0\.1:\d+)\//)[1];
-  return {
-    issuer,
-    stderr: () => stderr,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.on("exit", done);
-        child.kill("SIGTERM");
-      }),
-  };
+  const local = await startWxauthLocal({ OIDC_CLIENTS: JSON.stringify(Object.values(CLIENTS)) });
+  return { issuer: local.baseUrl, stderr: local.stderr, stop: local.stop };
 }
 
 /** A GET that does not follow redirects; `cookies` is a `Cookie` header value or "". */

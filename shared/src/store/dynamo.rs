@@ -141,22 +141,7 @@ impl DynamoStateStore {
 #[async_trait::async_trait]
 impl StateStore for DynamoStateStore {
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(login)))
-            .condition_expression("attribute_not_exists(#state)")
-            .expression_attribute_names("#state", attr::STATE)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(store_error(e)),
-        }
+        self.put_if_absent(to_item(login)).await
     }
 
     async fn consume(
@@ -272,22 +257,7 @@ impl StateStore for DynamoStateStore {
         if let Some(challenge) = &grant.code_challenge {
             item.insert(attr::CODE_CHALLENGE.to_owned(), s(challenge));
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#state)")
-            .expression_attribute_names("#state", attr::STATE)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(store_error(e)),
-        }
+        self.put_if_absent(item).await
     }
 
     async fn redeem_grant(
@@ -379,6 +349,27 @@ impl StateStore for DynamoStateStore {
 }
 
 impl DynamoStateStore {
+    /// Writes a new item (a login or a grant); [`StoreError::AlreadyExists`] instead of
+    /// overwriting one under the same key.
+    async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#state)")
+            .expression_attribute_names("#state", attr::STATE)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     /// Marks a redeemed grant revoked: its access tokens stop working at userinfo.
     async fn revoke_grant(&self, id: &GrantId) -> Result<(), StoreError> {
         let result = self
