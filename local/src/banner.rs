@@ -3,8 +3,8 @@
 pub(crate) struct Banner {
     pub(crate) base_url: String,
     pub(crate) demo: Option<DemoBanner>,
-    /// Not a secret: it is in every authorize URL.
-    pub(crate) app_id: String,
+    /// The WeChat apps, as `name (kind AppID)`; not secret: AppIDs are in every authorize URL.
+    pub(crate) apps: Vec<String>,
     pub(crate) wechat_open_base: String,
     pub(crate) public_base_url: Option<String>,
     pub(crate) store: String,
@@ -41,9 +41,12 @@ impl Banner {
             }
             None => {
                 lines.push(format!("wxauth-local: gateway at {base}"));
+                let (noun, apps) = match self.apps.len() {
+                    1 => ("app", self.apps.join("")),
+                    _ => ("apps", self.apps.join(", ")),
+                };
                 lines.push(format!(
-                    "  mode:  configured, WeChat app {} at {}",
-                    self.app_id,
+                    "  mode:  configured, WeChat {noun} {apps} at {}",
                     self.wechat_open_base.trim_end_matches('/')
                 ));
                 lines.push(format!("  store: {}", self.store));

@@ -80,7 +80,11 @@ pub async fn start(
             signing_key: d.signing_key_text.clone(),
             ignored: demo::ignored_variables(&lookup),
         }),
-        app_id: config.app_id.clone(),
+        apps: config
+            .apps
+            .iter()
+            .map(|app| format!("{} ({} {})", app.name, app.kind, app.app_id))
+            .collect(),
         wechat_open_base: config.wechat_open_base.to_string(),
         public_base_url: config.public_base_url.as_ref().map(|b| b.to_string()),
         store: store_label,

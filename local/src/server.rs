@@ -76,6 +76,7 @@ async fn forward(
             .and_then(|host| BaseUrl::from_host_header("http", host).ok()),
         request_id: Some(next_request_id()),
         accept_language: header(header::ACCEPT_LANGUAGE),
+        user_agent: header(header::USER_AGENT),
         authorization: header(header::AUTHORIZATION),
         content_type: header(header::CONTENT_TYPE),
         body,

@@ -67,7 +67,7 @@ pub async fn finish_login(
 ) -> Result<FinishedLogin, RequestError> {
     let deadline = CallbackDeadline::starting_now();
     // A process that only starts logins holds no secrets and serves no callback.
-    let (wechat, secrets) = gateway.finisher().ok_or(RequestError::NotFound)?;
+    let (clients, secrets) = gateway.finisher().ok_or(RequestError::NotFound)?;
     let params = parse_query(request.raw_query, &["code", "state"])?;
     let state = params.get("state").ok_or(RequestError::Missing("state"))?;
     let state = StateId::parse(state).ok_or(StateProblem::Malformed)?;
@@ -119,6 +119,11 @@ pub async fn finish_login(
         }
         Consumed::Fresh(login) => login,
     };
+    // The app may have been removed from the configuration since the login started.
+    let Some((app, wechat)) = config.apps.get(&login.app).zip(clients.for_app(&login.app)) else {
+        record(gateway, &deadline, &state, &[]).await;
+        return Err(StateProblem::AppRemoved.into());
+    };
     // Checked when the login started, and again now: the allowlist may have been narrowed
     // since, and a stored URL is only as trustworthy as the table it came from.
     if !return_still_allowed(config, &login) {
@@ -147,12 +152,22 @@ pub async fn finish_login(
         (Some(code), oidc) => {
             let wechat_deadline = deadline.for_wechat(config.wechat_timeout);
             match (sign_in(wechat, scope, code, wechat_deadline).await, oidc) {
-                (Ok((reply, profile)), None) => (
-                    success_fields(config, secrets, &login, base_url, now, &reply, profile),
-                    Outcome::SignedIn {
-                        openid: reply.openid,
-                    },
-                ),
+                (Ok((reply, profile)), None) => {
+                    let openid = reply.openid.clone();
+                    let signed_in = SignedIn { reply, profile };
+                    (
+                        success_fields(
+                            config,
+                            secrets,
+                            &login,
+                            &app.app_id,
+                            base_url,
+                            now,
+                            signed_in,
+                        ),
+                        Outcome::SignedIn { openid },
+                    )
+                }
                 (Ok((reply, profile)), Some(oidc)) => {
                     let signed_in = SignedIn { reply, profile };
                     issue_code(gateway, &deadline, &login, oidc, signed_in, base_url, now).await
@@ -200,7 +215,7 @@ async fn record(gateway: &Gateway, deadline: &CallbackDeadline, state: &StateId,
 /// redirect-mode login whose return URL is still allowed (a relying party's redirect URI
 /// is no page to start again from).
 fn restartable(config: &Config, problem: StateProblem, login: &LoginState) -> RequestError {
-    let allowed = config.allowed_origins.allows(login.return_url.url());
+    let allowed = origin_still_allowed(config, login);
     if login.oidc.is_none() && allowed && problem != StateProblem::ReturnUrlNotAllowed {
         RequestError::Restartable {
             problem,
@@ -215,7 +230,7 @@ fn restartable(config: &Config, problem: StateProblem, login: &LoginState) -> Re
 /// on the allowlist, for an OpenID Connect login the client still registers it.
 fn return_still_allowed(config: &Config, login: &LoginState) -> bool {
     match &login.oidc {
-        None => config.allowed_origins.allows(login.return_url.url()),
+        None => origin_still_allowed(config, login),
         Some(oidc) => config
             .oidc
             .clients
@@ -224,6 +239,14 @@ fn return_still_allowed(config: &Config, login: &LoginState) -> bool {
             .and_then(|client| client.redirect_uri(&oidc.redirect_uri))
             .is_some_and(|registered| registered == &login.return_url),
     }
+}
+
+/// Whether the login's app (still configured) allows its return URL's origin.
+fn origin_still_allowed(config: &Config, login: &LoginState) -> bool {
+    config
+        .apps
+        .get(&login.app)
+        .is_some_and(|app| app.allowed_origins.allows(login.return_url.url()))
 }
 
 /// What WeChat said about a user who signed in.
@@ -396,9 +419,9 @@ async fn sign_in(
     let code = Secret::new(code);
     let work = async {
         let reply = wechat.exchange_code(&code, deadline).await?;
-        let profile = match scope {
-            Scope::Base => None,
-            Scope::UserInfo => Some(
+        let profile = match scope.has_profile() {
+            false => None,
+            true => Some(
                 wechat
                     .user_info(&reply.access_token, &reply.openid, deadline)
                     .await?,
@@ -415,11 +438,12 @@ fn success_fields(
     config: &Config,
     secrets: &CallbackSecrets,
     login: &LoginState,
+    app_id: &str,
     base_url: &BaseUrl,
     now: i64,
-    reply: &AccessTokenReply,
-    profile: Option<UserProfile>,
+    signed_in: SignedIn,
 ) -> ResultFields {
+    let SignedIn { reply, profile } = signed_in;
     let profile = profile.unwrap_or_default();
     let unionid = reply.unionid.clone().or(profile.unionid);
     let claims = ResultClaims {
@@ -429,6 +453,7 @@ fn success_fields(
         iat: now,
         exp: now + TOKEN_LIFETIME_SECONDS,
         scope: login.scope.as_str().to_owned(),
+        appid: app_id.to_owned(),
         unionid: unionid.clone(),
         nickname: profile.nickname.clone(),
         headimgurl: profile.headimgurl.clone(),

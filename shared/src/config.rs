@@ -7,6 +7,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::allowed_origins::AllowedOrigins;
+use crate::apps::{
+    AppKind, AppsInput, DEFAULT_APP, WeChatApp, WeChatApps, parse_apps, valid_app_id, valid_secret,
+};
 use crate::base_url::BaseUrl;
 use crate::oidc::clients::OidcClients;
 use crate::oidc::keys::{Alg, SigningKeys};
@@ -23,9 +26,10 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 17] = [
+pub const VARIABLES: [&str; 18] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
+    "WECHAT_APPS",
     "ALLOWED_RETURN_ORIGINS",
     "TOKEN_SIGNING_KEY",
     "STATE_TABLE",
@@ -117,10 +121,10 @@ pub struct OidcConfig {
     pub subject: Subject,
 }
 
-/// What finishing a login takes that starting one does not.
+/// What finishing a login takes that starting one does not (besides the apps' AppSecrets,
+/// which the apps hold).
 #[derive(Clone, Debug)]
 pub struct CallbackSecrets {
-    pub app_secret: Secret,
     pub signing_key: SigningKey,
 }
 
@@ -128,10 +132,11 @@ pub struct CallbackSecrets {
 pub struct Config {
     /// The routes this process answers.
     pub serves: Serves,
-    pub app_id: String,
+    /// The WeChat apps, each with its return origins (and its AppSecret where the
+    /// callbacks are served).
+    pub apps: WeChatApps,
     /// `None` in a process that only starts logins ([`Serves::StartOnly`]).
     pub callback: Option<CallbackSecrets>,
-    pub allowed_origins: AllowedOrigins,
     /// `None` only makes sense for the local server (embedded in-memory store).
     pub state_table: Option<String>,
     pub state_ttl: Duration,
@@ -188,24 +193,52 @@ impl Config {
             lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
             problems: Vec::new(),
         };
-        let app_id = reader.required("WECHAT_APP_ID", |v| {
-            let ok = v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            ok.then(|| v.to_owned())
+        // The single-app variables configure the default app unless WECHAT_APPS alone
+        // configures the apps.
+        let single_app =
+            (reader.lookup)("WECHAT_APP_ID").is_some() || (reader.lookup)("WECHAT_APPS").is_none();
+        let app_id = reader.required_if(single_app, "WECHAT_APP_ID", |v| {
+            valid_app_id(v)
+                .then(|| v.to_owned())
                 .ok_or_else(|| "must be the Official Account's AppID (letters and digits, as wx0123456789abcdef)".to_owned())
         });
         let callback_only = serves == Serves::Everything;
-        let app_secret = reader.required_if(callback_only, "WECHAT_APP_SECRET", |v| {
-            if v.bytes().all(|b| b.is_ascii_graphic()) {
-                Ok(Secret::new(v))
-            } else {
-                Err("must be printable ASCII without spaces (the value is not shown)".into())
+        let app_secret =
+            reader.required_if(single_app && callback_only, "WECHAT_APP_SECRET", |v| {
+                if valid_secret(v) {
+                    Ok(Secret::new(v))
+                } else {
+                    Err("must be printable ASCII without spaces (the value is not shown)".into())
+                }
+            });
+        if !single_app && (reader.lookup)("WECHAT_APP_SECRET").is_some() {
+            reader.problem(
+                "WECHAT_APP_SECRET",
+                "is set but WECHAT_APP_ID is not (each app of WECHAT_APPS has its own app_secret)",
+            );
+        }
+        let parse_origins = |v: &str| AllowedOrigins::parse(v).map_err(|e| e.to_string());
+        let allowed_origins = if single_app {
+            reader.required("ALLOWED_RETURN_ORIGINS", parse_origins)
+        } else {
+            reader.optional("ALLOWED_RETURN_ORIGINS", parse_origins)
+        };
+        let listed_apps = match (reader.lookup)("WECHAT_APPS") {
+            None => Vec::new(),
+            Some(json) => {
+                let input = AppsInput {
+                    fallback_origins: allowed_origins.as_ref(),
+                    with_secrets: callback_only,
+                    resolved: reader.lookup,
+                };
+                parse_apps(json.trim(), &input).unwrap_or_else(|problems| {
+                    for problem in problems {
+                        reader.problem("WECHAT_APPS", &problem);
+                    }
+                    Vec::new()
+                })
             }
-        });
-        let allowed_origins = reader.required("ALLOWED_RETURN_ORIGINS", |v| {
-            AllowedOrigins::parse(v).map_err(|e| e.to_string())
-        });
+        };
         let signing_key = reader.required_if(callback_only, "TOKEN_SIGNING_KEY", |v| {
             SigningKey::new(v.as_bytes()).map_err(|_| {
                 format!(
@@ -335,24 +368,39 @@ impl Config {
             );
         }
 
-        if !reader.problems.is_empty() {
+        let mut apps = Vec::new();
+        if let (Some(app_id), Some(allowed_origins)) = (app_id, &allowed_origins) {
+            apps.push(WeChatApp {
+                name: DEFAULT_APP.to_owned(),
+                kind: AppKind::OfficialAccount,
+                app_id,
+                secret: app_secret,
+                allowed_origins: allowed_origins.clone(),
+                qr_app: None,
+            });
+        }
+        apps.extend(listed_apps);
+        let apps = if reader.problems.is_empty() {
+            WeChatApps::new(apps).map_err(|problems| {
+                for problem in problems {
+                    reader.problem("WECHAT_APPS", &problem);
+                }
+            })
+        } else {
+            Err(())
+        };
+
+        let (Ok(apps), true) = (apps, reader.problems.is_empty()) else {
             return Err(ConfigError {
                 problems: reader.problems,
             });
-        }
-        // Every `required` value is Some when there were no problems.
-        let callback = match (app_secret, signing_key) {
-            (Some(app_secret), Some(signing_key)) => Some(CallbackSecrets {
-                app_secret,
-                signing_key,
-            }),
-            _ => None,
         };
+        // Every `required` value is Some when there were no problems.
+        let callback = signing_key.map(|signing_key| CallbackSecrets { signing_key });
         Ok(Self {
             serves,
-            app_id: app_id.expect("checked"),
+            apps,
             callback,
-            allowed_origins: allowed_origins.expect("checked"),
             state_table,
             state_ttl,
             public_base_url,
@@ -499,7 +547,8 @@ mod tests {
     #[test]
     fn minimal_configuration_gets_defaults() {
         let c = config(MINIMAL).unwrap();
-        assert_eq!(c.app_id, "wx0123456789abcdef");
+        assert_eq!(c.apps.default_app().app_id, "wx0123456789abcdef");
+        assert_eq!(c.apps.default_app().name, "default");
         assert_eq!(c.state_table, None);
         assert_eq!(c.state_ttl, Duration::from_secs(600));
         assert_eq!(c.wechat_open_base.as_str(), "https://open.weixin.qq.com/");
@@ -686,5 +735,107 @@ mod tests {
             .map(|(n, _)| *n)
             .collect();
         assert_eq!(names, ["WECHAT_API_FALLBACK_BASES", "BROWSER_BINDING"]);
+    }
+
+    const APPS: &str = r#"[
+        {"name":"mp","kind":"official_account","app_id":"wx00000000000000aa","app_secret":"mp-s3cr3t-value","qr_app":"web"},
+        {"name":"web","kind":"website","app_id":"wx00000000000000bb","app_secret":"web-s3cr3t-value","allowed_return_origins":"https://www.example.com"}
+    ]"#;
+
+    #[test]
+    fn wechat_apps_alone_configure_the_apps_and_the_first_is_the_default() {
+        let c = config(&[
+            ("WECHAT_APPS", APPS),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+            ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(c.apps.len(), 2);
+        assert_eq!(c.apps.default_app().name, "mp");
+        assert_eq!(c.apps.get("web").unwrap().kind, AppKind::Website);
+        assert!(c.apps.iter().all(|a| a.secret.is_some()));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        // Without ALLOWED_RETURN_ORIGINS each app needs its own.
+        let err = config(&[
+            ("WECHAT_APPS", APPS),
+            ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0]
+                .1
+                .starts_with("app `mp`: needs allowed_return_origins")
+        );
+    }
+
+    #[test]
+    fn the_single_app_variables_stay_the_default_app_beside_wechat_apps() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("WECHAT_APPS", APPS));
+        let c = config(&vars).unwrap();
+        let names: Vec<&str> = c.apps.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["default", "mp", "web"]);
+        assert_eq!(c.apps.default_app().app_id, "wx0123456789abcdef");
+        // A name or AppID used twice is refused.
+        let mut clash = MINIMAL.to_vec();
+        clash.push((
+            "WECHAT_APPS",
+            r#"[{"name":"default","kind":"website","app_id":"wx0123456789abcdef","app_secret":"x"}]"#,
+        ));
+        let err = config(&clash).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("WECHAT_APPS: app `default`: the name is used twice"),
+            "{text}"
+        );
+        assert!(text.contains("belongs to another app already"), "{text}");
+    }
+
+    #[test]
+    fn an_app_secret_without_its_app_id_is_refused() {
+        let err = config(&[
+            ("WECHAT_APPS", APPS),
+            ("WECHAT_APP_SECRET", "left-over-s3cr3t"),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+            ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["WECHAT_APP_SECRET"]);
+        assert!(!err.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn the_start_function_keeps_no_app_secret_of_wechat_apps() {
+        let vars = [
+            ("WECHAT_APPS", APPS),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ];
+        let c = Config::for_routes(Serves::StartOnly, |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert!(c.apps.iter().all(|a| a.secret.is_none()));
+        assert!(c.callback.is_none());
+    }
+
+    #[test]
+    fn wechat_apps_problems_come_one_per_line_with_the_others() {
+        let err = config(&[
+            ("WECHAT_APPS", r#"[{"name":"a","kind":"x"},{"name":"b"}]"#),
+            ("STATE_TTL_SECONDS", "ten"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+        assert!(
+            names.iter().filter(|n| **n == "WECHAT_APPS").count() >= 4,
+            "{err}"
+        );
+        assert!(names.contains(&"TOKEN_SIGNING_KEY"), "{err}");
+        assert!(names.contains(&"STATE_TTL_SECONDS"), "{err}");
+        assert!(!names.contains(&"WECHAT_APP_ID"), "{err}");
     }
 }

@@ -16,8 +16,25 @@ pub enum RequestError {
     Missing(&'static str),
     #[error("{0}")]
     ReturnUrl(#[from] ReturnUrlError),
-    #[error("scope must be snsapi_base or snsapi_userinfo")]
+    #[error("scope must be snsapi_base, snsapi_userinfo, snsapi_login or auto")]
     Scope,
+    #[error("auto_scope must be snsapi_base or snsapi_userinfo, and goes only with scope=auto")]
+    AutoScope,
+    #[error("app is not one of the WeChat apps this gateway is configured with")]
+    UnknownApp,
+    #[error("{scope} is not a scope of this app (it is a WeChat {kind} app)")]
+    ScopeNotForApp {
+        scope: crate::scope::Scope,
+        kind: crate::apps::AppKind,
+    },
+    #[error(
+        "scope=auto chooses between an official_account app and its qr_app; this app is a website app"
+    )]
+    AutoNeedsOfficialAccount,
+    #[error(
+        "this visitor is outside WeChat, and the app has no qr_app (a website app for QR login) to send them to"
+    )]
+    NoQrApp,
     #[error("response_mode must be query, fragment or form_post")]
     ResponseMode,
     #[error("nonce must be 1 to 256 printable ASCII characters")]
@@ -65,6 +82,8 @@ pub enum StateProblem {
     OtherBrowser,
     #[error("this login's return URL is no longer in ALLOWED_RETURN_ORIGINS")]
     ReturnUrlNotAllowed,
+    #[error("this login's WeChat app is no longer configured; start the login again")]
+    AppRemoved,
 }
 
 impl RequestError {
@@ -86,9 +105,14 @@ impl RequestError {
             | Self::ReturnUrl(_)
             | Self::ResponseMode
             | Self::Nonce
+            | Self::UnknownApp
             | Self::RedirectUriNotRegistered => "invalid_request",
             Self::UnknownClient => "unauthorized_client",
-            Self::Scope => "invalid_scope",
+            Self::Scope
+            | Self::AutoScope
+            | Self::ScopeNotForApp { .. }
+            | Self::AutoNeedsOfficialAccount
+            | Self::NoQrApp => "invalid_scope",
             Self::State(_) | Self::Restartable { .. } => "invalid_state",
             Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
             Self::Store(_) | Self::NoBaseUrl => "server_error",
@@ -122,6 +146,9 @@ mod tests {
         let cases: Vec<(RequestError, u16, &str)> = vec![
             (RequestError::Missing("url"), 400, "invalid_request"),
             (RequestError::Scope, 400, "invalid_scope"),
+            (RequestError::AutoScope, 400, "invalid_scope"),
+            (RequestError::NoQrApp, 400, "invalid_scope"),
+            (RequestError::UnknownApp, 400, "invalid_request"),
             (StateProblem::Expired.into(), 400, "invalid_state"),
             (
                 StoreError::Unavailable("connection refused to 10.0.0.1".into()).into(),

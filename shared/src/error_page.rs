@@ -63,6 +63,10 @@ fn explanation(err: &RequestError, lang: Lang) -> &'static str {
             "This login was started in another browser or app. Please log in again here.",
             "这次登录是在另一个浏览器或应用里开始的。请在这里重新登录。",
         ),
+        S::AppRemoved => (
+            "The WeChat app this login was started with is no longer in use. Go back to the page you came from and log in again.",
+            "这次登录所用的微信应用已停用。请回到原来的页面重新登录。",
+        ),
         S::ReturnUrlNotAllowed => (
             "The site this login should return to is no longer allowed. Please contact the site's operator.",
             "这次登录要返回的网站已不再被允许。请联系网站的运营者。",
@@ -87,7 +91,20 @@ fn explanation(err: &RequestError, lang: Lang) -> &'static str {
             "The application that sent you here is not registered with this login service. Please contact its operator.",
             "把您带到这里的应用没有在本登录服务登记。请联系该应用的运营者。",
         ),
-        E::Query(_) | E::Missing(_) | E::ReturnUrl(_) | E::Scope | E::ResponseMode | E::Nonce => (
+        E::NoQrApp => (
+            "This site can only log you in with WeChat inside the WeChat app. Open this page in WeChat and try again.",
+            "本网站只能在微信内登录。请在微信中打开这个页面后重试。",
+        ),
+        E::Query(_)
+        | E::Missing(_)
+        | E::ReturnUrl(_)
+        | E::Scope
+        | E::AutoScope
+        | E::UnknownApp
+        | E::ScopeNotForApp { .. }
+        | E::AutoNeedsOfficialAccount
+        | E::ResponseMode
+        | E::Nonce => (
             "The page that sent you here made a request this login service cannot accept. Please contact the site's operator.",
             "把您带到这里的网页发出了无法接受的登录请求。请联系网站的运营者。",
         ),

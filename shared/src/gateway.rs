@@ -20,10 +20,10 @@ use crate::metrics::MetricsSink;
 use crate::response::{self, GatewayResponse};
 use crate::route::Route;
 use crate::sealed_answer::REPLAY_WINDOW_SECONDS;
-use crate::start_login::start_login;
+use crate::start_login::{StartRequest, start_login};
 use crate::store::{DynamoStateStore, StateStore, TimedStore};
 use crate::timing::measure;
-use crate::wechat::WeChatClient;
+use crate::wechat::WeChatClients;
 
 /// A request as the core sees it, whatever carried it.
 #[derive(Clone, Debug, Default)]
@@ -35,6 +35,8 @@ pub struct GatewayRequest {
     pub accept: Option<String>,
     /// `Accept-Language`: the language of any page the visitor sees.
     pub accept_language: Option<String>,
+    /// `User-Agent`: WeChat's in-app browser or another (`scope=auto`).
+    pub user_agent: Option<String>,
     /// The `Cookie` header (or API Gateway's `cookies`, joined with `; `).
     pub cookie_header: Option<String>,
     /// The gateway's external base URL as the adapter derived it from the request; the
@@ -54,7 +56,7 @@ pub struct Gateway {
     config: Config,
     store: Arc<dyn StateStore>,
     /// Only where the configuration holds the callbacks' secrets (see `config::Serves`).
-    wechat: Option<WeChatClient>,
+    wechat: Option<WeChatClients>,
     metrics: MetricsSink,
 }
 
@@ -72,20 +74,19 @@ impl Gateway {
             .clone()
             .ok_or("STATE_TABLE: is required but not set")?;
         let store = DynamoStateStore::from_env(table).await;
-        let http = config.callback.is_some().then(WeChatClient::http_client);
+        let http = config
+            .callback
+            .is_some()
+            .then(crate::wechat::WeChatClient::http_client);
         Ok(Self::build(config, Arc::new(store), http))
     }
 
     fn build(config: Config, store: Arc<dyn StateStore>, http: Option<reqwest::Client>) -> Self {
-        let wechat = config.callback.as_ref().zip(http).map(|(secrets, http)| {
-            WeChatClient::new(
-                http,
-                config.wechat_api_base.clone(),
-                config.wechat_api_fallbacks.clone(),
-                config.app_id.clone(),
-                secrets.app_secret.clone(),
-            )
-        });
+        let wechat = config
+            .callback
+            .as_ref()
+            .zip(http)
+            .map(|(_, http)| WeChatClients::new(&config, &http));
         Self {
             config,
             store: Arc::new(TimedStore(store)),
@@ -109,7 +110,7 @@ impl Gateway {
 
     /// What finishing a login takes: `None` in a process configured only to start them,
     /// which therefore does not serve the callbacks.
-    pub fn finisher(&self) -> Option<(&WeChatClient, &CallbackSecrets)> {
+    pub fn finisher(&self) -> Option<(&WeChatClients, &CallbackSecrets)> {
         self.wechat.as_ref().zip(self.config.callback.as_ref())
     }
 
@@ -180,7 +181,11 @@ impl Gateway {
         match &request.route {
             Route::Auth => {
                 let base_url = self.base_url(request)?;
-                let started = start_login(self, request.raw_query.as_deref(), base_url).await?;
+                let start = StartRequest {
+                    raw_query: request.raw_query.as_deref(),
+                    user_agent: request.user_agent.as_deref(),
+                };
+                let started = start_login(self, start, base_url).await?;
                 let response = response::redirect(&started.authorize_url);
                 let cookies: Vec<String> = started.set_cookie.into_iter().collect();
                 Ok((

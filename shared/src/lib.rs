@@ -6,6 +6,8 @@
 // the two handlers, error mapping, rendering) is reached only through `Gateway`.
 pub(crate) mod accept;
 pub mod allowed_origins;
+pub mod app_choice;
+pub mod apps;
 pub mod base_url;
 pub mod browser_binding;
 pub(crate) mod callback;
@@ -37,6 +39,7 @@ pub mod token;
 pub mod wechat;
 
 pub use allowed_origins::AllowedOrigins;
+pub use apps::{AppKind, WeChatApp, WeChatApps};
 pub use base_url::BaseUrl;
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayRequest};

@@ -57,6 +57,9 @@ impl fmt::Debug for StateId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoginState {
     pub state: StateId,
+    /// The name of the WeChat app the login is with (see `apps`): its callback exchanges
+    /// the code with that app's AppSecret.
+    pub app: String,
     pub scope: Scope,
     pub return_url: ReturnUrl,
     pub response_mode: ResponseMode,

@@ -8,7 +8,8 @@ pub enum Route {
     /// `GET /auth`: start a login.
     Auth,
     /// `GET /getOpenId` or `GET /getWxUserInfo` (also `GET /getUserInfo`, the seed
-    /// gateway's name for it): WeChat sends the user back here.
+    /// gateway's name for it), and `GET /getQrUserInfo` after a QR login: WeChat sends the
+    /// user back here.
     Callback(Scope),
     /// `GET /MP_verify_{name}.txt`: WeChat's domain-ownership check; holds `{name}`.
     MpVerify(String),
@@ -34,6 +35,7 @@ impl Route {
             "/getOpenId" => Self::Callback(Scope::Base),
             // `/getUserInfo`: the seed gateway's name for the same callback.
             "/getWxUserInfo" | "/getUserInfo" => Self::Callback(Scope::UserInfo),
+            "/getQrUserInfo" => Self::Callback(Scope::Login),
             oidc::DISCOVERY_PATH => Self::OidcDiscovery,
             oidc::JWKS_PATH => Self::OidcJwks,
             oidc::AUTHORIZE_PATH => Self::OidcAuthorize,
@@ -68,6 +70,7 @@ impl Route {
             Self::Auth => "auth",
             Self::Callback(Scope::Base) => "base-callback",
             Self::Callback(Scope::UserInfo) => "userinfo-callback",
+            Self::Callback(Scope::Login) => "qr-callback",
             Self::MpVerify(_) => "mp-verify",
             Self::OidcDiscovery => "oidc-discovery",
             Self::OidcJwks => "oidc-jwks",
@@ -96,6 +99,10 @@ mod tests {
             Route::Callback(Scope::UserInfo)
         );
         assert_eq!(Route::from_path("/getuserinfo"), Route::NotFound);
+        assert_eq!(
+            Route::from_path("/getQrUserInfo"),
+            Route::Callback(Scope::Login)
+        );
         assert_eq!(
             Route::from_path("/MP_verify_abc123.txt"),
             Route::MpVerify("abc123".into())

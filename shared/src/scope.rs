@@ -1,12 +1,15 @@
-//! The two WeChat web-authorization scopes and how results are handed back.
+//! WeChat's authorization scopes and how results are handed back.
 
 use std::fmt;
 
-/// `snsapi_base` (silent, openid only) or `snsapi_userinfo` (consent, profile too).
+/// `snsapi_base` (silent, openid only) or `snsapi_userinfo` (consent, profile too), both
+/// an Official Account's inside WeChat; `snsapi_login` is a Website App's QR login
+/// outside WeChat (scan and confirm on the phone, profile too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     Base,
     UserInfo,
+    Login,
 }
 
 impl Scope {
@@ -14,6 +17,7 @@ impl Scope {
         match value {
             "snsapi_base" => Some(Self::Base),
             "snsapi_userinfo" => Some(Self::UserInfo),
+            "snsapi_login" => Some(Self::Login),
             _ => None,
         }
     }
@@ -22,7 +26,13 @@ impl Scope {
         match self {
             Self::Base => "snsapi_base",
             Self::UserInfo => "snsapi_userinfo",
+            Self::Login => "snsapi_login",
         }
+    }
+
+    /// Whether WeChat hands out the profile (`/sns/userinfo`) for this scope.
+    pub fn has_profile(self) -> bool {
+        matches!(self, Self::UserInfo | Self::Login)
     }
 
     /// The gateway path WeChat sends the user back to for this scope.
@@ -30,6 +40,7 @@ impl Scope {
         match self {
             Self::Base => "/getOpenId",
             Self::UserInfo => "/getWxUserInfo",
+            Self::Login => "/getQrUserInfo",
         }
     }
 }

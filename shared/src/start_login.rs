@@ -2,6 +2,8 @@
 //! and send the user to WeChat's consent page. `/oauth2/authorize` starts its logins the
 //! same way ([`begin`]).
 
+use crate::app_choice::{ScopeRequest, choose};
+use crate::apps::WeChatApp;
 use crate::base_url::BaseUrl;
 use crate::browser_binding::BindingCookie;
 use crate::error::RequestError;
@@ -20,7 +22,8 @@ pub struct StartedLogin {
 }
 
 /// What a login is started with, whichever route started it.
-pub(crate) struct NewLogin {
+pub(crate) struct NewLogin<'a> {
+    pub app: &'a WeChatApp,
     pub scope: Scope,
     pub return_url: ReturnUrl,
     pub response_mode: ResponseMode,
@@ -28,17 +31,49 @@ pub(crate) struct NewLogin {
     pub oidc: Option<OidcRequest>,
 }
 
+/// What `/auth` reads besides its query.
+pub struct StartRequest<'a> {
+    pub raw_query: Option<&'a str>,
+    /// Decides `scope=auto`.
+    pub user_agent: Option<&'a str>,
+}
+
 pub async fn start_login(
     gateway: &Gateway,
-    raw_query: Option<&str>,
+    request: StartRequest<'_>,
     base_url: &BaseUrl,
 ) -> Result<StartedLogin, RequestError> {
     let config = gateway.config();
-    let params = parse_query(raw_query, &["url", "scope", "response_mode", "nonce"])?;
+    let params = parse_query(
+        request.raw_query,
+        &[
+            "url",
+            "scope",
+            "response_mode",
+            "nonce",
+            "app",
+            "auto_scope",
+        ],
+    )?;
     let url = params.get("url").ok_or(RequestError::Missing("url"))?;
-    let return_url = ReturnUrl::parse(url, &config.allowed_origins)?;
     let scope = params.get("scope").ok_or(RequestError::Missing("scope"))?;
-    let scope = Scope::parse(scope).ok_or(RequestError::Scope)?;
+    let auto_scope = params.get("auto_scope").map(String::as_str);
+    let scope = match (scope.as_str(), auto_scope) {
+        ("auto", None) => ScopeRequest::Auto {
+            in_wechat: Scope::Base,
+        },
+        ("auto", Some(inside)) => match Scope::parse(inside) {
+            Some(in_wechat @ (Scope::Base | Scope::UserInfo)) => ScopeRequest::Auto { in_wechat },
+            _ => return Err(RequestError::AutoScope),
+        },
+        (_, Some(_)) => return Err(RequestError::AutoScope),
+        (fixed, None) => ScopeRequest::Fixed(Scope::parse(fixed).ok_or(RequestError::Scope)?),
+    };
+    let app = params.get("app").map(String::as_str);
+    let (app, scope) = choose(&config.apps, app, scope, request.user_agent)?;
+    // Each app has its own return origins: a Website App's site is often not the
+    // Official Account's.
+    let return_url = ReturnUrl::parse(url, &app.allowed_origins)?;
     let response_mode = match params.get("response_mode") {
         None => ResponseMode::default(),
         Some(mode) => ResponseMode::parse(mode).ok_or(RequestError::ResponseMode)?,
@@ -48,6 +83,7 @@ pub async fn start_login(
         return Err(RequestError::Nonce);
     }
     let login = NewLogin {
+        app,
         scope,
         return_url,
         response_mode,
@@ -68,7 +104,7 @@ pub(crate) fn is_nonce(value: &str) -> bool {
 /// Stores the login under a fresh state and builds the way to WeChat.
 pub(crate) async fn begin(
     gateway: &Gateway,
-    new: NewLogin,
+    new: NewLogin<'_>,
     base_url: &BaseUrl,
 ) -> Result<StartedLogin, RequestError> {
     let config = gateway.config();
@@ -78,6 +114,7 @@ pub(crate) async fn begin(
         .then(|| BindingCookie::generate(&state, base_url));
     let login = LoginState {
         state,
+        app: new.app.name.clone(),
         scope: new.scope,
         return_url: new.return_url,
         response_mode: new.response_mode,
@@ -89,7 +126,7 @@ pub(crate) async fn begin(
     gateway.store().put_new(&login).await?;
     let authorize_url = authorize_url(
         &config.wechat_open_base,
-        &config.app_id,
+        &new.app.app_id,
         &base_url.join(new.scope.callback_path()),
         new.scope,
         &login.state,

@@ -65,6 +65,10 @@ pub struct ResultClaims {
     pub iat: i64,
     pub exp: i64,
     pub scope: String,
+    /// The AppID of the WeChat app the user logged in with: an openid means something only
+    /// together with it (each app gives the same person another openid).
+    #[serde(default)]
+    pub appid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +169,7 @@ mod tests {
             iat: 1_700_000_000,
             exp: 1_700_000_000 + TOKEN_LIFETIME_SECONDS,
             scope: "snsapi_base".into(),
+            appid: "wx0123456789abcdef".into(),
             unionid: None,
             nickname: Some("小明".into()),
             headimgurl: None,

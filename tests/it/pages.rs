@@ -52,6 +52,7 @@ async fn an_expired_login_offers_the_way_back_in_chinese() {
     let origins = AllowedOrigins::parse("https://app.example.com").unwrap();
     let login = LoginState {
         state: StateId::generate(),
+        app: "default".into(),
         scope: Scope::Base,
         return_url: ReturnUrl::parse(RETURN_URL, &origins).unwrap(),
         response_mode: ResponseMode::Query,

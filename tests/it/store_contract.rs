@@ -77,6 +77,7 @@ fn login_for(scope: Scope, url: &str, expires_at: i64) -> LoginState {
     let origins = AllowedOrigins::parse("https://app.example.com").unwrap();
     LoginState {
         state: StateId::generate(),
+        app: "default".into(),
         scope,
         return_url: ReturnUrl::parse(url, &origins).unwrap(),
         response_mode: ResponseMode::Fragment,

@@ -91,6 +91,7 @@ pub async fn handle(
         derived_base_url: derived_base_url(&event),
         request_id: event.request_context.request_id.clone(),
         accept_language: header(&event, http::header::ACCEPT_LANGUAGE),
+        user_agent: header(&event, http::header::USER_AGENT),
         authorization: header(&event, http::header::AUTHORIZATION),
         content_type: header(&event, http::header::CONTENT_TYPE),
         body: body_bytes(&event),

@@ -8,6 +8,10 @@
 //! | `secretsmanager:<secret name or ARN>` | Secrets Manager `GetSecretValue`, the `SecretString` |
 //! | `secretsmanager:<secret name or ARN>#<key>` | the same, field `<key>` of a JSON `SecretString` |
 //!
+//! `WECHAT_APPS_REF` reads the whole `WECHAT_APPS` list that way; an app in the list may
+//! name its AppSecret with `app_secret_ref` (same forms), read only by the functions that
+//! finish logins, after the list itself.
+//!
 //! A variable and its reference are exclusive. Without references nothing is called (and no
 //! AWS client is built): plain variables stay the way to run locally. The AWS SDK's standard
 //! environment applies (region, credentials, `AWS_ENDPOINT_URL_SSM`,
@@ -20,12 +24,14 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use wxauth_core::ConfigError;
+use wxauth_core::apps;
 use wxauth_core::config::Serves;
 use wxauth_core::secret::Secret;
 
 /// `(reference variable, the variable it stands for)`.
-pub const REFERENCE_VARIABLES: [(&str, &str); 4] = [
+pub const REFERENCE_VARIABLES: [(&str, &str); 5] = [
     ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
+    ("WECHAT_APPS_REF", "WECHAT_APPS"),
     ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
     ("OIDC_CLIENTS_REF", "OIDC_CLIENTS"),
     ("OIDC_SIGNING_KEYS_REF", "OIDC_SIGNING_KEYS"),
@@ -93,8 +99,13 @@ impl std::fmt::Display for SecretRef {
 /// One configured reference: the variable it fills and where from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
-    pub variable: &'static str,
+    /// The variable the secret stands for; for an app's `app_secret_ref`, the name
+    /// `wxauth_core::apps::secret_variable` gives it.
+    pub variable: String,
+    /// Where the reference is configured (`WECHAT_APPS` for an app's).
     pub reference_variable: &'static str,
+    /// The app whose `app_secret_ref` this is.
+    pub app: Option<String>,
     pub secret: SecretRef,
 }
 
@@ -116,8 +127,9 @@ pub fn references(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Referen
         }
         match SecretRef::parse(&text) {
             Ok(secret) => found.push(Reference {
-                variable,
+                variable: variable.to_owned(),
                 reference_variable,
+                app: None,
                 secret,
             }),
             Err(problem) => problems.push((reference_variable, problem)),
@@ -130,9 +142,35 @@ pub fn references(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Referen
     }
 }
 
+/// The `app_secret_ref`s of the apps in `wechat_apps` (the `WECHAT_APPS` text). Every
+/// malformed one is reported at once, by app.
+pub fn app_references(wechat_apps: &str) -> Result<Vec<Reference>, ConfigError> {
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for (app, text) in apps::secret_refs(wechat_apps) {
+        match SecretRef::parse(&text) {
+            Ok(secret) => found.push(Reference {
+                variable: apps::secret_variable(&app),
+                reference_variable: "WECHAT_APPS",
+                app: Some(app),
+                secret,
+            }),
+            Err(problem) => problems.push((
+                "WECHAT_APPS",
+                format!("app `{app}`: app_secret_ref {problem}"),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
 /// The referenced secrets, by the variable each stands for.
 #[derive(Debug, Default)]
-pub struct ResolvedSecrets(HashMap<&'static str, Secret>);
+pub struct ResolvedSecrets(HashMap<String, Secret>);
 
 impl ResolvedSecrets {
     pub fn is_empty(&self) -> bool {
@@ -176,20 +214,43 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 pub async fn resolve_env(serves: Serves) -> Result<ResolvedSecrets, ConfigError> {
     // A function that does not use a secret does not read its reference either: its role
     // has no permission to, and it should never hold the value.
-    let refs = references(|name| {
+    let env = |name: &str| {
         serves
             .reads(name)
             .then(|| std::env::var(name).ok())
             .flatten()
-    })?;
-    if refs.is_empty() {
-        return Ok(ResolvedSecrets::default());
+    };
+    let refs = references(env)?;
+    let mut sdk = None;
+    let mut resolved = ResolvedSecrets::default();
+    if !refs.is_empty() {
+        let sdk = sdk.insert(load_sdk().await);
+        resolved = resolve(&refs, sdk).await?;
     }
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    // The apps' own references, once the list is known (it may itself be a reference).
+    // Only where the AppSecrets are used: the callbacks.
+    let wechat_apps = resolved
+        .get("WECHAT_APPS")
+        .map(|s| s.expose().to_owned())
+        .or_else(|| env("WECHAT_APPS"));
+    if let Some(wechat_apps) = wechat_apps.filter(|_| serves.reads("WECHAT_APP_SECRET")) {
+        let app_refs = app_references(&wechat_apps)?;
+        if !app_refs.is_empty() {
+            let sdk = match sdk {
+                Some(sdk) => sdk,
+                None => load_sdk().await,
+            };
+            resolved.0.extend(resolve(&app_refs, &sdk).await?.0);
+        }
+    }
+    Ok(resolved)
+}
+
+async fn load_sdk() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(sdk_timeouts())
         .load()
-        .await;
-    resolve(&refs, &sdk).await
+        .await
 }
 
 /// Reads `refs` with clients built from `sdk`, one after the other (a second read from the
@@ -216,12 +277,18 @@ pub async fn resolve(refs: &[Reference], sdk: &SdkConfig) -> Result<ResolvedSecr
         };
         match value {
             Ok(value) => {
-                resolved.insert(reference.variable, value);
+                resolved.insert(reference.variable.clone(), value);
             }
-            Err(problem) => problems.push((
-                reference.reference_variable,
-                format!("could not read {}: {problem}", reference.secret),
-            )),
+            Err(problem) => {
+                let app = match &reference.app {
+                    Some(app) => format!("app `{app}`: "),
+                    None => String::new(),
+                };
+                problems.push((
+                    reference.reference_variable,
+                    format!("{app}could not read {}: {problem}", reference.secret),
+                ));
+            }
         }
     }
     if problems.is_empty() {
@@ -433,8 +500,9 @@ mod tests {
 
         // The configuration sees the resolved values where the plain variables would be.
         let config = Config::from_lookup(resolved.overlay(&env)).unwrap();
-        assert_eq!(config.callback.unwrap().app_secret.expose(), APP_SECRET);
-        assert_eq!(config.app_id, "wx0123456789abcdef");
+        let app = config.apps.default_app();
+        assert_eq!(app.secret.as_ref().unwrap().expose(), APP_SECRET);
+        assert_eq!(app.app_id, "wx0123456789abcdef");
     }
 
     #[tokio::test]

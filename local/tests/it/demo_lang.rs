@@ -66,6 +66,7 @@ fn token(server: &LocalServer, sub: &str, key: Option<&SigningKey>) -> String {
         iat: now,
         exp: now + 300,
         scope: "snsapi_base".into(),
+        appid: "wx0123456789abcdef".into(),
         unionid: None,
         nickname: None,
         headimgurl: None,

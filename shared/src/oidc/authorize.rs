@@ -7,6 +7,8 @@
 //! 400 page. Every later error goes back to the relying party as RFC 6749 §4.1.2.1 says,
 //! with `state` and `iss` (RFC 9207).
 
+use crate::app_choice::is_wechat_browser;
+use crate::apps::{AppKind, WeChatApp, WeChatApps};
 use crate::base_url::BaseUrl;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
@@ -86,9 +88,28 @@ pub(crate) fn error_fields(
     fields
 }
 
+/// The default app's login: its Official Account flow inside WeChat, and outside WeChat
+/// the QR login of its `qr_app` when it has one (a Website App logs in by QR anywhere).
+/// Relying parties cannot tell WeChat's browser from another, so the provider chooses.
+fn wechat_login<'a>(
+    apps: &'a WeChatApps,
+    scope: Scope,
+    user_agent: Option<&str>,
+) -> (&'a WeChatApp, Scope) {
+    let default = apps.default_app();
+    if default.kind == AppKind::Website {
+        return (default, Scope::Login);
+    }
+    match default.qr_app.as_deref().and_then(|name| apps.get(name)) {
+        Some(qr) if !is_wechat_browser(user_agent) => (qr, Scope::Login),
+        _ => (default, scope),
+    }
+}
+
 pub(crate) async fn authorize(
     gateway: &Gateway,
     raw_query: Option<&str>,
+    user_agent: Option<&str>,
     base_url: &BaseUrl,
 ) -> Result<Authorized, RequestError> {
     let clients = gateway
@@ -192,6 +213,7 @@ pub(crate) async fn authorize(
     } else {
         Scope::Base
     };
+    let (app, scope) = wechat_login(&gateway.config().apps, scope, user_agent);
     let nonce = params.get("nonce").cloned();
     if nonce.as_deref().is_some_and(|n| !is_nonce(n)) {
         return refuse(
@@ -236,6 +258,7 @@ pub(crate) async fn authorize(
     // `prompt`, `max_age`, `login_hint`, `ui_locales`... change nothing: every login asks
     // WeChat afresh, so `auth_time` is always now.
     let login = NewLogin {
+        app,
         scope,
         return_url: redirect_uri.clone(),
         response_mode,

@@ -102,7 +102,7 @@ impl Grant {
     pub fn scope_text(&self) -> &'static str {
         match self.scope {
             Scope::Base => "openid",
-            Scope::UserInfo => "openid profile",
+            Scope::UserInfo | Scope::Login => "openid profile",
         }
     }
 }

@@ -59,7 +59,8 @@ pub(crate) async fn respond(
             Log::plain("jwks"),
         )),
         Route::OidcAuthorize => {
-            match authorize(gateway, request.raw_query.as_deref(), issuer).await? {
+            let user_agent = request.user_agent.as_deref();
+            match authorize(gateway, request.raw_query.as_deref(), user_agent, issuer).await? {
                 Authorized::Started(started) => {
                     let response = response::redirect(&started.authorize_url);
                     let cookies: Vec<String> = started.set_cookie.into_iter().collect();

@@ -19,6 +19,9 @@ use crate::scope::{ResponseMode, Scope};
 pub mod attr {
     pub const STATE: &str = "state";
     pub const SCOPE: &str = "scope";
+    /// The app's name; absent on logins stored before there were several apps, which
+    /// were the default app's.
+    pub const APP: &str = "app";
     pub const RETURN_URL: &str = "return_url";
     pub const RESPONSE_MODE: &str = "response_mode";
     pub const EXPIRES_AT: &str = "expires_at";
@@ -491,6 +494,7 @@ fn to_item(login: &LoginState) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         (attr::STATE.to_owned(), s(login.state.as_str())),
         (attr::SCOPE.to_owned(), s(login.scope.as_str())),
+        (attr::APP.to_owned(), s(&login.app)),
         (attr::RETURN_URL.to_owned(), s(login.return_url.as_str())),
         (
             attr::RESPONSE_MODE.to_owned(),
@@ -525,6 +529,10 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<LoginState, Store
     };
     Ok(LoginState {
         state: StateId::parse(text(attr::STATE)?).ok_or_else(|| corrupt("bad state"))?,
+        app: match item.get(attr::APP) {
+            None => crate::apps::DEFAULT_APP.to_owned(),
+            Some(v) => v.as_s().map_err(|_| corrupt("bad app"))?.clone(),
+        },
         scope: Scope::parse(text(attr::SCOPE)?).ok_or_else(|| corrupt("bad scope"))?,
         return_url: ReturnUrl::from_stored(text(attr::RETURN_URL)?)
             .map_err(|e| StoreError::Corrupt(format!("bad return_url: {e}")))?,
@@ -563,7 +571,8 @@ mod tests {
         let origins = AllowedOrigins::parse("https://a.example.com").unwrap();
         let login = LoginState {
             state: StateId::generate(),
-            scope: Scope::UserInfo,
+            app: "web-2".into(),
+            scope: Scope::Login,
             return_url: ReturnUrl::parse("https://a.example.com/x?y=1#/z", &origins).unwrap(),
             response_mode: ResponseMode::Fragment,
             expires_at: 1_900_000_000,
@@ -583,6 +592,12 @@ mod tests {
             ..login
         };
         assert_eq!(from_item(&to_item(&plain)).unwrap(), plain);
+        // Stored before there were several apps: the default app's.
+        let mut old = to_item(&plain);
+        old.remove(attr::APP);
+        assert_eq!(from_item(&old).unwrap().app, crate::apps::DEFAULT_APP);
+        old.insert(attr::APP.to_owned(), n(1));
+        assert!(matches!(from_item(&old), Err(StoreError::Corrupt(_))));
     }
 
     #[test]
@@ -616,6 +631,7 @@ mod tests {
     fn foreign_items_are_corrupt_not_panics() {
         let mut item = to_item(&LoginState {
             state: StateId::generate(),
+            app: "default".into(),
             scope: Scope::Base,
             return_url: ReturnUrl::from_stored("https://a.example.com/").unwrap(),
             response_mode: ResponseMode::Query,

@@ -203,6 +203,7 @@ mod tests {
         let origins = AllowedOrigins::parse("https://a.example.com").unwrap();
         LoginState {
             state: StateId::generate(),
+            app: "default".into(),
             scope: Scope::Base,
             return_url: ReturnUrl::parse("https://a.example.com/", &origins).unwrap(),
             response_mode: ResponseMode::Query,

@@ -3,8 +3,10 @@ use url::Url;
 use crate::login_state::StateId;
 use crate::scope::Scope;
 
-/// WeChat's consent-page URL. WeChat is known to mishandle other parameter orders, and the
-/// `#wechat_redirect` fragment is required (it survives our 302).
+/// WeChat's consent-page URL: the Official Account's authorize page inside WeChat, or the
+/// Open Platform's QR page for a Website App (`snsapi_login`). WeChat is known to mishandle
+/// other parameter orders, and the `#wechat_redirect` fragment is required (it survives
+/// our 302).
 pub fn authorize_url(
     open_base: &Url,
     app_id: &str,
@@ -19,8 +21,12 @@ pub fn authorize_url(
         .append_pair("scope", scope.as_str())
         .append_pair("state", state.as_str())
         .finish();
+    let page = match scope {
+        Scope::Base | Scope::UserInfo => "connect/oauth2/authorize",
+        Scope::Login => "connect/qrconnect",
+    };
     format!(
-        "{}/connect/oauth2/authorize?{query}#wechat_redirect",
+        "{}/{page}?{query}#wechat_redirect",
         open_base.as_str().trim_end_matches('/')
     )
 }
@@ -62,5 +68,23 @@ mod tests {
             url.starts_with("http://127.0.0.1:3000/wechat/connect/oauth2/authorize?appid=wx1&")
         );
         assert!(url.contains("&scope=snsapi_userinfo&state=s#wechat_redirect"));
+    }
+
+    #[test]
+    fn qr_login_goes_to_the_open_platforms_qr_page() {
+        let base = Url::parse("https://open.weixin.qq.com").unwrap();
+        let url = authorize_url(
+            &base,
+            "wx00000000000000bb",
+            "https://gw.example.com/getQrUserInfo",
+            Scope::Login,
+            &StateId::parse("abc123").unwrap(),
+        );
+        assert_eq!(
+            url,
+            "https://open.weixin.qq.com/connect/qrconnect?appid=wx00000000000000bb\
+             &redirect_uri=https%3A%2F%2Fgw.example.com%2FgetQrUserInfo\
+             &response_type=code&scope=snsapi_login&state=abc123#wechat_redirect"
+        );
     }
 }

@@ -2,10 +2,12 @@
 
 mod authorize_url;
 mod client;
+mod clients;
 mod error;
 mod reply;
 
 pub use authorize_url::authorize_url;
 pub use client::WeChatClient;
+pub use clients::WeChatClients;
 pub use error::{ErrorClass, WeChatError};
 pub use reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};

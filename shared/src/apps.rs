@@ -1,0 +1,576 @@
+//! The WeChat apps one deployment logs in with. The single-app variables (`WECHAT_APP_ID`,
+//! `WECHAT_APP_SECRET`, `ALLOWED_RETURN_ORIGINS`) make the Official Account named
+//! [`DEFAULT_APP`]; `WECHAT_APPS` adds named apps, Official Accounts (in WeChat) and
+//! Website Apps (QR login outside it), each with its own AppID, AppSecret and return
+//! origins. A login remembers its app by name, so its callback exchanges the code with the
+//! AppSecret of the app that issued it.
+//!
+//! `WECHAT_APPS` is validated from a `serde_json::Value` by hand rather than by a derived
+//! deserializer: every problem of every entry is reported at once, and no message can
+//! quote a value (serde's "invalid type: integer `…`" would print a numeric AppSecret).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::allowed_origins::AllowedOrigins;
+use crate::scope::Scope;
+use crate::secret::Secret;
+
+/// The name of the app the single-app variables configure.
+pub const DEFAULT_APP: &str = "default";
+/// More apps than any team runs; keeps a configuration mistake from building thousands of
+/// clients.
+pub const MAX_APPS: usize = 32;
+pub const MAX_APP_NAME_LEN: usize = 32;
+
+/// What kind of WeChat app, which decides the scopes it can log in with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppKind {
+    /// 公众号 (mp.weixin.qq.com): `snsapi_base` / `snsapi_userinfo`, inside WeChat.
+    OfficialAccount,
+    /// 网站应用 (open.weixin.qq.com): `snsapi_login`, by QR code outside WeChat.
+    Website,
+}
+
+impl AppKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OfficialAccount => "official_account",
+            Self::Website => "website",
+        }
+    }
+
+    /// Whether WeChat lets this kind of app ask for `scope`.
+    pub fn allows(self, scope: Scope) -> bool {
+        match self {
+            Self::OfficialAccount => matches!(scope, Scope::Base | Scope::UserInfo),
+            Self::Website => scope == Scope::Login,
+        }
+    }
+}
+
+impl fmt::Display for AppKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One WeChat app.
+#[derive(Clone, Debug)]
+pub struct WeChatApp {
+    pub name: String,
+    pub kind: AppKind,
+    pub app_id: String,
+    /// Only in a process that serves the callbacks (see `config::Serves`).
+    pub secret: Option<Secret>,
+    /// The return URLs this app's logins may go back to.
+    pub allowed_origins: AllowedOrigins,
+    /// For an Official Account: the Website App that `scope=auto` sends visitors outside
+    /// WeChat to.
+    pub qr_app: Option<String>,
+}
+
+/// Every configured app; never empty, the first is the default (`/auth` without `app`).
+#[derive(Clone, Debug)]
+pub struct WeChatApps(Vec<WeChatApp>);
+
+impl WeChatApps {
+    /// Checks what involves several apps: unique names and AppIDs, `qr_app` naming a
+    /// Website App. Problems are sentences about the apps, one each.
+    pub fn new(apps: Vec<WeChatApp>) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        if apps.is_empty() {
+            problems.push("no WeChat app is configured".to_owned());
+        }
+        let mut names = HashSet::new();
+        let mut app_ids = HashSet::new();
+        for app in &apps {
+            if !names.insert(app.name.as_str()) {
+                problems.push(format!("app `{}`: the name is used twice", app.name));
+            }
+            if !app_ids.insert(app.app_id.as_str()) {
+                problems.push(format!(
+                    "app `{}`: AppID {} belongs to another app already",
+                    app.name, app.app_id
+                ));
+            }
+        }
+        for app in &apps {
+            let Some(qr) = &app.qr_app else { continue };
+            match apps.iter().find(|a| &a.name == qr) {
+                None => problems.push(format!(
+                    "app `{}`: qr_app `{qr}` is not a configured app",
+                    app.name
+                )),
+                Some(target) if target.kind != AppKind::Website => problems.push(format!(
+                    "app `{}`: qr_app `{qr}` must be a website app (it is {})",
+                    app.name, target.kind
+                )),
+                Some(_) => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self(apps))
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The app of `/auth` without `app`: the single-app variables' when set, else the
+    /// first of WECHAT_APPS.
+    pub fn default_app(&self) -> &WeChatApp {
+        &self.0[0]
+    }
+
+    pub fn get(&self, name: &str) -> Option<&WeChatApp> {
+        self.0.iter().find(|app| app.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &WeChatApp> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// How `WECHAT_APPS` is read in one process.
+pub struct AppsInput<'a> {
+    /// ALLOWED_RETURN_ORIGINS: the origins of an app that names none of its own.
+    pub fallback_origins: Option<&'a AllowedOrigins>,
+    /// Whether this process keeps AppSecrets (it serves the callbacks).
+    pub with_secrets: bool,
+    /// The value of a resolved `app_secret_ref`, by [`secret_variable`] name.
+    pub resolved: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The variable name a resolved `app_secret_ref` of app `name` is looked up by: not an
+/// environment variable, the key the Lambda adapter files the secret under.
+pub fn secret_variable(name: &str) -> String {
+    format!("WECHAT_APPS[{name}].app_secret")
+}
+
+/// The `app_secret_ref`s of a `WECHAT_APPS` value, as `(app name, reference)`, for the
+/// process that resolves them before the configuration is parsed. Nothing when the text is
+/// not valid (parsing reports that).
+pub fn secret_refs(json: &str) -> Vec<(String, String)> {
+    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(json) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let name = entry.get("name")?.as_str()?;
+            let reference = entry.get("app_secret_ref")?.as_str()?;
+            valid_name(name).then(|| (name.to_owned(), reference.to_owned()))
+        })
+        .collect()
+}
+
+const FIELDS: [&str; 7] = [
+    "name",
+    "kind",
+    "app_id",
+    "app_secret",
+    "app_secret_ref",
+    "allowed_return_origins",
+    "qr_app",
+];
+
+/// The apps of a `WECHAT_APPS` value: a JSON array of objects. Cross-app rules are left to
+/// [`WeChatApps::new`].
+pub fn parse_apps(json: &str, input: &AppsInput<'_>) -> Result<Vec<WeChatApp>, Vec<String>> {
+    let value: Value = serde_json::from_str(json).map_err(|e| {
+        vec![format!(
+            "is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        )]
+    })?;
+    let Value::Array(entries) = value else {
+        return Err(vec![
+            "must be a JSON array of apps, as [{\"name\":\"mp\",\"kind\":\"official_account\",\"app_id\":\"wx…\",\"app_secret_ref\":\"ssm:/wxauth/mp\"}]".to_owned(),
+        ]);
+    };
+    if entries.is_empty() {
+        return Err(vec!["must list at least one app".to_owned()]);
+    }
+    if entries.len() > MAX_APPS {
+        return Err(vec![format!(
+            "lists {} apps; at most {MAX_APPS}",
+            entries.len()
+        )]);
+    }
+    let mut apps = Vec::new();
+    let mut problems = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        match parse_entry(index, entry, input) {
+            Ok(app) => apps.push(app),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if problems.is_empty() {
+        Ok(apps)
+    } else {
+        Err(problems)
+    }
+}
+
+fn parse_entry(
+    index: usize,
+    entry: &Value,
+    input: &AppsInput<'_>,
+) -> Result<WeChatApp, Vec<String>> {
+    let Value::Object(fields) = entry else {
+        return Err(vec![format!("app #{}: must be a JSON object", index + 1)]);
+    };
+    let mut problems = Vec::new();
+    let name = match fields.get("name").and_then(Value::as_str) {
+        Some(name) if valid_name(name) => Some(name.to_owned()),
+        _ => {
+            problems.push(format!(
+                "app #{}: name must be 1-{MAX_APP_NAME_LEN} of A-Z a-z 0-9 _ -",
+                index + 1
+            ));
+            None
+        }
+    };
+    let label = match &name {
+        Some(name) => format!("app `{name}`"),
+        None => format!("app #{}", index + 1),
+    };
+    let mut problem = |text: String| problems.push(format!("{label}: {text}"));
+    for key in fields.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
+        problem(format!(
+            "unknown field `{}` (known: {})",
+            printable(key),
+            FIELDS.join(", ")
+        ));
+    }
+    let kind = match text(fields, "kind") {
+        Some("official_account") => Some(AppKind::OfficialAccount),
+        Some("website") => Some(AppKind::Website),
+        _ => {
+            problem("kind must be official_account or website".to_owned());
+            None
+        }
+    };
+    let app_id = match text(fields, "app_id") {
+        Some(id) if valid_app_id(id) => Some(id.to_owned()),
+        _ => {
+            problem(
+                "app_id must be the app's AppID (letters and digits, as wx0123456789abcdef)"
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    let secret = match (
+        fields.get("app_secret"),
+        fields.get("app_secret_ref").map(Value::as_str),
+    ) {
+        (Some(_), Some(_)) => {
+            problem("give app_secret or app_secret_ref, not both".to_owned());
+            None
+        }
+        (None, None) => {
+            problem("needs app_secret or app_secret_ref".to_owned());
+            None
+        }
+        (None, Some(None)) => {
+            problem("app_secret_ref must be a string (ssm:… or secretsmanager:…)".to_owned());
+            None
+        }
+        (Some(value), None) => match value.as_str() {
+            Some(v) if valid_secret(v) => input.with_secrets.then(|| Secret::new(v)),
+            _ => {
+                problem(
+                    "app_secret must be printable ASCII without spaces (the value is not shown)"
+                        .to_owned(),
+                );
+                None
+            }
+        },
+        (None, Some(Some(_))) if !input.with_secrets => None,
+        (None, Some(Some(_))) => {
+            let resolved = name
+                .as_deref()
+                .and_then(|n| (input.resolved)(&secret_variable(n)));
+            match resolved {
+                Some(v) if valid_secret(v.trim()) => Some(Secret::new(v.trim())),
+                Some(_) => {
+                    problem("the secret app_secret_ref names must be printable ASCII without spaces (the value is not shown)".to_owned());
+                    None
+                }
+                None => {
+                    problem("app_secret_ref was not resolved: references are read by the Lambda functions at cold start; elsewhere give app_secret".to_owned());
+                    None
+                }
+            }
+        }
+    };
+    let allowed_origins = match fields.get("allowed_return_origins") {
+        Some(Value::String(v)) => match AllowedOrigins::parse(v) {
+            Ok(origins) => Some(origins),
+            Err(e) => {
+                problem(format!("allowed_return_origins: {e}"));
+                None
+            }
+        },
+        Some(_) => {
+            problem(
+                "allowed_return_origins must be a string, as in ALLOWED_RETURN_ORIGINS".to_owned(),
+            );
+            None
+        }
+        None => match input.fallback_origins {
+            Some(origins) => Some(origins.clone()),
+            None => {
+                problem(
+                    "needs allowed_return_origins (or set ALLOWED_RETURN_ORIGINS for every app)"
+                        .to_owned(),
+                );
+                None
+            }
+        },
+    };
+    let qr_app = match (fields.get("qr_app"), kind) {
+        (None, _) => None,
+        (Some(_), Some(AppKind::Website)) => {
+            problem("qr_app belongs on an official_account app (the app visitors outside WeChat use instead)".to_owned());
+            None
+        }
+        (Some(Value::String(qr)), _) if valid_name(qr) => Some(qr.clone()),
+        (Some(_), _) => {
+            problem("qr_app must name a website app of WECHAT_APPS".to_owned());
+            None
+        }
+    };
+    let needs_secret = input.with_secrets;
+    match (name, kind, app_id, allowed_origins) {
+        (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
+            if problems.is_empty() && (secret.is_some() || !needs_secret) =>
+        {
+            Ok(WeChatApp {
+                name,
+                kind,
+                app_id,
+                secret,
+                allowed_origins,
+                qr_app,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn text<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    fields.get(key).and_then(Value::as_str)
+}
+
+/// An app name: short and plain, as it appears in `/auth?app=` and in logs.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_APP_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// An AppID as WeChat issues them (`wx` and 16 hex digits), loosely: letters, digits, `_`,
+/// `-`, at most 64.
+pub fn valid_app_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// An AppSecret: printable ASCII without spaces.
+pub fn valid_secret(secret: &str) -> bool {
+    !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A key from the configuration, cut and made printable for an error message.
+fn printable(key: &str) -> String {
+    key.chars()
+        .take(40)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins() -> AllowedOrigins {
+        AllowedOrigins::parse("https://app.example.com").unwrap()
+    }
+
+    fn parse(json: &str, with_secrets: bool) -> Result<Vec<WeChatApp>, Vec<String>> {
+        let fallback = origins();
+        let resolved = |name: &str| {
+            (name == "WECHAT_APPS[web].app_secret").then(|| "resolved-web-secret".to_owned())
+        };
+        parse_apps(
+            json,
+            &AppsInput {
+                fallback_origins: Some(&fallback),
+                with_secrets,
+                resolved: &resolved,
+            },
+        )
+    }
+
+    const TWO: &str = r#"[
+        {"name":"mp","kind":"official_account","app_id":"wx00000000000000aa",
+         "app_secret":"mp-s3cr3t","qr_app":"web"},
+        {"name":"web","kind":"website","app_id":"wx00000000000000bb",
+         "app_secret_ref":"ssm:/wxauth/web","allowed_return_origins":"https://www.example.com"}
+    ]"#;
+
+    #[test]
+    fn apps_are_read_with_their_secrets_origins_and_pairing() {
+        let apps = WeChatApps::new(parse(TWO, true).unwrap()).unwrap();
+        assert_eq!(apps.len(), 2);
+        let mp = apps.default_app();
+        assert_eq!(mp.name, "mp");
+        assert_eq!(mp.kind, AppKind::OfficialAccount);
+        assert_eq!(mp.qr_app.as_deref(), Some("web"));
+        assert_eq!(mp.secret.as_ref().unwrap().expose(), "mp-s3cr3t");
+        assert!(
+            mp.allowed_origins
+                .allows(&url::Url::parse("https://app.example.com/x").unwrap())
+        );
+        let web = apps.get("web").unwrap();
+        assert_eq!(web.kind, AppKind::Website);
+        assert_eq!(web.secret.as_ref().unwrap().expose(), "resolved-web-secret");
+        assert!(
+            web.allowed_origins
+                .allows(&url::Url::parse("https://www.example.com/").unwrap())
+        );
+        assert!(
+            !web.allowed_origins
+                .allows(&url::Url::parse("https://app.example.com/").unwrap())
+        );
+        assert!(!format!("{apps:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_process_without_callbacks_keeps_no_secret_and_resolves_no_reference() {
+        let apps = parse(TWO, false).unwrap();
+        assert!(apps.iter().all(|a| a.secret.is_none()));
+    }
+
+    #[test]
+    fn every_problem_of_every_entry_is_reported_without_values() {
+        let json = r#"[
+            {"name":"bad name","kind":"mp","app_id":"wx 1","app_secret":987654321},
+            {"name":"web","kind":"website","app_id":"wx2","app_secret":"x","app_secret_ref":"ssm:/a","qr_app":"mp"},
+            {"name":"ok","kind":"official_account","app_id":"wx3","app_secret_ref":"ssm:/ok","colour":"red","allowed_return_origins":"ftp://x"},
+            "not an object"
+        ]"#;
+        let problems = parse(json, true).unwrap_err();
+        let text = problems.join("\n");
+        for expected in [
+            "app #1: name must be",
+            "app #1: kind must be official_account or website",
+            "app #1: app_id must be",
+            "app #1: app_secret must be printable ASCII",
+            "app `web`: give app_secret or app_secret_ref, not both",
+            "app `web`: qr_app belongs on an official_account app",
+            "app `ok`: unknown field `colour`",
+            "app `ok`: allowed_return_origins:",
+            "app `ok`: app_secret_ref was not resolved",
+            "app #4: must be a JSON object",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        assert!(!text.contains("987654321"), "{text}");
+    }
+
+    #[test]
+    fn the_shape_and_size_are_checked() {
+        assert!(parse("{", true).unwrap_err()[0].starts_with("is not valid JSON (line 1"));
+        assert!(parse("{}", true).unwrap_err()[0].starts_with("must be a JSON array"));
+        assert_eq!(
+            parse("[]", true).unwrap_err(),
+            ["must list at least one app"]
+        );
+        let entry = |i: usize| {
+            format!(r#"{{"name":"a{i}","kind":"website","app_id":"wx{i}","app_secret":"s{i}"}}"#)
+        };
+        let list = |n: usize| format!("[{}]", (0..n).map(entry).collect::<Vec<_>>().join(","));
+        assert_eq!(parse(&list(MAX_APPS), true).unwrap().len(), MAX_APPS);
+        assert_eq!(
+            parse(&list(MAX_APPS + 1), true).unwrap_err(),
+            [format!("lists {} apps; at most {MAX_APPS}", MAX_APPS + 1)]
+        );
+    }
+
+    #[test]
+    fn names_are_checked_at_the_boundary() {
+        assert!(valid_name(&"a".repeat(MAX_APP_NAME_LEN)));
+        assert!(!valid_name(&"a".repeat(MAX_APP_NAME_LEN + 1)));
+        assert!(!valid_name(""));
+        assert!(!valid_name("a.b"));
+        assert!(valid_name("Web_App-2"));
+    }
+
+    #[test]
+    fn apps_must_not_clash_and_qr_app_must_be_a_website_app() {
+        let app = |name: &str, kind, app_id: &str, qr: Option<&str>| WeChatApp {
+            name: name.into(),
+            kind,
+            app_id: app_id.into(),
+            secret: None,
+            allowed_origins: origins(),
+            qr_app: qr.map(str::to_owned),
+        };
+        use AppKind::*;
+        let problems = WeChatApps::new(vec![
+            app("a", OfficialAccount, "wx1", Some("b")),
+            app("b", OfficialAccount, "wx2", Some("missing")),
+            app("a", Website, "wx1", None),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "app `a`: the name is used twice",
+                "app `a`: AppID wx1 belongs to another app already",
+                "app `a`: qr_app `b` must be a website app (it is official_account)",
+                "app `b`: qr_app `missing` is not a configured app",
+            ]
+        );
+        assert!(WeChatApps::new(Vec::new()).is_err());
+    }
+
+    #[test]
+    fn references_are_listed_for_the_resolver() {
+        assert_eq!(
+            secret_refs(TWO),
+            [("web".to_owned(), "ssm:/wxauth/web".to_owned())]
+        );
+        assert!(secret_refs("not json").is_empty());
+        assert!(secret_refs(r#"[{"name":"bad name","app_secret_ref":"ssm:/x"}]"#).is_empty());
+    }
+
+    #[test]
+    fn kinds_allow_their_own_scopes() {
+        assert!(AppKind::OfficialAccount.allows(Scope::Base));
+        assert!(AppKind::OfficialAccount.allows(Scope::UserInfo));
+        assert!(!AppKind::OfficialAccount.allows(Scope::Login));
+        assert!(AppKind::Website.allows(Scope::Login));
+        assert!(!AppKind::Website.allows(Scope::Base));
+        assert!(!AppKind::Website.allows(Scope::UserInfo));
+    }
+}

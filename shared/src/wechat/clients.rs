@@ -1,0 +1,40 @@
+//! One [`WeChatClient`] per configured app, all over one HTTP client: a callback exchanges
+//! its code with the AppSecret of the app its login started with, and every app's calls
+//! share the process's connections to WeChat's API.
+
+use super::client::WeChatClient;
+use crate::config::Config;
+
+#[derive(Clone, Debug)]
+pub struct WeChatClients(Vec<(String, WeChatClient)>);
+
+impl WeChatClients {
+    /// Clients for the apps that hold an AppSecret (all of them where the callbacks are
+    /// served; see `config::Serves`).
+    pub fn new(config: &Config, http: &reqwest::Client) -> Self {
+        let clients = config
+            .apps
+            .iter()
+            .filter_map(|app| {
+                let secret = app.secret.clone()?;
+                let client = WeChatClient::new(
+                    http.clone(),
+                    config.wechat_api_base.clone(),
+                    config.wechat_api_fallbacks.clone(),
+                    app.app_id.clone(),
+                    secret,
+                );
+                Some((app.name.clone(), client))
+            })
+            .collect();
+        Self(clients)
+    }
+
+    /// The client of the app named `app`.
+    pub fn for_app(&self, app: &str) -> Option<&WeChatClient> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == app)
+            .map(|(_, client)| client)
+    }
+}
