@@ -5,6 +5,8 @@ use crate::Scope;
 use crate::ids;
 
 struct IssuedCode {
+    /// The AppID the code was issued to; only that app can redeem it.
+    app_id: String,
     user: String,
     scope: Scope,
     issued_at: Instant,
@@ -30,7 +32,7 @@ impl CodeStore {
         self.codes.keys()
     }
 
-    pub(crate) fn issue(&mut self, user: &str, scope: Scope, now: Instant) -> String {
+    pub(crate) fn issue(&mut self, app_id: &str, user: &str, scope: Scope, now: Instant) -> String {
         loop {
             let code = ids::random_alnum(32);
             if self.codes.contains_key(&code) {
@@ -39,6 +41,7 @@ impl CodeStore {
             self.codes.insert(
                 code.clone(),
                 IssuedCode {
+                    app_id: app_id.to_owned(),
                     user: user.to_owned(),
                     scope,
                     issued_at: now,
@@ -49,10 +52,24 @@ impl CodeStore {
         }
     }
 
-    pub(crate) fn redeem(&mut self, code: &str, now: Instant, ttl: Duration) -> Redemption {
+    /// Redeems `code` for the app `app_id`. A code issued to another app is reported as
+    /// unknown (40029: that app's codes do not exist for this one) and is spent all the
+    /// same, as WeChat does: a code in the wrong app's hands has leaked, so the rightful
+    /// app's later attempt gets 40163 instead of tokens.
+    pub(crate) fn redeem(
+        &mut self,
+        code: &str,
+        app_id: &str,
+        now: Instant,
+        ttl: Duration,
+    ) -> Redemption {
         let Some(entry) = self.codes.get_mut(code) else {
             return Redemption::Unknown;
         };
+        if entry.app_id != app_id {
+            entry.used = true;
+            return Redemption::Unknown;
+        }
         if entry.used {
             return Redemption::AlreadyUsed;
         }
@@ -75,18 +92,18 @@ mod tests {
     fn a_code_is_granted_once_then_reported_as_used() {
         let mut store = CodeStore::default();
         let now = Instant::now();
-        let code = store.issue("alice", Scope::UserInfo, now);
+        let code = store.issue("wx1", "alice", Scope::UserInfo, now);
         let ttl = Duration::from_secs(300);
         assert!(matches!(
-            store.redeem(&code, now, ttl),
+            store.redeem(&code, "wx1", now, ttl),
             Redemption::Granted { ref user, scope: Scope::UserInfo } if user == "alice"
         ));
         assert!(matches!(
-            store.redeem(&code, now, ttl),
+            store.redeem(&code, "wx1", now, ttl),
             Redemption::AlreadyUsed
         ));
         assert!(matches!(
-            store.redeem("nope", now, ttl),
+            store.redeem("nope", "wx1", now, ttl),
             Redemption::Unknown
         ));
     }
@@ -95,16 +112,32 @@ mod tests {
     fn a_code_expires_at_its_ttl() {
         let mut store = CodeStore::default();
         let now = Instant::now();
-        let code = store.issue("bob", Scope::Base, now);
+        let code = store.issue("wx1", "bob", Scope::Base, now);
         let ttl = Duration::from_secs(300);
         assert!(matches!(
-            store.redeem(&code, now + ttl, ttl),
+            store.redeem(&code, "wx1", now + ttl, ttl),
             Redemption::Expired
         ));
         // An expired code stays expired; it was never consumed.
         assert!(matches!(
-            store.redeem(&code, now + ttl * 2, ttl),
+            store.redeem(&code, "wx1", now + ttl * 2, ttl),
             Redemption::Expired
+        ));
+    }
+
+    #[test]
+    fn another_apps_code_is_unknown_and_spent() {
+        let mut store = CodeStore::default();
+        let now = Instant::now();
+        let ttl = Duration::from_secs(300);
+        let code = store.issue("wxweb", "cat", Scope::Login, now);
+        assert!(matches!(
+            store.redeem(&code, "wxoa", now, ttl),
+            Redemption::Unknown
+        ));
+        assert!(matches!(
+            store.redeem(&code, "wxweb", now, ttl),
+            Redemption::AlreadyUsed
         ));
     }
 }

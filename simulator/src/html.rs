@@ -1,4 +1,4 @@
-//! The pages a user sees inside WeChat's browser. Every interpolated value
+//! The pages a user sees in WeChat's (or a desktop) browser. Every interpolated value
 //! goes through `escape`; every link is relative so the pages keep working
 //! when the router is nested under a prefix.
 
@@ -40,9 +40,19 @@ button{flex:1;font:inherit;font-weight:600;padding:12px;border:0;border-radius:8
 .deny{background:#f2f2f2;color:#07c160}
 .error{text-align:center;padding-top:48px}
 .code{font-family:ui-monospace,Menlo,monospace;color:#888}
+.app span{overflow-wrap:anywhere;min-width:0}
+.app .logo{flex:none}
+.sheet.qr{margin:auto;border-radius:16px;text-align:center}
+.qr .app{justify-content:center}
+.qr label{text-align:left}
+.qrcode{width:100%;max-width:220px;margin:8px auto 16px;padding:8px;border:1px solid #eee;border-radius:8px}
+.qrcode svg{display:block;width:100%;height:auto}
+.qr .buttons{flex-direction:column}
+.qr button{flex:none}
+.hint{font-size:13px;color:#888;margin:8px 0 0}
 "#;
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -51,7 +61,7 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn html_response(status: StatusCode, html: String) -> Response {
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
     (
         status,
         [
@@ -113,7 +123,7 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Everything the consent form must carry over to `authorize/confirm`.
+/// Everything a login page's form must carry over to its `/confirm` step.
 pub(crate) struct ConsentForm<'a> {
     pub(crate) appid: &'a str,
     pub(crate) redirect_uri: &'a str,
@@ -123,22 +133,30 @@ pub(crate) struct ConsentForm<'a> {
     pub(crate) sim_user: &'a str,
 }
 
-pub(crate) fn consent_page(form: &ConsentForm<'_>) -> Response {
-    let hidden = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-            escape(name),
-            escape(value)
-        )
-    };
-    let mut fields = String::new();
-    fields.push_str(&hidden("appid", form.appid));
-    fields.push_str(&hidden("redirect_uri", form.redirect_uri));
-    fields.push_str(&hidden("response_type", form.response_type));
-    fields.push_str(&hidden("scope", form.scope));
-    if let Some(state) = form.state {
-        fields.push_str(&hidden("state", state));
+impl ConsentForm<'_> {
+    /// The request's parameters as hidden inputs (the user field is visible, so not here).
+    pub(crate) fn hidden_fields(&self) -> String {
+        let hidden = |name: &str, value: &str| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+                escape(name),
+                escape(value)
+            )
+        };
+        let mut fields = String::new();
+        fields.push_str(&hidden("appid", self.appid));
+        fields.push_str(&hidden("redirect_uri", self.redirect_uri));
+        fields.push_str(&hidden("response_type", self.response_type));
+        fields.push_str(&hidden("scope", self.scope));
+        if let Some(state) = self.state {
+            fields.push_str(&hidden("state", state));
+        }
+        fields
     }
+}
+
+pub(crate) fn consent_page(form: &ConsentForm<'_>) -> Response {
+    let fields = form.hidden_fields();
     // "Allow" comes first in the markup so pressing Enter in the user field
     // allows; `row-reverse` still shows it on the right like WeChat's sheet.
     let body = format!(

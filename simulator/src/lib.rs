@@ -1,23 +1,31 @@
-//! A test double of WeChat's official-account web authorization (OAuth 2.0
-//! `snsapi_base` / `snsapi_userinfo`), served over real HTTP.
+//! A test double of WeChat's web authorization, served over real HTTP: the
+//! official-account OAuth 2.0 pages (`snsapi_base` / `snsapi_userinfo`) and the
+//! Open Platform Website App QR login (`snsapi_login`).
 //!
 //! It reproduces the behaviour clients have to cope with: the silent base
-//! redirect and the userinfo consent sheet, single-use five-minute codes,
-//! errors as HTTP 200 `text/plain` JSON with an `errcode`, `unionid` only for
-//! accounts bound to the Open Platform, snapshot-mode visitors, `sex` sent as a
+//! redirect and the userinfo consent sheet, the desktop QR page, single-use
+//! five-minute codes bound to the app they were issued to, errors as HTTP 200
+//! `text/plain` JSON with an `errcode`, per-app openids and a `unionid` only for
+//! apps bound to the Open Platform, snapshot-mode visitors, `sex` sent as a
 //! string, and injectable faults (errcodes, delays, gateway pages, garbage
 //! bodies, dropped connections).
 //!
+//! Apps: the primary Official Account (`SimulatorConfig::new`) plus any registered with
+//! `SimulatorConfig::with_app` (`SimApp::website`, `SimApp::official_account`).
+//!
 //! Routes (at the router's root, nestable under any prefix):
-//! `GET /connect/oauth2/authorize`, `GET /connect/oauth2/authorize/confirm`,
-//! `GET /sns/oauth2/access_token`, `GET /sns/userinfo`.
+//! `GET /connect/oauth2/authorize`, `GET /connect/oauth2/authorize/confirm`
+//! (Official Accounts), `GET /connect/qrconnect`, `GET /connect/qrconnect/confirm`
+//! (Website Apps; the confirm step plays the phone that scans and confirms),
+//! `GET /sns/oauth2/access_token`, `GET /sns/userinfo` (every app).
 //!
 //! The user "holding the phone" is taken from the `wechat_sim_user` cookie,
 //! else the `x-wechat-sim-user` header, else the `sim_user` query parameter,
-//! else `demo-user`. Authorize-page errors are HTML pages served with HTTP 200
+//! else `demo-user`. Login-page errors are HTML pages served with HTTP 200
 //! (as WeChat does) that name the error code in the page and in the
 //! `x-wechat-sim-error` response header.
 
+mod apps;
 mod codes;
 mod config;
 mod faults;
@@ -25,6 +33,8 @@ mod html;
 mod identity;
 mod ids;
 mod params;
+mod qr_art;
+mod qr_page;
 mod reply;
 mod routes;
 mod scope;
@@ -40,6 +50,7 @@ use std::time::Instant;
 use axum::response::Response;
 use tokio::task::JoinHandle;
 
+pub use apps::{SimApp, SimAppKind};
 pub use config::SimulatorConfig;
 pub use faults::{Endpoint, Fault};
 pub use scope::Scope;
@@ -53,13 +64,25 @@ use tokens::{TokenLookup, TokenStore};
 /// and all) submits the user's answer: what a test or benchmark opens to play the user's
 /// phone without parsing the sheet. The sheet itself is the authorize URL's page.
 pub fn consent_url(authorize_url: &str, allow: bool) -> String {
-    let url = authorize_url.split('#').next().unwrap_or(authorize_url);
+    confirm_url(authorize_url, allow)
+}
+
+/// Where the QR login page for `authorize_url` (a `/connect/qrconnect` URL, `#wechat_redirect`
+/// and all) submits: opening it plays "scan with WeChat and confirm" (`allow`) or "refuse on
+/// the phone" without parsing the page.
+pub fn qr_scan_url(authorize_url: &str, allow: bool) -> String {
+    confirm_url(authorize_url, allow)
+}
+
+/// Both browser pages submit to `<page>/confirm` with the page's own query plus `decision`.
+fn confirm_url(page_url: &str, allow: bool) -> String {
+    let url = page_url.split('#').next().unwrap_or(page_url);
     let (page, query) = url.split_once('?').unwrap_or((url, ""));
     let decision = if allow { "allow" } else { "deny" };
     format!("{page}/confirm?{query}&decision={decision}")
 }
 
-/// Header that names the error on an authorize error page.
+/// Header that names the error on a login-page (authorize or QR) error page.
 pub const ERROR_PAGE_HEADER: &str = html::ERROR_HEADER;
 /// Cookie naming the simulated WeChat user in a browser.
 pub const USER_COOKIE: &str = identity::COOKIE_NAME;
@@ -139,17 +162,34 @@ impl WeChatSimulator {
         self.lock().users.insert(user.name.clone(), user);
     }
 
+    /// The user's openid in the primary Official Account.
     pub fn openid_for(&self, user_name: &str) -> String {
-        ids::openid(&self.inner.config.app_id, user_name)
+        self.openid_for_app(&self.inner.config.app_id, user_name)
+    }
+
+    /// The user's openid in the app `app_id` (openids differ per app).
+    pub fn openid_for_app(&self, app_id: &str, user_name: &str) -> String {
+        ids::openid(app_id, user_name)
     }
 
     pub fn unionid_for(&self, user_name: &str) -> String {
         ids::unionid(user_name)
     }
 
-    /// Mints a code as if `user_name` had just approved `scope` in the browser.
+    /// Mints a code for the primary Official Account as if `user_name` had just approved
+    /// `scope` in the browser.
     pub fn issue_code(&self, user_name: &str, scope: Scope) -> String {
-        self.lock().codes.issue(user_name, scope, Instant::now())
+        self.issue_code_for_app(&self.inner.config.app_id, user_name, scope)
+    }
+
+    /// Mints a code bound to the app `app_id`, as if `user_name` had just approved `scope`
+    /// (for a Website App: scanned and confirmed with `Scope::Login`). Only that app's
+    /// credentials can redeem it; the scope is not checked against the app's kind, so
+    /// tests can also hand a client a grant WeChat would never issue.
+    pub fn issue_code_for_app(&self, app_id: &str, user_name: &str, scope: Scope) -> String {
+        self.lock()
+            .codes
+            .issue(app_id, user_name, scope, Instant::now())
     }
 
     /// Makes the next `times` requests to `endpoint` suffer `fault`
@@ -219,16 +259,22 @@ impl WeChatSimulator {
             .unwrap_or_else(|| SimUser::named(user_name))
     }
 
-    pub(crate) fn redeem_code(&self, code: &str) -> Redemption {
+    pub(crate) fn redeem_code(&self, code: &str, app_id: &str) -> Redemption {
         self.lock()
             .codes
-            .redeem(code, Instant::now(), self.inner.config.code_ttl)
+            .redeem(code, app_id, Instant::now(), self.inner.config.code_ttl)
     }
 
-    pub(crate) fn issue_access_token(&self, user_name: &str, openid: &str, scope: Scope) -> String {
+    pub(crate) fn issue_access_token(
+        &self,
+        app_id: &str,
+        user_name: &str,
+        openid: &str,
+        scope: Scope,
+    ) -> String {
         self.lock()
             .tokens
-            .issue(user_name, openid, scope, Instant::now())
+            .issue(app_id, user_name, openid, scope, Instant::now())
     }
 
     pub(crate) fn lookup_access_token(&self, token: &str) -> TokenLookup {

@@ -7,6 +7,8 @@ use crate::ids;
 /// What an access token stands for.
 #[derive(Clone)]
 pub(crate) struct Grant {
+    /// The app whose code was exchanged; decides `unionid` on `/sns/userinfo`.
+    pub(crate) app_id: String,
     pub(crate) user: String,
     pub(crate) openid: String,
     pub(crate) scope: Scope,
@@ -26,7 +28,14 @@ pub(crate) struct TokenStore {
 }
 
 impl TokenStore {
-    pub(crate) fn issue(&mut self, user: &str, openid: &str, scope: Scope, now: Instant) -> String {
+    pub(crate) fn issue(
+        &mut self,
+        app_id: &str,
+        user: &str,
+        openid: &str,
+        scope: Scope,
+        now: Instant,
+    ) -> String {
         loop {
             let token = ids::random_token(66);
             if self.tokens.contains_key(&token) {
@@ -35,6 +44,7 @@ impl TokenStore {
             self.tokens.insert(
                 token.clone(),
                 Grant {
+                    app_id: app_id.to_owned(),
                     user: user.to_owned(),
                     openid: openid.to_owned(),
                     scope,

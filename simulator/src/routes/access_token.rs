@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::codes::Redemption;
 use crate::params::Params;
 use crate::reply::{self, ApiError};
-use crate::{Endpoint, Scope, WeChatSimulator};
+use crate::{Endpoint, WeChatSimulator};
 
 #[derive(Serialize)]
 struct TokenReply {
@@ -36,37 +36,36 @@ pub(super) async fn access_token(
 }
 
 /// Checks run in WeChat's order: credentials first, then grant_type, then the code.
+/// The credentials name the app (any registered one); the code must have been issued to it.
 fn exchange(sim: &WeChatSimulator, params: &Params) -> Result<TokenReply, ApiError> {
-    let config = sim.config();
     let appid = params.get("appid").ok_or(ApiError::APPID_MISSING)?;
-    if appid != config.app_id {
-        return Err(ApiError::INVALID_APPID);
-    }
+    let app = sim.config().app(appid).ok_or(ApiError::INVALID_APPID)?;
     let secret = params.get("secret").ok_or(ApiError::APPSECRET_MISSING)?;
-    if secret != config.app_secret {
+    if secret != app.app_secret {
         return Err(ApiError::INVALID_APPSECRET);
     }
     let code = params.get("code").ok_or(ApiError::MISSING_CODE)?;
     if params.get("grant_type") != Some("authorization_code") {
         return Err(ApiError::INVALID_GRANT_TYPE);
     }
-    let (user, scope) = match sim.redeem_code(code) {
+    let (user, scope) = match sim.redeem_code(code, &app.app_id) {
         Redemption::Granted { user, scope } => (user, scope),
         Redemption::Unknown => return Err(ApiError::INVALID_CODE),
         Redemption::AlreadyUsed => return Err(ApiError::CODE_BEEN_USED),
         Redemption::Expired => return Err(ApiError::CODE_EXPIRED),
     };
     let profile = sim.profile(&user);
-    let openid = sim.openid_for(&user);
-    let access_token = sim.issue_access_token(&user, &openid, scope);
+    let openid = sim.openid_for_app(&app.app_id, &user);
+    let access_token = sim.issue_access_token(&app.app_id, &user, &openid, scope);
     Ok(TokenReply {
         access_token,
-        expires_in: config.access_token_ttl.as_secs(),
+        expires_in: sim.config().access_token_ttl.as_secs(),
         refresh_token: crate::ids::random_token(66),
         openid,
         scope: scope.as_str(),
         is_snapshotuser: profile.snapshot.then_some(1),
-        unionid: (scope == Scope::UserInfo && config.bound_to_open_platform)
+        // snsapi_base never reveals the unionid, whatever the binding.
+        unionid: (scope.reads_profile() && app.bound_to_open_platform)
             .then(|| sim.unionid_for(&user)),
     })
 }

@@ -1,5 +1,7 @@
 mod access_token;
 mod authorize;
+mod login_request;
+mod qrconnect;
 mod userinfo;
 
 use std::time::Instant;
@@ -20,6 +22,8 @@ pub(crate) fn router(sim: WeChatSimulator) -> Router {
     Router::new()
         .route("/connect/oauth2/authorize", get(authorize::authorize))
         .route("/connect/oauth2/authorize/confirm", get(authorize::confirm))
+        .route("/connect/qrconnect", get(qrconnect::qrconnect))
+        .route("/connect/qrconnect/confirm", get(qrconnect::confirm))
         .merge(api)
         .with_state(sim)
 }

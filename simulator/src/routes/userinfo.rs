@@ -1,4 +1,5 @@
-//! `api.weixin.qq.com/sns/userinfo`: profile of the user behind a snsapi_userinfo token.
+//! `api.weixin.qq.com/sns/userinfo`: profile of the user behind a snsapi_userinfo or
+//! snsapi_login token.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,7 @@ use serde_json::Value;
 use crate::params::Params;
 use crate::reply::{self, ApiError};
 use crate::tokens::TokenLookup;
-use crate::{Endpoint, Scope, WeChatSimulator};
+use crate::{Endpoint, WeChatSimulator};
 
 #[derive(Serialize)]
 struct UserInfoReply {
@@ -49,7 +50,7 @@ fn lookup(sim: &WeChatSimulator, params: &Params) -> Result<UserInfoReply, ApiEr
         TokenLookup::Unknown => return Err(ApiError::INVALID_CREDENTIAL),
         TokenLookup::Expired => return Err(ApiError::ACCESS_TOKEN_EXPIRED),
     };
-    if grant.scope != Scope::UserInfo {
+    if !grant.scope.reads_profile() {
         return Err(ApiError::API_UNAUTHORIZED);
     }
     let openid = params.get("openid").ok_or(ApiError::MISSING_OPENID)?;
@@ -71,9 +72,12 @@ fn lookup(sim: &WeChatSimulator, params: &Params) -> Result<UserInfoReply, ApiEr
         country: user.country,
         headimgurl: user.headimgurl,
         privilege: Vec::new(),
+        // The token's own app decides: a bound Website App's token carries the unionid
+        // even when the primary Official Account is unbound.
         unionid: sim
             .config()
-            .bound_to_open_platform
+            .app(&grant.app_id)
+            .is_some_and(|app| app.bound_to_open_platform)
             .then(|| sim.unionid_for(&grant.user)),
     })
 }

@@ -271,18 +271,6 @@ async fn the_cookie_names_the_user_before_header_and_form_field() {
     assert_eq!(json["openid"], sim.openid_for("demo-user"));
 }
 
-async fn error_page(url: String) -> (String, String) {
-    let response = client().get(url).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers().get("location").is_none());
-    assert!(content_type(&response).starts_with("text/html"));
-    let label = response.headers()["x-wechat-sim-error"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    (label, response.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn a_bad_state_is_an_error_page_not_a_callback() {
     let (_sim, running) = start(config()).await;

@@ -5,5 +5,6 @@ mod browser;
 mod concurrency;
 mod exchange;
 mod faults;
+mod qr_login;
 mod support;
 mod userinfo;

@@ -78,6 +78,19 @@ pub async fn base_login(client: &Client, base: &str, user: &str) -> String {
     query_map(&location(&response))["code"].clone()
 }
 
+/// A login-page error: HTTP 200 HTML, no redirect; returns (x-wechat-sim-error, page).
+pub async fn error_page(url: String) -> (String, String) {
+    let response = client().get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("location").is_none());
+    assert!(content_type(&response).starts_with("text/html"));
+    let label = response.headers()["x-wechat-sim-error"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (label, response.text().await.unwrap())
+}
+
 pub fn content_type(response: &reqwest::Response) -> String {
     response
         .headers()
