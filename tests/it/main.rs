@@ -3,6 +3,7 @@
 //! library). One binary links once and runs every test in one process, in parallel.
 
 mod api_gateway_event;
+mod apps;
 mod browser_binding;
 mod client_kits;
 mod concurrency;

@@ -207,6 +207,24 @@ impl TestEnv {
         self.invoke_on(&self.gateway, "/auth", query, None).await
     }
 
+    /// `GET /auth?{query}` from a browser that names itself `user_agent` (the events'
+    /// default is WeChat's in-app browser on an iPhone).
+    pub async fn auth_from(&self, query: &str, user_agent: &str) -> ApiGatewayV2httpResponse {
+        let mut event = api_gateway_event(&self.stage, "/auth", query, None);
+        event.headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_str(user_agent).expect("a header value"),
+        );
+        let response = self.invoke_event(&self.gateway, "/auth", event).await;
+        let mut jar = self.jar.lock().unwrap();
+        for set_cookie in &response.cookies {
+            let cookie = parse_set_cookie(set_cookie);
+            let path = cookie.path().unwrap_or("/").to_owned();
+            jar.insert(cookie.name().to_owned(), (cookie.value().to_owned(), path));
+        }
+        response
+    }
+
     pub async fn auth_accepting(&self, query: &str, accept: &str) -> ApiGatewayV2httpResponse {
         self.invoke_on(&self.gateway, "/auth", query, Some(accept))
             .await
@@ -386,9 +404,15 @@ impl TestEnv {
             .await
             .expect("WeChat's authorize page");
         let response = if response.status() == 200 {
-            // The consent sheet: submit it as the user would.
+            // The consent sheet (or the QR page: scan and confirm on the phone); submit it
+            // as the user would.
+            let answer = if url.contains("/connect/qrconnect?") {
+                wechat_simulator::qr_scan_url(url, allow)
+            } else {
+                wechat_simulator::consent_url(url, allow)
+            };
             browser
-                .get(wechat_simulator::consent_url(url, allow))
+                .get(answer)
                 .header("x-wechat-sim-user", user)
                 .send()
                 .await
@@ -423,6 +447,7 @@ impl TestEnv {
         let scope = match path {
             "/getOpenId" => Scope::Base,
             "/getWxUserInfo" | "/getUserInfo" => Scope::UserInfo,
+            "/getQrUserInfo" => Scope::Login,
             other => panic!("unexpected callback path {other}"),
         };
         self.callback_on(gateway, scope, url.query().unwrap_or(""))
@@ -462,7 +487,7 @@ impl TestEnv {
 pub fn function_for(path: &str) -> wxauth_lambda::RouteFor {
     match path {
         "/getOpenId" => base_callback::route,
-        "/getWxUserInfo" | "/getUserInfo" => userinfo_callback::route,
+        "/getWxUserInfo" | "/getUserInfo" | "/getQrUserInfo" => userinfo_callback::route,
         "/oauth2/token" => oidc_token::route,
         "/oauth2/userinfo" | "/.well-known/openid-configuration" | "/.well-known/jwks.json" => {
             oidc_userinfo::route
