@@ -25,7 +25,7 @@ impl Banner {
                 lines.push(format!("wxauth-local demo: open {base}/ in your browser"));
                 lines.push(format!(
                     "  mode:  demo, against a simulated WeChat at {base}/wechat \
-                     (set WECHAT_APP_ID and friends to use a real Official Account)"
+                     (set WECHAT_APP_ID and friends, or WECHAT_APPS, to use real WeChat apps)"
                 ));
                 lines.push(format!("  store: {}", self.store));
                 lines.push(format!(

@@ -1,9 +1,11 @@
-//! Demo mode (no WECHAT_APP_ID): the configuration that points the gateway at the simulated
-//! WeChat served by the same server under `/wechat`.
+//! Demo mode (neither WECHAT_APP_ID nor WECHAT_APPS): the configuration that points the
+//! gateway at the simulated WeChat served by the same server under `/wechat`, with two
+//! apps: the Official Account `mp` (the default) paired with the Website App `web`, so
+//! `scope=auto` and QR login work as in a real two-app deployment.
 
 use std::collections::HashMap;
 
-use wechat_simulator::{SimulatorConfig, WeChatSimulator};
+use wechat_simulator::{SimApp, SimulatorConfig, WeChatSimulator};
 use wxauth_core::SigningKey;
 use wxauth_core::oidc::keys::SigningKeys;
 
@@ -14,6 +16,8 @@ pub(crate) const DEMO_OIDC_CALLBACK: &str = "/demo/oidc/callback";
 
 /// The demo's Official Account AppID (as WeChat's: `wx` and 16 characters).
 pub const DEMO_APP_ID: &str = "wxd3m0000000000000";
+/// The demo's Website App AppID (QR login outside WeChat).
+pub const DEMO_WEB_APP_ID: &str = "wxd3m0000000000web";
 
 /// Where the simulated WeChat is mounted.
 pub(crate) const SIMULATOR_PREFIX: &str = "/wechat";
@@ -26,9 +30,12 @@ const OVERRIDDEN: [&str; 4] = [
     "WECHAT_API_BASE",
 ];
 
-/// Demo mode when WECHAT_APP_ID is unset (an empty value counts as unset, as in `Config`).
+/// Demo mode when no app is configured: WECHAT_APP_ID and WECHAT_APPS unset (an empty
+/// value counts as unset, as in `Config`).
 pub(crate) fn wanted(lookup: &impl Fn(&str) -> Option<String>) -> bool {
-    lookup("WECHAT_APP_ID").is_none_or(|v| v.trim().is_empty())
+    ["WECHAT_APP_ID", "WECHAT_APPS"]
+        .iter()
+        .all(|name| lookup(name).is_none_or(|v| v.trim().is_empty()))
 }
 
 /// The names (never the values) of variables the demo overrides that were set anyway.
@@ -56,15 +63,23 @@ impl Demo {
         let (signing_key, signing_key_text) = SigningKey::generate();
         // 32 random bytes as 43 URL-safe characters: as good an AppSecret as any.
         let (_, app_secret) = SigningKey::generate();
+        let (_, web_secret) = SigningKey::generate();
         let wechat = format!("http://127.0.0.1:{port}{SIMULATOR_PREFIX}");
 
-        let mut simulator_config = SimulatorConfig::new(DEMO_APP_ID, app_secret.clone());
-        // So that snsapi_userinfo logins show a unionid too.
+        // Both bound to one Open Platform account: logins show the unionid that ties a
+        // visitor's QR login to their login inside WeChat.
+        let mut simulator_config = SimulatorConfig::new(DEMO_APP_ID, app_secret.clone())
+            .with_app(SimApp::website(DEMO_WEB_APP_ID, web_secret.clone()).bound());
         simulator_config.bound_to_open_platform = true;
+        let apps = serde_json::json!([
+            {"name": "mp", "kind": "official_account", "app_id": DEMO_APP_ID,
+             "app_secret": app_secret, "qr_app": "web"},
+            {"name": "web", "kind": "website", "app_id": DEMO_WEB_APP_ID,
+             "app_secret": web_secret},
+        ]);
 
         let overlay = HashMap::from([
-            ("WECHAT_APP_ID", DEMO_APP_ID.to_owned()),
-            ("WECHAT_APP_SECRET", app_secret),
+            ("WECHAT_APPS", apps.to_string()),
             ("TOKEN_SIGNING_KEY", signing_key_text.clone()),
             ("WECHAT_OPEN_BASE", wechat.clone()),
             ("WECHAT_API_BASE", wechat),
@@ -118,6 +133,10 @@ impl Demo {
                 .filter(|v| !v.trim().is_empty())
                 .or_else(|| Some(self.oidc_keys.clone()));
         }
+        if name == "WECHAT_APP_SECRET" {
+            // The demo's apps carry their own secrets.
+            return None;
+        }
         self.overlay.get(name).cloned().or_else(|| real(name))
     }
 }
@@ -135,10 +154,14 @@ mod tests {
     }
 
     #[test]
-    fn demo_mode_is_chosen_by_the_app_id_alone() {
+    fn demo_mode_is_chosen_when_no_app_is_configured() {
         assert!(wanted(&env(&[])));
-        assert!(wanted(&env(&[("WECHAT_APP_ID", "  ")])));
+        assert!(wanted(&env(&[
+            ("WECHAT_APP_ID", "  "),
+            ("WECHAT_APPS", "")
+        ])));
         assert!(!wanted(&env(&[("WECHAT_APP_ID", "wx0123456789abcdef")])));
+        assert!(!wanted(&env(&[("WECHAT_APPS", "[]")])));
     }
 
     #[test]
@@ -166,9 +189,9 @@ mod tests {
         );
         assert_eq!(demo.lookup("STATE_TTL_SECONDS", &real).unwrap(), "120");
         assert_eq!(ignored_variables(&real), ["TOKEN_SIGNING_KEY"]);
-        assert_eq!(
-            demo.lookup("WECHAT_APP_SECRET", &real).unwrap(),
-            demo.simulator.config().app_secret
-        );
+        assert_eq!(demo.lookup("WECHAT_APP_SECRET", &real), None);
+        let apps = demo.lookup("WECHAT_APPS", &real).unwrap();
+        assert!(apps.contains(&demo.simulator.config().app_secret));
+        assert!(apps.contains(DEMO_WEB_APP_ID));
     }
 }

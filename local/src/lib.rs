@@ -1,7 +1,7 @@
 //! wxauth on your machine: the gateway as one HTTP server on 127.0.0.1.
 //!
 //! Configured through the same environment variables as the Lambda functions. Without
-//! `WECHAT_APP_ID` it runs the **demo**: a simulated WeChat nested at `/wechat`, a landing
+//! `WECHAT_APP_ID` or `WECHAT_APPS` it runs the **demo**: a simulated WeChat nested at `/wechat`, a landing
 //! page at `/` and a result page at `/demo/result`, so a whole login can be tried in a
 //! browser without an Official Account.
 
@@ -23,7 +23,7 @@ use wechat_simulator::WeChatSimulator;
 use wxauth_core::store::{DynamoStateStore, MemoryStateStore};
 use wxauth_core::{Config, Gateway, StateStore, WeChatClient};
 
-pub use demo::DEMO_APP_ID;
+pub use demo::{DEMO_APP_ID, DEMO_WEB_APP_ID};
 pub use log_format::{LogFormat, parse_log_format};
 pub use port::{DEFAULT_PORT, parse_port};
 
@@ -49,7 +49,8 @@ pub enum StartError {
 }
 
 /// Starts the server on `listener` with configuration read through `lookup` (environment
-/// variable name → value). Demo mode when WECHAT_APP_ID is absent (or empty).
+/// variable name → value). Demo mode when WECHAT_APP_ID and WECHAT_APPS are absent (or
+/// empty).
 pub async fn start(
     lookup: impl Fn(&str) -> Option<String>,
     listener: tokio::net::TcpListener,

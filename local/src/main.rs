@@ -1,5 +1,5 @@
 //! `wxauth-local`: the gateway on 127.0.0.1:$PORT (default 3000), configured like the
-//! Lambda functions; a self-contained demo when WECHAT_APP_ID is not set.
+//! Lambda functions; a self-contained demo when neither WECHAT_APP_ID nor WECHAT_APPS is set.
 
 use std::io::IsTerminal;
 use std::net::Ipv4Addr;

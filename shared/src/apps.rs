@@ -145,6 +145,9 @@ impl WeChatApps {
 pub struct AppsInput<'a> {
     /// ALLOWED_RETURN_ORIGINS: the origins of an app that names none of its own.
     pub fallback_origins: Option<&'a AllowedOrigins>,
+    /// ALLOWED_RETURN_ORIGINS was set but refused (its problem is reported already, so an
+    /// app relying on it is not reported again).
+    pub fallback_refused: bool,
     /// Whether this process keeps AppSecrets (it serves the callbacks).
     pub with_secrets: bool,
     /// The value of a resolved `app_secret_ref`, by [`secret_variable`] name.
@@ -210,17 +213,17 @@ pub fn parse_apps(json: &str, input: &AppsInput<'_>) -> Result<Vec<WeChatApp>, V
     }
     let mut apps = Vec::new();
     let mut problems = Vec::new();
+    let mut failed = false;
     for (index, entry) in entries.iter().enumerate() {
         match parse_entry(index, entry, input) {
             Ok(app) => apps.push(app),
-            Err(mut found) => problems.append(&mut found),
+            Err(mut found) => {
+                failed = true;
+                problems.append(&mut found);
+            }
         }
     }
-    if problems.is_empty() {
-        Ok(apps)
-    } else {
-        Err(problems)
-    }
+    if !failed { Ok(apps) } else { Err(problems) }
 }
 
 fn parse_entry(
@@ -332,6 +335,7 @@ fn parse_entry(
         }
         None => match input.fallback_origins {
             Some(origins) => Some(origins.clone()),
+            None if input.fallback_refused => None,
             None => {
                 problem(
                     "needs allowed_return_origins (or set ALLOWED_RETURN_ORIGINS for every app)"
@@ -424,6 +428,7 @@ mod tests {
             json,
             &AppsInput {
                 fallback_origins: Some(&fallback),
+                fallback_refused: false,
                 with_secrets,
                 resolved: &resolved,
             },

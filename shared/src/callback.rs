@@ -287,18 +287,24 @@ async fn issue_code(
             );
         }
     };
+    // A QR login read the profile whatever the relying party asked for: grant it only when
+    // asked (the grant's scope is what the relying party was granted).
+    let (scope, name, picture) = match (login.scope, oidc.profile) {
+        (Scope::Login, false) => (Scope::Base, None, None),
+        (scope, _) => (scope, profile.nickname, profile.headimgurl),
+    };
     let grant = Grant {
         client_id: oidc.client_id.clone(),
         redirect_uri: oidc.redirect_uri.clone(),
         code_challenge: oidc.code_challenge.clone(),
         nonce: login.nonce.clone(),
-        scope: login.scope,
+        scope,
         auth_time: now,
         sub,
         openid: reply.openid.clone(),
         unionid,
-        name: profile.nickname,
-        picture: profile.headimgurl,
+        name,
+        picture,
         code_expires_at: now + CODE_LIFETIME_SECONDS,
     };
     let (code, id) = GrantId::generate();

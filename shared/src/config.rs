@@ -228,6 +228,7 @@ impl Config {
             Some(json) => {
                 let input = AppsInput {
                     fallback_origins: allowed_origins.as_ref(),
+                    fallback_refused: reader.failed("ALLOWED_RETURN_ORIGINS"),
                     with_secrets: callback_only,
                     resolved: reader.lookup,
                 };

@@ -96,6 +96,10 @@ pub struct OidcRequest {
     /// The S256 PKCE challenge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
+    /// Whether the relying party asked for `profile`. A QR login (`snsapi_login`) always
+    /// reads the profile from WeChat, so the scope alone no longer tells.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub profile: bool,
 }
 
 /// What consuming (or reading) a state found.

@@ -393,6 +393,7 @@ async fn an_oidc_login_round_trips_at_its_limits(store: Store) {
         redirect_uri: "https://app.example.com/cb".into(),
         state: Some("s".repeat(wxauth_core::oidc::MAX_CLIENT_STATE_LEN)),
         code_challenge: Some(CHALLENGE.into()),
+        profile: true,
     });
     store.put_new(&l).await.unwrap();
     assert_eq!(

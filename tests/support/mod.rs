@@ -210,12 +210,23 @@ impl TestEnv {
     /// `GET /auth?{query}` from a browser that names itself `user_agent` (the events'
     /// default is WeChat's in-app browser on an iPhone).
     pub async fn auth_from(&self, query: &str, user_agent: &str) -> ApiGatewayV2httpResponse {
-        let mut event = api_gateway_event(&self.stage, "/auth", query, None);
+        self.get_from("/auth", query, user_agent).await
+    }
+
+    /// `GET {path}?{query}` from a browser that names itself `user_agent`, keeping the
+    /// cookies it sets.
+    pub async fn get_from(
+        &self,
+        path: &str,
+        query: &str,
+        user_agent: &str,
+    ) -> ApiGatewayV2httpResponse {
+        let mut event = api_gateway_event(&self.stage, path, query, None);
         event.headers.insert(
             http::header::USER_AGENT,
             http::HeaderValue::from_str(user_agent).expect("a header value"),
         );
-        let response = self.invoke_event(&self.gateway, "/auth", event).await;
+        let response = self.invoke_event(&self.gateway, path, event).await;
         let mut jar = self.jar.lock().unwrap();
         for set_cookie in &response.cookies {
             let cookie = parse_set_cookie(set_cookie);

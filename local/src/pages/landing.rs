@@ -17,15 +17,17 @@ pub(super) async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMa
     let origin = page_origin(&headers);
     let own = origin.clone().unwrap_or_else(|| site.canonical_origin());
     let return_url = format!("{own}/demo/result");
-    let login = |scope: &str, mode: Option<&str>| {
+    let login_with = |extra: &[(&str, &str)]| {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("url", &return_url)
-            .append_pair("scope", scope);
-        if let Some(mode) = mode {
-            query.append_pair("response_mode", mode);
+        query.append_pair("url", &return_url);
+        for (name, value) in extra {
+            query.append_pair(name, value);
         }
         format!("/auth?{}", query.finish())
+    };
+    let login = |scope: &str, mode: Option<&str>| match mode {
+        Some(mode) => login_with(&[("scope", scope), ("response_mode", mode)]),
+        None => login_with(&[("scope", scope)]),
     };
     let user = cookie_user(&headers).unwrap_or_else(|| DEFAULT_USER.to_owned());
     let on_loopback = origin
@@ -92,6 +94,31 @@ pub(super) async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMa
                 ))
             }
         }
+        h2 { (t("Outside WeChat: QR login", "微信外：扫码登录")) }
+        p {
+            @match lang {
+                Lang::En => {
+                    "In a desktop browser WeChat logs in by QR code, with a Website App ("
+                    code { "web" } ", paired with the Official Account " code { "mp" } "). "
+                    code { "scope=auto" } " picks by browser: the Official Account inside                      WeChat, the QR code anywhere else. Both give the same "
+                    code { "unionid" } " for one person."
+                }
+                Lang::ZhCn => {
+                    "在电脑浏览器里，微信通过网站应用（" code { "web" } "，与公众号 "
+                    code { "mp" } " 配对）扫码登录。" code { "scope=auto" }
+                    " 按浏览器自动选择：微信内用公众号，其他地方用二维码。                     同一个人两种方式得到的 " code { "unionid" } " 相同。"
+                }
+            }
+        }
+        p.actions {
+            a.button href=(login_with(&[("scope", "snsapi_login"), ("app", "web")])) {
+                (t("Log in by QR code (snsapi_login)", "扫码登录（snsapi_login）"))
+            }
+            " "
+            a.button href=(login_with(&[("scope", "auto"), ("auto_scope", "snsapi_userinfo")])) {
+                (t("Log in, chosen by browser (scope=auto)", "按浏览器自动选择登录（scope=auto）"))
+            }
+        }
         h2 { (t("As an OpenID Provider", "作为 OpenID Provider")) }
         p {
             @match lang {
@@ -119,11 +146,12 @@ pub(super) async fn landing(State(site): State<Arc<DemoSite>>, headers: HeaderMa
                 Lang::En => {
                     "You come back to " code { (return_url) } ". Result tokens are signed \
                      with the demo key printed in the terminal; set " code { "WECHAT_APP_ID" }
-                    " and the other variables to use a real Official Account."
+                    " and the other variables (or " code { "WECHAT_APPS" } ") to use real WeChat apps."
                 }
                 Lang::ZhCn => {
                     "登录后回到 " code { (return_url) } "。结果中的令牌用终端里打印的演示密钥签名；\
-                     要使用真实的公众号，请设置 " code { "WECHAT_APP_ID" } " 等环境变量。"
+                     要使用真实的公众号，请设置 " code { "WECHAT_APP_ID" } " 等环境变量（或 "
+                    code { "WECHAT_APPS" } "）。"
                 }
             }
         }

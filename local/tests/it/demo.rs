@@ -4,7 +4,7 @@
 use wxauth_core::SigningKey;
 use wxauth_core::login_state::now_epoch_seconds;
 use wxauth_core::token::verify;
-use wxauth_local::{DEMO_APP_ID, LocalServer};
+use wxauth_local::{DEMO_APP_ID, DEMO_WEB_APP_ID, LocalServer};
 
 use crate::support::{self, follow, get, hidden_fields, hrefs, query_params, start_with};
 
@@ -26,7 +26,7 @@ async fn login_link(page_url: &str, scope: &str, cookie: Option<&str>) -> String
     assert_eq!(landing.status, 200, "{}", landing.body);
     assert_page_headers(&landing);
     let links = hrefs(&landing.body, "/auth?url=");
-    assert_eq!(links.len(), 3, "{}", landing.body);
+    assert_eq!(links.len(), 5, "{}", landing.body);
     let link = links
         .into_iter()
         .find(|link| link.ends_with(&format!("&scope={scope}")))
@@ -559,4 +559,85 @@ async fn echoed_input_is_escaped(accept_language: Option<&str>, lang: &str, veri
     assert_eq!(page.status, 200);
     assert_escaped(&page, "posted result", 9);
     assert!(page.body.contains(&html_lang), "{}", page.body);
+}
+
+#[tokio::test]
+async fn qr_login_and_scope_auto_use_the_demos_website_app_outside_wechat() {
+    let server = start_with(&[]).await.unwrap();
+    let key = server.demo_signing_key.clone().unwrap();
+    let sim = server.demo_simulator().unwrap();
+    let base = format!("{}/", server.base_url);
+    let identity = ("x-wechat-sim-user", "quinn");
+
+    for (button, user_agent) in [
+        ("snsapi_login&app=web", None),
+        ("auto&auto_scope=snsapi_userinfo", None),
+    ] {
+        let auth = login_link(&base, button, None).await;
+        let agent: Vec<(&str, &str)> = user_agent
+            .map(|ua| ("user-agent", ua))
+            .into_iter()
+            .collect();
+        let started = get(&auth, &agent).await;
+        assert_eq!(started.status, 302, "{}", started.body);
+        let authorize = started.location();
+        assert!(
+            authorize.starts_with(&format!(
+                "{}/wechat/connect/qrconnect?appid={DEMO_WEB_APP_ID}&",
+                server.base_url
+            )),
+            "{authorize}"
+        );
+        let qr_page = get(&authorize, &[identity]).await;
+        assert_eq!(qr_page.status, 200);
+        assert!(qr_page.body.contains("action=\"qrconnect/confirm\""));
+        let mut fields = hidden_fields(&qr_page.body);
+        fields.push(("decision".into(), "allow".into()));
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&fields)
+            .finish();
+        let scanned = get(
+            &follow(&authorize, &format!("qrconnect/confirm?{query}")),
+            &[identity],
+        )
+        .await;
+        assert_eq!(scanned.status, 302, "{}", scanned.body);
+        let callback = scanned.location();
+        assert!(
+            callback.starts_with(&format!("{}/getQrUserInfo?code=", server.base_url)),
+            "{callback}"
+        );
+        let finished = get(&callback, &[("cookie", &started.binding_cookie())]).await;
+        assert_eq!(finished.status, 302, "{}", finished.body);
+        let params = query_params(&finished.location());
+        let openid = sim.openid_for_app(DEMO_WEB_APP_ID, "quinn");
+        assert_eq!(params["openid"], openid);
+        assert_eq!(params["unionid"], sim.unionid_for("quinn"));
+        let claims = verify(
+            &params["token"],
+            &SigningKey::new(key.as_bytes()).unwrap(),
+            Some(&server.base_url),
+            now_epoch_seconds(),
+        )
+        .unwrap();
+        assert_eq!(claims.appid, DEMO_WEB_APP_ID);
+        assert_eq!(claims.scope, "snsapi_login");
+    }
+
+    // scope=auto inside WeChat: the Official Account, with the profile auto_scope asks for.
+    let auth = login_link(&base, "auto&auto_scope=snsapi_userinfo", None).await;
+    let started = get(
+        &auth,
+        &[("user-agent", "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50")],
+    )
+    .await;
+    assert!(
+        started.location().starts_with(&format!(
+            "{}/wechat/connect/oauth2/authorize?appid={DEMO_APP_ID}&",
+            server.base_url
+        )),
+        "{}",
+        started.location()
+    );
+    assert!(started.location().contains("&scope=snsapi_userinfo&"));
 }

@@ -107,7 +107,7 @@ async fn the_landing_page_speaks_the_visitors_language() {
     );
     let en = get_in(&url, None, None).await;
     assert_eq!(hrefs(&zh.body, "/"), hrefs(&en.body, "/"));
-    assert_eq!(hrefs(&zh.body, "/auth?url=").len(), 3);
+    assert_eq!(hrefs(&zh.body, "/auth?url=").len(), 5);
     assert_eq!(hrefs(&zh.body, "/demo/oidc/start").len(), 2);
 
     for lang in NOT_ZH {
@@ -338,7 +338,11 @@ async fn the_oidc_pages_speak_the_visitors_language() {
             " RS256 签名，并核对了签发方、受众 <code>wxauth-demo</code>、有效期、nonce 和 at_hash。",
             "<h2>ID Token 中的声明</h2>",
             "<tr><th>声明</th><th>值</th></tr>",
-            &format!("<tr><th>sub</th><td>{}</td></tr>", sim.openid_for("张小龙")),
+            // Outside WeChat: the QR login's Website App openid.
+            &format!(
+                "<tr><th>sub</th><td>{}</td></tr>",
+                sim.openid_for_app(wxauth_local::DEMO_WEB_APP_ID, "张小龙")
+            ),
             "<tr><th>name</th><td>张小龙</td></tr>",
             "<h2>用户信息（userinfo）</h2>",
         ],

@@ -2,13 +2,26 @@
 //! PKCE against the provider over HTTP, verifies the ID token against the JWKS and shows
 //! the claims; a response that is not its own login's is refused.
 
-use wxauth_local::LocalServer;
+use wxauth_local::{DEMO_WEB_APP_ID, LocalServer};
 
 use crate::support::{follow, get, hidden_fields, start_with};
 
+/// WeChat's in-app browser on a phone.
+pub const IN_WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322f) NetType/WIFI Language/zh_CN";
+
 /// "Log in with OIDC (with profile)" as `user` up to the relying party's callback: its URL
-/// and the relying party's cookie (`name=value`).
+/// and the relying party's cookie (`name=value`). Outside WeChat (no User-Agent), so by
+/// the demo's Website App's QR code.
 pub async fn oidc_login(server: &LocalServer, user: &str) -> (String, String) {
+    oidc_login_from(server, user, None).await
+}
+
+/// The same from a browser naming itself `user_agent`.
+pub async fn oidc_login_from(
+    server: &LocalServer,
+    user: &str,
+    user_agent: Option<&str>,
+) -> (String, String) {
     let base = &server.base_url;
     let user = ("x-wechat-sim-user", user);
 
@@ -29,10 +42,20 @@ pub async fn oidc_login(server: &LocalServer, user: &str) -> (String, String) {
     assert!(authorize.contains("code_challenge_method=S256"));
     assert!(authorize.contains("scope=openid+profile"));
 
-    let to_wechat = get(&authorize, &[]).await;
+    let agent: Vec<(&str, &str)> = user_agent
+        .map(|ua| ("user-agent", ua))
+        .into_iter()
+        .collect();
+    let to_wechat = get(&authorize, &agent).await;
     assert_eq!(to_wechat.status, 302, "{}", to_wechat.body);
     let binding = to_wechat.binding_cookie();
     let at_wechat_url = to_wechat.location();
+    // Inside WeChat the Official Account's consent sheet, elsewhere the QR page.
+    let (page, confirm) = match user_agent {
+        Some(_) => ("/wechat/connect/oauth2/authorize?", "authorize/confirm"),
+        None => ("/wechat/connect/qrconnect?", "qrconnect/confirm"),
+    };
+    assert!(at_wechat_url.contains(page), "{at_wechat_url}");
     let consent = get(&at_wechat_url, &[user]).await;
     assert_eq!(consent.status, 200);
     let mut fields = hidden_fields(&consent.body);
@@ -41,7 +64,7 @@ pub async fn oidc_login(server: &LocalServer, user: &str) -> (String, String) {
         .extend_pairs(&fields)
         .finish();
     let confirmed = get(
-        &follow(&at_wechat_url, &format!("authorize/confirm?{query}")),
+        &follow(&at_wechat_url, &format!("{confirm}?{query}")),
         &[user],
     )
     .await;
@@ -75,7 +98,8 @@ async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
     let body = &page.body;
     assert!(body.contains("ID token verified"), "{body}");
     assert!(body.contains("RS256 signature"), "{body}");
-    let openid = sim.openid_for("Oidc Olga");
+    // Logged in by QR code: the Website App's openid.
+    let openid = sim.openid_for_app(DEMO_WEB_APP_ID, "Oidc Olga");
     assert!(
         body.contains(&format!("<th>sub</th><td>{openid}</td>")),
         "{body}"
@@ -97,6 +121,29 @@ async fn the_demo_relying_party_logs_in_with_pkce_and_a_verified_id_token() {
     );
     let reload = get(&rp_callback, &[("cookie", &rp_cookie)]).await;
     assert!(reload.body.contains("invalid_grant"), "{}", reload.body);
+}
+
+#[tokio::test]
+async fn inside_wechat_the_demo_relying_party_logs_in_with_the_official_account() {
+    let server = start_with(&[]).await.unwrap();
+    let sim = server.demo_simulator().unwrap();
+    let (rp_callback, rp_cookie) = oidc_login_from(&server, "Oidc Olga", Some(IN_WECHAT)).await;
+    let page = get(&rp_callback, &[("cookie", &rp_cookie)]).await;
+    let body = &page.body;
+    assert!(body.contains("ID token verified"), "{body}");
+    let openid = sim.openid_for("Oidc Olga");
+    assert!(
+        body.contains(&format!("<th>sub</th><td>{openid}</td>")),
+        "{body}"
+    );
+    // The same person as by QR code: another openid, the same unionid.
+    assert!(
+        body.contains(&format!(
+            "<th>unionid</th><td>{}</td>",
+            sim.unionid_for("Oidc Olga")
+        )),
+        "{body}"
+    );
 }
 
 #[tokio::test]

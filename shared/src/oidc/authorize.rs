@@ -268,6 +268,7 @@ pub(crate) async fn authorize(
             redirect_uri: redirect_text.clone(),
             state: state.map(str::to_owned),
             code_challenge,
+            profile: scopes.contains(&"profile"),
         }),
     };
     match begin(gateway, login, base_url).await {

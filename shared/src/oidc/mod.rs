@@ -44,7 +44,7 @@ pub(crate) fn identity_claims(grant: &Grant) -> Vec<(&'static str, String)> {
     if let Some(unionid) = &grant.unionid {
         claims.push(("unionid", unionid.clone()));
     }
-    if grant.scope == crate::scope::Scope::UserInfo {
+    if grant.scope.has_profile() {
         if let Some(name) = &grant.name {
             claims.push(("name", name.clone()));
         }

@@ -583,6 +583,7 @@ mod tests {
                 redirect_uri: "https://a.example.com/x?y=1".into(),
                 state: Some("af0ifjsldkj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+                profile: true,
             }),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
