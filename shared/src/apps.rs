@@ -579,3 +579,66 @@ mod tests {
         assert!(!AppKind::Website.allows(Scope::UserInfo));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parse(json: &str) -> Result<Vec<WeChatApp>, Vec<String>> {
+        let fallback = AllowedOrigins::parse("https://app.example.com").unwrap();
+        parse_apps(
+            json,
+            &AppsInput {
+                fallback_origins: Some(&fallback),
+                fallback_refused: false,
+                with_secrets: true,
+                resolved: &|_| None,
+            },
+        )
+    }
+
+    proptest! {
+        /// Whatever an app's fields hold, the list is read or refused with messages that
+        /// never quote the secret, wherever it was put.
+        #[test]
+        fn any_app_is_read_or_refused_without_echoing_its_secret(
+            name in "\\PC{0,40}", kind in "\\PC{0,20}", app_id in "\\PC{0,70}",
+            secret in "[!-~]{12,40}", qr in proptest::option::of("\\PC{0,40}"),
+            secret_as_number in any::<bool>(),
+        ) {
+            let secret_value = if secret_as_number {
+                serde_json::json!(secret.bytes().fold(0u64, |n, b| n.wrapping_mul(31).wrapping_add(u64::from(b))))
+            } else {
+                serde_json::json!(secret)
+            };
+            let mut entry = serde_json::json!({"name": name, "kind": kind, "app_id": app_id, "app_secret": secret_value});
+            if let Some(qr) = qr {
+                entry["qr_app"] = qr.into();
+            }
+            let json = serde_json::json!([entry]).to_string();
+            match parse(&json) {
+                Ok(apps) => {
+                    prop_assert_eq!(apps.len(), 1);
+                    prop_assert!(valid_name(&apps[0].name) && valid_app_id(&apps[0].app_id));
+                    let shown = format!("{apps:?}");
+                    prop_assert!(!shown.contains(&secret));
+                }
+                Err(problems) => {
+                    let text = problems.join("\n");
+                    prop_assert!(!text.contains(&secret), "{}", text);
+                    if let serde_json::Value::Number(n) = &secret_value {
+                        prop_assert!(!text.contains(&n.to_string()) || n.to_string().len() < 4, "{}", text);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = parse(&text);
+            let _ = secret_refs(&text);
+        }
+    }
+}
