@@ -167,3 +167,85 @@ async fn the_favicon_is_served_in_both_modes() {
         assert_eq!(&body[..4], &[0, 0, 1, 0], "an ICO file");
     }
 }
+
+#[tokio::test]
+async fn wechat_apps_alone_configure_the_server_and_a_qr_login_goes_through_the_website_app() {
+    const WEB_ID: &str = "wx00000000000000bb";
+    const WEB_SECRET: &str = "s3cr3t-web-app-secret";
+    let sim = WeChatSimulator::new(
+        SimulatorConfig::new(APP_ID, APP_SECRET)
+            .with_app(wechat_simulator::SimApp::website(WEB_ID, WEB_SECRET).bound()),
+    );
+    let wechat = sim.serve_on_loopback().await.unwrap();
+    let apps = serde_json::json!([
+        {"name": "mp", "kind": "official_account", "app_id": APP_ID, "app_secret": APP_SECRET,
+         "qr_app": "web"},
+        {"name": "web", "kind": "website", "app_id": WEB_ID, "app_secret": WEB_SECRET},
+    ])
+    .to_string();
+    let server = start_with(&[
+        ("WECHAT_APPS", &apps),
+        ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ("TOKEN_SIGNING_KEY", KEY),
+        ("WECHAT_OPEN_BASE", &wechat.base_url),
+        ("WECHAT_API_BASE", &wechat.base_url),
+    ])
+    .await
+    .unwrap();
+    // Configured, not the demo, and the banner names the apps (never their secrets).
+    assert!(server.demo_simulator().is_none());
+    let banner = server.banner();
+    assert!(
+        banner.contains(&format!(
+            "WeChat apps mp (official_account {APP_ID}), web (website {WEB_ID})"
+        )),
+        "{banner}"
+    );
+    assert!(!banner.contains(WEB_SECRET) && !banner.contains(APP_SECRET));
+
+    // A desktop browser (no MicroMessenger) with scope=auto: the QR page.
+    let auth = get(
+        &format!(
+            "{}/auth?url=https%3A%2F%2Fapp.example.com%2Fdone&scope=auto",
+            server.base_url
+        ),
+        &[(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0",
+        )],
+    )
+    .await;
+    assert_eq!(auth.status, 302, "{}", auth.body);
+    let authorize = auth.location();
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/connect/qrconnect?appid={WEB_ID}&",
+            wechat.base_url
+        )),
+        "{authorize}"
+    );
+    let scanned = get(
+        &wechat_simulator::qr_scan_url(&authorize, true),
+        &[("x-wechat-sim-user", "erin")],
+    )
+    .await;
+    assert_eq!(scanned.status, 302, "{}", scanned.body);
+    let callback = scanned.location();
+    assert!(
+        callback.starts_with(&format!("{}/getQrUserInfo?code=", server.base_url)),
+        "{callback}"
+    );
+    let finished = get(&callback, &[("cookie", &auth.binding_cookie())]).await;
+    assert_eq!(finished.status, 302, "{}", finished.body);
+    let params = query_params(&finished.location());
+    assert_eq!(params["openid"], sim.openid_for_app(WEB_ID, "erin"));
+    assert_eq!(params["unionid"], sim.unionid_for("erin"));
+    let claims = verify(
+        &params["token"],
+        &SigningKey::new(KEY).unwrap(),
+        Some("https://app.example.com"),
+        now_epoch_seconds(),
+    )
+    .unwrap();
+    assert_eq!(claims.appid, WEB_ID);
+}

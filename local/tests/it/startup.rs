@@ -197,3 +197,26 @@ async fn an_oversized_body_gets_the_common_headers() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_wechat_apps_problem_is_named_and_no_secret_shown() {
+    let err = start_with(&[
+        (
+            "WECHAT_APPS",
+            r#"[{"name":"mp","kind":"official_account","app_id":"wx1","app_secret":"s3cr3t one","qr_app":"web"},
+                {"name":"mp","kind":"website","app_id":"wx1","app_secret":"s3cr3t-two"}]"#,
+        ),
+        ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+    ])
+    .await
+    .err()
+    .expect("the apps are invalid");
+    let text = err.to_string();
+    assert!(
+        text.contains("WECHAT_APPS: app `mp`: app_secret must be printable ASCII"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert_eq!(problem_names(err), ["WECHAT_APPS"]);
+}
