@@ -12,9 +12,14 @@ use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARI
 use wxauth_core::deadline::CALLBACK_BUDGET;
 use wxauth_core::oidc::keys::Alg;
 use wxauth_core::oidc::routes::serves_route;
+use wxauth_core::secret::Secret;
 use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
-use wxauth_lambda::secret_refs::{REFERENCE_VARIABLES, SecretRef};
+use wxauth_core::{ConfigError, apps};
+use wxauth_lambda::secret_refs::{
+    REFERENCE_VARIABLES, Reference, ResolvedSecrets, SecretRef, app_references, app_references_for,
+    references_for,
+};
 use wxauth_tests::api_gateway_event;
 
 /// Variables a function may have besides the configuration's: the log filter.
@@ -126,6 +131,18 @@ impl<'a> Evaluator<'a> {
                 assert!(
                     allowed.iter().any(|a| scalar(a) == *value),
                     "{name}={value:?} is not one of its AllowedValues"
+                );
+            }
+            if let Some(max) = p.get("MaxLength").and_then(Value::as_u64) {
+                assert!(
+                    value.chars().count() as u64 <= max,
+                    "{name} is longer than its MaxLength {max}"
+                );
+            }
+            if let Some(min) = p.get("MinLength").and_then(Value::as_u64) {
+                assert!(
+                    value.chars().count() as u64 >= min,
+                    "{name} is shorter than its MinLength {min}"
                 );
             }
             if let Some(pattern) = p.get("AllowedPattern").and_then(Value::as_str) {
@@ -570,6 +587,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             ("oidc-userinfo", Some("OidcKeysGiven")),
         ),
         ("GET /getUserInfo", ("userinfo-callback", None)),
+        ("GET /getQrUserInfo", ("userinfo-callback", None)),
     ]);
     let found: BTreeMap<&str, (&str, Option<&str>)> = routes
         .iter()
@@ -608,6 +626,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
         Route::Auth,
         Route::Callback(Scope::Base),
         Route::Callback(Scope::UserInfo),
+        Route::Callback(Scope::Login),
         Route::MpVerify("AbC123xyz".into()),
         Route::OidcDiscovery,
         Route::OidcJwks,
@@ -617,7 +636,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
     ] {
         assert!(reached.contains(route.name()), "{route:?} has no route");
     }
-    for scope in [Scope::Base, Scope::UserInfo] {
+    for scope in [Scope::Base, Scope::UserInfo, Scope::Login] {
         let key = format!("GET {}", scope.callback_path());
         assert!(
             routes.contains_key(&key),
@@ -724,9 +743,75 @@ fn oidc_parameters<'a>(extra: &[(&'a str, &'a str)], clients: &'a str) -> Vec<(&
     p
 }
 
-/// Names the configuration parser requires of a function, asked of the parser itself.
-fn required_variables(serves: Serves) -> BTreeSet<&'static str> {
-    let err = Config::for_routes(serves, |_| None).expect_err("an empty environment is refused");
+/// Two apps with their AppSecrets inline and their own return origins: an Official
+/// Account and its Website App (QR login).
+const APPS_INLINE: &str = r#"[
+  {"name": "mp", "kind": "official_account", "app_id": "wx00000000000000aa",
+   "app_secret": "mp-app-secret-value", "allowed_return_origins": "https://app.example.com",
+   "qr_app": "web"},
+  {"name": "web", "kind": "website", "app_id": "wx00000000000000bb",
+   "app_secret": "web-app-secret-value", "allowed_return_origins": "https://www.example.com"}
+]"#;
+
+/// The same apps with their AppSecrets referenced under the default
+/// `WeChatAppSecretsPrefix` (`/wxauth/apps`), one in each service; the first takes its
+/// origins from AllowedReturnOrigins.
+const APPS_BY_REF: &str = r#"[
+  {"name": "mp", "kind": "official_account", "app_id": "wx00000000000000aa",
+   "app_secret_ref": "ssm:/wxauth/apps/mp", "qr_app": "web"},
+  {"name": "web", "kind": "website", "app_id": "wx00000000000000bb",
+   "app_secret_ref": "secretsmanager:wxauth/apps/web#app_secret",
+   "allowed_return_origins": "https://www.example.com"}
+]"#;
+
+/// Several apps and no default one: `apps` as WeChatApps, AllowedReturnOrigins as the
+/// fallback, the signing key plain.
+fn apps_parameters<'a>(apps: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut p = vec![
+        ("WeChatApps", apps),
+        ("AllowedReturnOrigins", "https://app.example.com"),
+        ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
+    ];
+    p.extend_from_slice(extra);
+    p
+}
+
+/// How a function built for `serves` starts with `env`: the references it reads (the
+/// variables' and then the apps' `app_secret_ref`s, as the Lambda adapter reads them),
+/// each standing for a [`test_value`], and the configuration it parses with them.
+fn start(
+    serves: Serves,
+    env: &BTreeMap<String, String>,
+) -> (Vec<Reference>, Result<Config, ConfigError>) {
+    let lookup = |name: &str| env.get(name).cloned();
+    let values = |refs: &[Reference]| -> ResolvedSecrets {
+        refs.iter()
+            .map(|r| (r.variable.clone(), Secret::new(test_value(&r.variable))))
+            .collect()
+    };
+    let mut read = match references_for(serves, lookup) {
+        Ok(refs) => refs,
+        Err(e) => return (Vec::new(), Err(e)),
+    };
+    match app_references_for(serves, lookup, &values(&read)) {
+        Ok(app_refs) => read.extend(app_refs),
+        Err(e) => return (read, Err(e)),
+    }
+    let resolved = values(&read);
+    let config = Config::for_routes(serves, resolved.overlay(lookup));
+    (read, config)
+}
+
+/// Names the configuration parser requires of a function, asked of the parser itself:
+/// with `apps` as WECHAT_APPS, or with nothing at all.
+fn required_variables(serves: Serves, apps: Option<&str>) -> BTreeSet<&'static str> {
+    let Err(err) = Config::for_routes(serves, |name| {
+        (name == "WECHAT_APPS")
+            .then(|| apps.map(str::to_owned))
+            .flatten()
+    }) else {
+        return BTreeSet::new();
+    };
     err.problems
         .iter()
         .filter(|(_, p)| p.contains("required"))
@@ -765,9 +850,27 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         .chain(REFERENCE_VARIABLES.iter().map(|(r, _)| *r))
         .chain(OTHER_VARIABLES)
         .collect();
-    assert!(required_variables(Serves::Everything).contains("WECHAT_APP_SECRET"));
-    assert!(!required_variables(Serves::StartOnly).contains("WECHAT_APP_SECRET"));
-    assert!(required_variables(Serves::OidcToken).contains("OIDC_SIGNING_KEYS"));
+    assert!(required_variables(Serves::Everything, None).contains("WECHAT_APP_SECRET"));
+    assert!(!required_variables(Serves::StartOnly, None).contains("WECHAT_APP_SECRET"));
+    assert!(required_variables(Serves::OidcToken, None).contains("OIDC_SIGNING_KEYS"));
+    // With a list of apps, the default app's variables are not needed.
+    assert_eq!(
+        required_variables(Serves::Everything, Some(APPS_INLINE)),
+        BTreeSet::from(["TOKEN_SIGNING_KEY"])
+    );
+    assert!(required_variables(Serves::StartOnly, Some(APPS_INLINE)).is_empty());
+
+    // The longest list WeChatApps takes (MaxLength), beside plain values for everything
+    // else but the PEM keys: every function's environment must still fit in 4 KB.
+    let max_apps: usize = t["Parameters"]["WeChatApps"]["MaxLength"]
+        .as_u64()
+        .expect("WeChatApps has a MaxLength") as usize;
+    let longest_apps = {
+        let closing = APPS_INLINE.rfind(']').unwrap();
+        let padding = " ".repeat(max_apps - APPS_INLINE.chars().count());
+        format!("{}{padding}]", &APPS_INLINE[..closing])
+    };
+    assert_eq!(longest_apps.chars().count(), max_apps);
 
     let cases: Vec<Vec<(&str, &str)>> = vec![
         plain_parameters(&[]),
@@ -786,14 +889,57 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             ("OidcSigningKeys", oidc_signing_keys()),
             ("TokenSigningAlg", "RS256"),
         ]),
+        // Several apps beside the default one.
+        plain_parameters(&[("WeChatApps", APPS_INLINE)]),
+        // Several apps alone, each with its own origins (no AllowedReturnOrigins).
+        vec![
+            ("WeChatApps", APPS_INLINE),
+            ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
+        ],
+        // Their AppSecrets by reference, the list itself by reference.
+        apps_parameters(APPS_BY_REF, &[("OidcClients", OIDC_CLIENTS)])
+            .into_iter()
+            .chain([("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys")])
+            .collect(),
+        vec![
+            ("WeChatAppsRef", "ssm:/wxauth/apps-list"),
+            ("AllowedReturnOrigins", "https://app.example.com"),
+            ("TokenSigningKeyRef", "ssm:/wxauth/token-signing-key"),
+        ],
+        // The size limit.
+        plain_parameters(&[
+            ("WeChatApps", longest_apps.as_str()),
+            ("PublicBaseUrl", "https://login.example.com"),
+            ("MpVerifyToken", "AbC123"),
+            ("OidcClients", OIDC_CLIENTS),
+            ("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys"),
+            ("TokenSigningAlg", "RS256"),
+        ]),
     ];
     let mut seen = BTreeSet::new();
     for params in &cases {
         let ev = Evaluator::new(&t, params);
         assert_eq!(broken_rules(&t, &ev), Vec::<String>::new(), "{params:?}");
         let parameter = |name: &str| ev.parameters[name].clone();
-        let clients_given = !parameter("OidcClients").is_empty();
-        let keys_given = !parameter("OidcSigningKeys").is_empty();
+        let given = |name: &str| !parameter(name).is_empty();
+        let clients_given = given("OidcClients") || given("OidcClientsRef");
+        let keys_given = given("OidcSigningKeys") || given("OidcSigningKeysRef");
+        // The apps every function knows: the default one, then the list's.
+        let list = match (given("WeChatApps"), given("WeChatAppsRef")) {
+            (true, _) => Some(parameter("WeChatApps")),
+            (_, true) => Some(test_value("WECHAT_APPS")),
+            _ => None,
+        };
+        let mut app_names = Vec::new();
+        if given("WeChatAppId") {
+            app_names.push(apps::DEFAULT_APP.to_owned());
+        }
+        if let Some(list) = &list {
+            let list: serde_json::Value = serde_json::from_str(list).unwrap();
+            for app in list.as_array().unwrap() {
+                app_names.push(app["name"].as_str().unwrap().to_owned());
+            }
+        }
         let functions = created_functions(&t, &ev);
         for (id, binary) in &functions {
             seen.insert(binary.clone());
@@ -811,7 +957,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                     "{id} is given {name}, which it does not read"
                 );
             }
-            for name in &required_variables(serves) {
+            for name in &required_variables(serves, list.as_ref().map(|_| APPS_INLINE)) {
                 assert!(
                     env.contains_key(*name) || reference_of(&env, name).is_some(),
                     "{id} lacks the required {name}"
@@ -828,9 +974,22 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             // values, an RSA and an EC key included, must fit.
             let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
             assert!(size <= 4096, "{id}: the environment takes {size} bytes");
-            let config = Config::for_routes(serves, |name| env.get(name).cloned())
+            let config = start(serves, &env)
+                .1
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
+            // Every function parses every app (its configuration needs them); only the
+            // callbacks hold the AppSecrets.
+            let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, app_names, "{id}");
+            for app in config.apps.iter() {
+                assert_eq!(
+                    app.secret.is_some(),
+                    serves == Serves::Everything,
+                    "{id}: the AppSecret of app {}",
+                    app.name
+                );
+            }
             assert_eq!(config.callback.is_some(), serves == Serves::Everything);
             // Each holds the OpenID Provider's clients and keys exactly where it uses them.
             assert_eq!(
@@ -894,29 +1053,94 @@ fn the_rules_refuse_what_the_functions_would_refuse() {
             oidc_parameters(&[("OidcSigningKeysRef", keys_ref)], OIDC_CLIENTS),
             "Set only one of OidcSigningKeys and OidcSigningKeysRef.",
         ),
+        // The apps and the default app's secrets.
+        (
+            vec![
+                ("AllowedReturnOrigins", "https://app.example.com"),
+                ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
+            ],
+            "Set WeChatAppId (one Official Account), or WeChatApps or WeChatAppsRef (several apps), or both.",
+        ),
+        (
+            apps_parameters(APPS_INLINE, &[("WeChatAppsRef", "ssm:/wxauth/apps-list")]),
+            "Set only one of WeChatApps and WeChatAppsRef.",
+        ),
+        (
+            apps_parameters(APPS_INLINE, &[("WeChatAppSecret", "app-secret-value")]),
+            "WeChatAppSecret and WeChatAppSecretRef belong to WeChatAppId (each app of WeChatApps has its own app_secret or app_secret_ref).",
+        ),
+        (
+            apps_parameters(
+                APPS_INLINE,
+                &[("WeChatAppSecretRef", "ssm:/wxauth/app-secret")],
+            ),
+            "WeChatAppSecret and WeChatAppSecretRef belong to WeChatAppId (each app of WeChatApps has its own app_secret or app_secret_ref).",
+        ),
+        (
+            without(plain_parameters(&[]), "AllowedReturnOrigins"),
+            "WeChatAppId needs AllowedReturnOrigins.",
+        ),
+        // Even when every app of the list has its own.
+        (
+            without(
+                plain_parameters(&[("WeChatApps", APPS_INLINE)]),
+                "AllowedReturnOrigins",
+            ),
+            "WeChatAppId needs AllowedReturnOrigins.",
+        ),
+        (
+            without(
+                plain_parameters(&[("WeChatApps", APPS_INLINE)]),
+                "WeChatAppSecret",
+            ),
+            "Set WeChatAppSecret or WeChatAppSecretRef (WeChatAppId needs one).",
+        ),
+        (
+            plain_parameters(&[("WeChatAppSecretRef", "ssm:/wxauth/app-secret")]),
+            "Set only one of WeChatAppSecret and WeChatAppSecretRef.",
+        ),
+        (
+            without(plain_parameters(&[]), "TokenSigningKey"),
+            "Set TokenSigningKey or TokenSigningKeyRef.",
+        ),
+        (
+            plain_parameters(&[("TokenSigningKeyRef", "ssm:/wxauth/token-signing-key")]),
+            "Set only one of TokenSigningKey and TokenSigningKeyRef.",
+        ),
     ];
+    // Every assertion of the Rules is shown to stop something here.
+    let all_rules: BTreeSet<String> = t["Rules"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .flat_map(|rule| rule["Assertions"].as_sequence().unwrap().clone())
+        .map(|assertion| scalar(&assertion["AssertDescription"]))
+        .collect();
+    let tested: BTreeSet<String> = cases.iter().map(|(_, r)| (*r).to_owned()).collect();
+    assert_eq!(
+        tested, all_rules,
+        "rules without a case here, or cases of no rule"
+    );
     for (params, rule) in &cases {
         let ev = Evaluator::new(&t, params);
         assert_eq!(broken_rules(&t, &ev), [rule.to_owned()], "{params:?}");
         // What the rule stops would not have worked: some function created with these
         // parameters refuses its configuration or its references.
+        // (A reference stands for a value: `start` gives it one to see the parse.)
         let refused = created_functions(&t, &ev).into_iter().any(|(id, binary)| {
             let env = ev.environment(&resources(&t)[&id]);
-            let lookup = |name: &str| env.get(name).cloned();
-            let references = wxauth_lambda::secret_refs::references(|name| {
-                serves(&binary).reads(name).then(|| lookup(name)).flatten()
-            });
-            // A reference stands for its value: give it one to see the parse.
-            let resolved = |name: &str| {
-                lookup(name).or_else(|| reference_of(&env, name).map(|_| test_value(name)))
-            };
-            references.is_err() || Config::for_routes(serves(&binary), resolved).is_err()
+            start(serves(&binary), &env).1.is_err()
         });
         assert!(
             refused,
             "the rule `{rule}` stops a deployment that would work"
         );
     }
+}
+
+/// `params` without `name`.
+fn without<'a>(params: Vec<(&'a str, &'a str)>, name: &str) -> Vec<(&'a str, &'a str)> {
+    params.into_iter().filter(|(n, _)| *n != name).collect()
 }
 
 /// A valid value for a secret variable, standing for what a reference reads.
@@ -926,6 +1150,12 @@ fn test_value(variable: &str) -> String {
         "TOKEN_SIGNING_KEY" => "0123456789abcdef0123456789abcdef".into(),
         "OIDC_CLIENTS" => OIDC_CLIENTS.into(),
         "OIDC_SIGNING_KEYS" => oidc_signing_keys().into(),
+        "WECHAT_APPS" => APPS_BY_REF.into(),
+        app if app.starts_with("WECHAT_APPS[") => format!(
+            "secret-of-{}",
+            app.trim_start_matches("WECHAT_APPS[")
+                .trim_end_matches("].app_secret")
+        ),
         other => panic!("no test value for {other}"),
     }
 }
@@ -1001,8 +1231,57 @@ fn grant_for(reference: &str) -> (String, String) {
     }
 }
 
+/// The ARN IAM checks when a function reads `secret` (a Secrets Manager secret named
+/// without its ARN gets the 6-character suffix AWS gives it), with the action.
+fn read_of(secret: &SecretRef) -> (String, String) {
+    match secret {
+        SecretRef::Ssm { name } if name.starts_with("arn:") => {
+            ("ssm:GetParameter".into(), name.clone())
+        }
+        SecretRef::SecretsManager { secret_id, .. } if secret_id.starts_with("arn:") => {
+            ("secretsmanager:GetSecretValue".into(), secret_id.clone())
+        }
+        SecretRef::Ssm { .. } => grant_for(&secret.to_string()),
+        SecretRef::SecretsManager { secret_id, .. } => (
+            "secretsmanager:GetSecretValue".into(),
+            format!("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:{secret_id}-AbCdEf"),
+        ),
+    }
+}
+
+/// Whether the grant `(action, resource pattern)` allows reading `secret`, as IAM matches
+/// a resource (`*` any run of characters, `/` included).
+fn allows(grant: &(String, String), secret: &SecretRef) -> bool {
+    fn matches(pattern: &[u8], text: &[u8]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some((b'*', rest)) => (0..=text.len()).any(|i| matches(rest, &text[i..])),
+            Some((c, rest)) => text.first() == Some(c) && matches(rest, &text[1..]),
+        }
+    }
+    let (action, arn) = read_of(secret);
+    grant.0 == action && matches(grant.1.as_bytes(), arn.as_bytes())
+}
+
+/// The grants of the apps' secrets under `prefix` (`WeChatAppSecretsPrefix`), as the
+/// evaluator's region and account make them.
+fn prefix_grants(prefix: &str) -> BTreeSet<(String, String)> {
+    let name = prefix.strip_prefix('/').expect("a prefix starting with /");
+    BTreeSet::from([
+        (
+            "ssm:GetParameter".to_owned(),
+            format!("arn:aws-cn:ssm:cn-north-1:123456789012:parameter{prefix}/*"),
+        ),
+        (
+            "secretsmanager:GetSecretValue".to_owned(),
+            format!("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:{name}/*"),
+        ),
+    ])
+}
+
 /// The secret reads a role is allowed: the statements of the managed policies it
-/// attaches (each a conditional statement per service).
+/// attaches (each a conditional statement per service for one reference, or
+/// unconditional statements granting a prefix, `…/*`).
 fn secret_grants(t: &Value, ev: &Evaluator<'_>, role: &Value) -> BTreeSet<(String, String)> {
     let mut grants = BTreeSet::new();
     let arns = &role["Properties"]["ManagedPolicyArns"];
@@ -1017,22 +1296,31 @@ fn secret_grants(t: &Value, ev: &Evaluator<'_>, role: &Value) -> BTreeSet<(Strin
         let policy = &resources(t)[id];
         assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
         assert!(created(ev, policy), "{id} is attached but not created");
-        let mut statements = 0;
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        let all = policy["Properties"]["PolicyDocument"]["Statement"]
             .as_sequence()
-            .unwrap()
-        {
-            let args = statement["Fn::If"]
-                .as_sequence()
-                .expect("conditional statements");
-            if ev.condition(args[0].as_str().unwrap()) {
-                let s = &args[1];
-                assert_eq!(s["Effect"], "Allow");
-                grants.insert((ev.eval(&s["Action"]), ev.eval(&s["Resource"])));
-                statements += 1;
-            }
+            .unwrap();
+        let conditional = all.iter().all(|s| s.get("Fn::If").is_some());
+        let mut statements = 0;
+        for statement in all {
+            let s = match statement["Fn::If"].as_sequence() {
+                Some(args) if ev.condition(args[0].as_str().unwrap()) => &args[1],
+                Some(_) => continue,
+                None => statement,
+            };
+            assert_eq!(s["Effect"], "Allow");
+            let (action, resource) = (ev.eval(&s["Action"]), ev.eval(&s["Resource"]));
+            // A wildcard only at the end of a prefix's grant.
+            let wildcards = resource.matches('*').count();
+            assert!(
+                wildcards == 0 || (!conditional && wildcards == 1 && resource.ends_with("/*")),
+                "{id}: {resource}"
+            );
+            grants.insert((action, resource));
+            statements += 1;
         }
-        assert_eq!(statements, 1, "{id}: one statement for its one reference");
+        if conditional {
+            assert_eq!(statements, 1, "{id}: one statement for its one reference");
+        }
     }
     grants
 }
@@ -1067,48 +1355,107 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
         ("TokenSigningAlg", "RS256"),
     ]);
     keys_by_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
+    // Every reference, the list of apps too (beside the default app).
+    every_reference.push(("WeChatAppsRef", "ssm:/wxauth/apps-list"));
+    let apps_elsewhere = APPS_BY_REF.replace("wxauth/apps/", "prod/wxauth/");
     let cases = [
         every_reference,
         keys_by_reference,
         plain_parameters(&[]),
         oidc_parameters(&[], OIDC_CLIENTS),
+        // Apps alone, their AppSecrets by reference, the list inline.
+        apps_parameters(APPS_BY_REF, &[]),
+        // The same with every AppSecret inline and no prefix: no permission for them.
+        apps_parameters(APPS_INLINE, &[("WeChatAppSecretsPrefix", "")]),
+        // The apps' secrets under another prefix.
+        apps_parameters(
+            &apps_elsewhere,
+            &[("WeChatAppSecretsPrefix", "/prod/wxauth")],
+        ),
+        // The list by reference (a Secrets Manager ARN).
+        vec![
+            (
+                "WeChatAppsRef",
+                "secretsmanager:arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:wxauth-apps-QwErTy#apps",
+            ),
+            ("AllowedReturnOrigins", "https://app.example.com"),
+            ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
+        ],
     ];
 
     for params in &cases {
         let ev = Evaluator::new(&t, params);
         assert_eq!(broken_rules(&t, &ev), Vec::<String>::new(), "{params:?}");
+        let prefix = ev.parameters["WeChatAppSecretsPrefix"].clone();
         for (id, binary) in created_functions(&t, &ev) {
             let serves = serves(&binary);
             let f = &resources(&t)[&id];
             let env = ev.environment(f);
-            let mut expected_grants = BTreeSet::new();
             for (reference, plain) in REFERENCE_VARIABLES {
                 assert!(
                     !(env.contains_key(plain) && env.contains_key(reference)),
                     "{id} has both {plain} and {reference}"
                 );
-                if let Some(value) = env.get(reference) {
-                    // Exactly the references it reads, and read access to exactly those.
+                if env.contains_key(reference) {
                     assert!(serves.reads(reference), "{id} is given {reference}");
-                    expected_grants.insert(grant_for(value));
                 }
+            }
+            // With the references read (here: replaced by values), the function starts.
+            let (read, config) = start(serves, &env);
+            if let Err(e) = config {
+                panic!("{id} would not start:\n{e}");
             }
             let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
             let role = &resources(&t)[role_id];
             assert!(created(&ev, role), "{role_id}");
+            let grants = secret_grants(&t, &ev, role);
+            let (by_prefix, exact): (BTreeSet<_>, BTreeSet<_>) =
+                grants.iter().cloned().partition(|(_, r)| r.ends_with("/*"));
+            // Read access to exactly the references of its variables it reads …
+            let expected: BTreeSet<_> = read
+                .iter()
+                .filter(|r| r.app.is_none())
+                .map(|r| grant_for(&r.secret.to_string()))
+                .collect();
             assert_eq!(
-                secret_grants(&t, &ev, role),
-                expected_grants,
+                exact, expected,
                 "{role_id} may read other secrets than {id} reads"
             );
-            // With the references read (here: replaced by values), the function starts.
-            let resolved = |name: &str| {
-                env.get(name)
-                    .cloned()
-                    .or_else(|| reference_of(&env, name).map(|_| test_value(name)))
+            // … and, for the callbacks alone, whatever lies under the apps' prefix
+            // when there is a list of apps.
+            let lists_apps = env.contains_key("WECHAT_APPS") || env.contains_key("WECHAT_APPS_REF");
+            let expected = if serves == Serves::Everything && lists_apps && !prefix.is_empty() {
+                prefix_grants(&prefix)
+            } else {
+                BTreeSet::new()
             };
-            if let Err(e) = Config::for_routes(serves, resolved) {
-                panic!("{id} would not start:\n{e}");
+            assert_eq!(by_prefix, expected, "{role_id}: the apps' AppSecrets");
+            // Every app's reference the function reads, its role may read.
+            for reference in read.iter().filter(|r| r.app.is_some()) {
+                assert!(
+                    grants.iter().any(|g| allows(g, &reference.secret)),
+                    "{role_id} may not read {} ({id} does)",
+                    reference.secret
+                );
+            }
+            // A function that keeps no AppSecret reads none of the apps' references, and
+            // its role may read none.
+            if serves != Serves::Everything {
+                assert!(read.iter().all(|r| r.app.is_none()), "{id}");
+                let list = env.get("WECHAT_APPS").cloned().or_else(|| {
+                    env.get("WECHAT_APPS_REF")
+                        .map(|_| test_value("WECHAT_APPS"))
+                });
+                for reference in list
+                    .map(|l| app_references(&l).unwrap())
+                    .unwrap_or_default()
+                {
+                    assert!(
+                        !grants.iter().any(|g| allows(g, &reference.secret)),
+                        "{role_id} may read {}, which {id} never uses",
+                        reference.secret
+                    );
+                }
             }
         }
         // A read policy exists only when a created role attaches it.
@@ -1142,8 +1489,84 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             .filter(|k| k.ends_with("_REF"))
             .map(String::as_str)
             .collect::<Vec<_>>(),
-        ["OIDC_CLIENTS_REF"]
+        ["OIDC_CLIENTS_REF", "WECHAT_APPS_REF"]
     );
+}
+
+#[test]
+fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
+    let t = template();
+    let ev = Evaluator::new(&t, &apps_parameters(APPS_BY_REF, &[]));
+    assert_eq!(ev.parameters["WeChatAppSecretsPrefix"], "/wxauth/apps");
+    let account = "arn:aws-cn:secretsmanager:cn-north-1:123456789012";
+    let under = [
+        "ssm:/wxauth/apps/mp".to_owned(),
+        "ssm:/wxauth/apps/team/mp".to_owned(),
+        "secretsmanager:wxauth/apps/web#app_secret".to_owned(),
+        format!("secretsmanager:{account}:secret:wxauth/apps/web-AbCdEf"),
+    ];
+    let beside = [
+        "ssm:/wxauth/app-secret".to_owned(),
+        "ssm:/wxauth/apps".to_owned(),
+        "ssm:/wxauth/apps-other/mp".to_owned(),
+        "ssm:/other/wxauth/apps/mp".to_owned(),
+        // A secret's name has no leading slash: this one is not under the prefix.
+        "secretsmanager:/wxauth/apps/web".to_owned(),
+        "secretsmanager:wxauth/apps-other/web".to_owned(),
+        "secretsmanager:arn:aws-cn:secretsmanager:cn-north-1:999999999999:secret:wxauth/apps/web-AbCdEf"
+            .to_owned(),
+    ];
+    for (id, binary) in created_functions(&t, &ev) {
+        let f = &resources(&t)[&id];
+        let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
+        let grants = secret_grants(&t, &ev, &resources(&t)[role_id]);
+        let callback = serves(&binary) == Serves::Everything;
+        for reference in &under {
+            let secret = SecretRef::parse(reference).unwrap();
+            assert_eq!(
+                grants.iter().any(|g| allows(g, &secret)),
+                callback,
+                "{role_id} and {reference}"
+            );
+        }
+        for reference in &beside {
+            let secret = SecretRef::parse(reference).unwrap();
+            assert!(
+                !grants.iter().any(|g| allows(g, &secret)),
+                "{role_id} may read {reference}"
+            );
+        }
+    }
+    // No list of apps, or no prefix: no such permission at all.
+    for params in [
+        plain_parameters(&[]),
+        apps_parameters(APPS_INLINE, &[("WeChatAppSecretsPrefix", "")]),
+    ] {
+        let ev = Evaluator::new(&t, &params);
+        assert!(
+            !created(&ev, &resources(&t)["AppSecretsReadPolicy"]),
+            "{params:?}"
+        );
+    }
+    // Whatever the parameters, only the callbacks' roles attach it.
+    for (id, binary) in functions(&t) {
+        let f = &resources(&t)[&id];
+        let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
+        let attaches = resources(&t)[role_id]["Properties"]["ManagedPolicyArns"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .any(|arn| {
+                arn["Fn::If"]
+                    .as_sequence()
+                    .is_some_and(|args| ref_to(&args[1]) == Some("AppSecretsReadPolicy"))
+            });
+        assert_eq!(
+            attaches,
+            serves(&binary) == Serves::Everything,
+            "{role_id} and AppSecretsReadPolicy"
+        );
+    }
 }
 
 #[test]

@@ -199,6 +199,13 @@ impl ResolvedSecrets {
     }
 }
 
+/// Values by variable, as [`resolve`] files them (tests stand values in for references).
+impl FromIterator<(String, Secret)> for ResolvedSecrets {
+    fn from_iter<I: IntoIterator<Item = (String, Secret)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
 /// The SDK's timeouts for reading secrets: a cold 128 MB function spends up to a second on
 /// a TLS handshake; the whole resolution must stay well inside Lambda's 10 s init phase.
 pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -212,38 +219,80 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 /// Reads every reference the process environment configures (nothing, and no AWS client,
 /// when there are none).
 pub async fn resolve_env(serves: Serves) -> Result<ResolvedSecrets, ConfigError> {
-    // A function that does not use a secret does not read its reference either: its role
-    // has no permission to, and it should never hold the value.
-    let env = |name: &str| {
-        serves
-            .reads(name)
-            .then(|| std::env::var(name).ok())
-            .flatten()
-    };
-    let refs = references(env)?;
+    resolve_from(serves, |name| std::env::var(name).ok(), load_sdk).await
+}
+
+/// [`resolve_env`] with the environment read through `lookup`, and the SDK's
+/// configuration made by `load` when the first reference is read (never without
+/// references): the references of [`references_for`], then those of
+/// [`app_references_for`].
+pub async fn resolve_from<F, Fut>(
+    serves: Serves,
+    lookup: impl Fn(&str) -> Option<String>,
+    load: F,
+) -> Result<ResolvedSecrets, ConfigError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = SdkConfig>,
+{
+    let mut load = Some(load);
     let mut sdk = None;
     let mut resolved = ResolvedSecrets::default();
+    let refs = references_for(serves, &lookup)?;
     if !refs.is_empty() {
-        let sdk = sdk.insert(load_sdk().await);
+        if let Some(load) = load.take() {
+            sdk = Some(load().await);
+        }
+        let sdk = sdk.as_ref().expect("loaded above");
         resolved = resolve(&refs, sdk).await?;
     }
     // The apps' own references, once the list is known (it may itself be a reference).
-    // Only where the AppSecrets are used: the callbacks.
+    let app_refs = app_references_for(serves, &lookup, &resolved)?;
+    if !app_refs.is_empty() {
+        if let Some(load) = load.take() {
+            sdk = Some(load().await);
+        }
+        let sdk = sdk.as_ref().expect("loaded above");
+        resolved.0.extend(resolve(&app_refs, sdk).await?.0);
+    }
+    Ok(resolved)
+}
+
+/// The references a process serving `serves` reads, of the variables `lookup` gives:
+/// a function that does not use a secret does not read its reference either (its role
+/// has no permission to, and it should never hold the value).
+pub fn references_for(
+    serves: Serves,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Reference>, ConfigError> {
+    references(|name| serves.reads(name).then(|| lookup(name)).flatten())
+}
+
+/// The apps' `app_secret_ref`s a process serving `serves` reads once `resolved` holds
+/// what [`references_for`] named: those of the `WECHAT_APPS` list (resolved from
+/// `WECHAT_APPS_REF`, else from `lookup`), and only where the AppSecrets are used, the
+/// callbacks; none elsewhere.
+pub fn app_references_for(
+    serves: Serves,
+    lookup: impl Fn(&str) -> Option<String>,
+    resolved: &ResolvedSecrets,
+) -> Result<Vec<Reference>, ConfigError> {
+    if !serves.reads("WECHAT_APP_SECRET") {
+        return Ok(Vec::new());
+    }
     let wechat_apps = resolved
         .get("WECHAT_APPS")
         .map(|s| s.expose().to_owned())
-        .or_else(|| env("WECHAT_APPS"));
-    if let Some(wechat_apps) = wechat_apps.filter(|_| serves.reads("WECHAT_APP_SECRET")) {
-        let app_refs = app_references(&wechat_apps)?;
-        if !app_refs.is_empty() {
-            let sdk = match sdk {
-                Some(sdk) => sdk,
-                None => load_sdk().await,
-            };
-            resolved.0.extend(resolve(&app_refs, &sdk).await?.0);
-        }
+        .or_else(|| {
+            serves
+                .reads("WECHAT_APPS")
+                .then(|| lookup("WECHAT_APPS"))
+                .flatten()
+        });
+    match wechat_apps {
+        Some(wechat_apps) => app_references(&wechat_apps),
+        None => Ok(Vec::new()),
     }
-    Ok(resolved)
 }
 
 async fn load_sdk() -> SdkConfig {
@@ -530,6 +579,231 @@ mod tests {
         assert_eq!(*name, "TOKEN_SIGNING_KEY_REF");
         assert!(problem.contains("not a JSON object"), "{problem}");
         assert!(!err.to_string().contains("SIGNINGKEY-not-json"), "{err}");
+    }
+
+    const MP_SECRET: &str = "MPSECRET-from-ssm-3b9d";
+    const WEB_SECRET: &str = "WEBSECRET-from-secrets-manager-5e2a";
+    /// An Official Account with its AppSecret in SSM and its Website App (QR login) with
+    /// its AppSecret in Secrets Manager, as the list `WECHAT_APPS_REF` names.
+    const APPS: &str = r#"[
+        {"name":"mp","kind":"official_account","app_id":"wx00000000000000aa",
+         "app_secret_ref":"ssm:/wxauth/apps/mp","qr_app":"web"},
+        {"name":"web","kind":"website","app_id":"wx00000000000000bb",
+         "app_secret_ref":"secretsmanager:wxauth/apps/web#app_secret",
+         "allowed_return_origins":"https://www.example.com"}
+    ]"#;
+
+    /// A double holding the list and both apps' secrets.
+    fn apps_double() -> SecretsDouble {
+        let double = SecretsDouble::new();
+        double.put_parameter("/wxauth/apps", APPS);
+        double.put_parameter("/wxauth/apps/mp", MP_SECRET);
+        double.put_secret(
+            "wxauth/apps/web",
+            &serde_json::json!({ "app_secret": WEB_SECRET }).to_string(),
+        );
+        double
+    }
+
+    /// A function's environment with the apps listed by `WECHAT_APPS_REF`.
+    fn apps_env() -> impl Fn(&str) -> Option<String> + use<> {
+        lookup(&[
+            ("WECHAT_APPS_REF", "ssm:/wxauth/apps"),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+            ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+    }
+
+    /// A loader for a process that must read nothing: building the SDK fails the test.
+    async fn no_sdk() -> SdkConfig {
+        panic!("no reference to read, yet the SDK was loaded")
+    }
+
+    #[tokio::test]
+    async fn the_callbacks_read_the_apps_list_then_each_apps_secret() {
+        let double = apps_double();
+        let server = double.serve_on_loopback().await.unwrap();
+        let env = apps_env();
+        let endpoint = server.endpoint_url();
+        let resolved = resolve_from(Serves::Everything, &env, || sdk_for(&endpoint))
+            .await
+            .unwrap();
+        // The list first (the apps' references are in it), then each app's, in order.
+        assert_eq!(
+            double.calls(),
+            [
+                "AmazonSSM.GetParameter /wxauth/apps",
+                "AmazonSSM.GetParameter /wxauth/apps/mp",
+                "secretsmanager.GetSecretValue wxauth/apps/web",
+            ]
+        );
+        assert_eq!(resolved.len(), 3);
+        let debug = format!("{resolved:?}");
+        assert!(
+            !debug.contains(MP_SECRET) && !debug.contains(WEB_SECRET),
+            "{debug}"
+        );
+
+        // The callbacks' configuration: every app with the AppSecret its reference names.
+        let config = Config::for_routes(Serves::Everything, resolved.overlay(&env)).unwrap();
+        let secret = |app: &str| {
+            config
+                .apps
+                .get(app)
+                .unwrap()
+                .secret
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+        };
+        assert_eq!(config.apps.default_app().name, "mp");
+        assert_eq!(secret("mp").as_deref(), Some(MP_SECRET));
+        assert_eq!(secret("web").as_deref(), Some(WEB_SECRET));
+        assert!(!format!("{config:?}").contains(MP_SECRET));
+    }
+
+    #[tokio::test]
+    async fn the_functions_that_start_logins_read_the_list_but_no_apps_secret() {
+        for serves in [Serves::StartOnly, Serves::OidcToken, Serves::OidcUserInfo] {
+            let double = apps_double();
+            let server = double.serve_on_loopback().await.unwrap();
+            let env = apps_env();
+            let endpoint = server.endpoint_url();
+            let resolved = resolve_from(serves, &env, || sdk_for(&endpoint))
+                .await
+                .unwrap();
+            assert_eq!(
+                double.calls(),
+                ["AmazonSSM.GetParameter /wxauth/apps"],
+                "{serves:?}"
+            );
+            assert!(
+                app_references_for(serves, &env, &resolved)
+                    .unwrap()
+                    .is_empty(),
+                "{serves:?}"
+            );
+            if serves == Serves::OidcToken {
+                continue; // its configuration needs the OpenID Provider's keys besides
+            }
+            let config = Config::for_routes(serves, resolved.overlay(&env)).unwrap();
+            assert_eq!(config.apps.len(), 2, "{serves:?}");
+            assert!(
+                config.apps.iter().all(|app| app.secret.is_none()),
+                "{serves:?}"
+            );
+        }
+        // With the list inline, the auth function has nothing to read: no SDK at all.
+        let env = lookup(&[
+            ("WECHAT_APPS", APPS),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ]);
+        let resolved = resolve_from(Serves::StartOnly, &env, no_sdk).await.unwrap();
+        assert!(resolved.is_empty());
+        // While the callbacks resolve both apps' references from the same list.
+        let refs = app_references_for(Serves::Everything, &env, &resolved).unwrap();
+        let names: Vec<_> = refs.iter().map(|r| r.app.as_deref().unwrap()).collect();
+        assert_eq!(names, ["mp", "web"]);
+        assert_eq!(refs[0].variable, "WECHAT_APPS[mp].app_secret");
+        assert_eq!(refs[0].secret.to_string(), "ssm:/wxauth/apps/mp");
+    }
+
+    #[tokio::test]
+    async fn a_failing_app_reference_names_the_app_and_the_reference_never_a_value() {
+        let double = SecretsDouble::new();
+        // A SecretString that is not JSON, asked for a #key: its text must not leak.
+        double.put_secret("wxauth/apps/web", "WEBSECRET-not-json-0123456789");
+        let server = double.serve_on_loopback().await.unwrap();
+        let apps = APPS.replace("ssm:/wxauth/apps/mp", "ssm:/wxauth/apps/missing");
+        let env = lookup(&[
+            ("WECHAT_APPS", apps.as_str()),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ]);
+        let endpoint = server.endpoint_url();
+        let err = resolve_from(Serves::Everything, &env, || sdk_for(&endpoint))
+            .await
+            .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        let (name, problem) = &err.problems[0];
+        assert_eq!(*name, "WECHAT_APPS");
+        assert!(
+            problem.starts_with("app `mp`: could not read ssm:/wxauth/apps/missing"),
+            "{problem}"
+        );
+        assert!(problem.contains("ParameterNotFound"), "{problem}");
+        let (name, problem) = &err.problems[1];
+        assert_eq!(*name, "WECHAT_APPS");
+        assert!(
+            problem
+                .starts_with("app `web`: could not read secretsmanager:wxauth/apps/web#app_secret"),
+            "{problem}"
+        );
+        assert!(problem.contains("not a JSON object"), "{problem}");
+        assert!(!err.to_string().contains("WEBSECRET"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn malformed_app_secret_refs_are_reported_by_app_before_anything_is_read() {
+        let apps = r#"[
+            {"name":"mp","kind":"official_account","app_id":"wx1","app_secret_ref":"S3CR3T-pasted-by-mistake"},
+            {"name":"web","kind":"website","app_id":"wx2","app_secret_ref":"ssm:"},
+            {"name":"ok","kind":"website","app_id":"wx3","app_secret":"inline-S3CR3T"},
+            {"name":"fine","kind":"website","app_id":"wx4","app_secret_ref":"ssm:/wxauth/apps/fine"}
+        ]"#;
+        let expected = [
+            (
+                "WECHAT_APPS",
+                "app `mp`: app_secret_ref must start with ssm: or secretsmanager:".to_owned(),
+            ),
+            (
+                "WECHAT_APPS",
+                "app `web`: app_secret_ref ssm: must be followed by a parameter name or ARN"
+                    .to_owned(),
+            ),
+        ];
+        let err = app_references(apps).unwrap_err();
+        assert_eq!(err.problems, expected);
+        assert!(!err.to_string().contains("S3CR3T"), "{err}");
+        // The callbacks stop there, before building a client; the auth function does not
+        // look at the apps' references at all.
+        let env = lookup(&[("WECHAT_APPS", apps)]);
+        let err = resolve_from(Serves::Everything, &env, no_sdk)
+            .await
+            .unwrap_err();
+        assert_eq!(err.problems, expected);
+        assert!(
+            resolve_from(Serves::StartOnly, &env, no_sdk)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_apps_list_and_its_reference_are_exclusive() {
+        let err = references(lookup(&[
+            ("WECHAT_APPS", APPS),
+            ("WECHAT_APPS_REF", "ssm:/wxauth/apps"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.problems,
+            [(
+                "WECHAT_APPS_REF",
+                "set either WECHAT_APPS or WECHAT_APPS_REF, not both".to_owned()
+            )]
+        );
+        // Every function reads the list's reference.
+        for serves in [
+            Serves::StartOnly,
+            Serves::OidcToken,
+            Serves::OidcUserInfo,
+            Serves::Everything,
+        ] {
+            let refs =
+                references_for(serves, lookup(&[("WECHAT_APPS_REF", "ssm:/wxauth/apps")])).unwrap();
+            assert_eq!(refs.len(), 1, "{serves:?}");
+            assert_eq!(refs[0].variable, "WECHAT_APPS");
+        }
     }
 
     #[tokio::test]
