@@ -35,7 +35,8 @@ pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 /// second one; docs/performance.md counts the connections).
 pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    // WECHAT_APP_SECRET_REF / TOKEN_SIGNING_KEY_REF: read from SSM or Secrets Manager first.
+    // The `_REF` variables and the apps' `app_secret_ref`s: read from SSM or Secrets Manager
+    // first (secret_refs), only those this function uses.
     let started = Instant::now();
     let secrets = secret_refs::resolve_env(serves)
         .await
