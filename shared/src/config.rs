@@ -23,7 +23,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 17] = [
+pub const VARIABLES: [&str; 18] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "ALLOWED_RETURN_ORIGINS",
@@ -41,6 +41,8 @@ pub const VARIABLES: [&str; 17] = [
     "OIDC_SIGNING_KEYS",
     "OIDC_SUBJECT",
     "TOKEN_SIGNING_ALG",
+    // Read by WeChatClient::http_client (wechat/client.rs), not by Config.
+    "WECHAT_API_EXTRA_CA_FILE",
 ];
 
 /// Which routes a process answers decides which secrets it may hold: least privilege, so
