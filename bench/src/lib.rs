@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+pub mod cpu;
 mod handled;
+pub mod tls;
 pub use handled::{HandledLines, HandledTimes};
 
 /// Min, median, p99 and max of a sample, in milliseconds with microsecond precision.

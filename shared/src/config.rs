@@ -45,6 +45,8 @@ pub const VARIABLES: [&str; 18] = [
     "OIDC_SIGNING_KEYS",
     "OIDC_SUBJECT",
     "TOKEN_SIGNING_ALG",
+    // Read by WeChatClient::http_client (wechat/client.rs), not by Config.
+    "WECHAT_API_EXTRA_CA_FILE",
 ];
 
 /// Which routes a process answers decides which secrets it may hold: least privilege, so

@@ -23,6 +23,42 @@ pub struct WeChatClient {
     app_secret: Secret,
 }
 
+// --- Extra trusted roots (WECHAT_API_EXTRA_CA_FILE) -----------------------------------
+
+/// A PEM file of root certificates the WeChat client trusts *in addition to* the
+/// compiled-in ones: for a WeChat API reached through a TLS endpoint under a private CA
+/// (the cold-start benchmark's test CA, a corporate egress proxy). Unset in production,
+/// where nothing is read. Certificates are still verified in full (chain, name, validity);
+/// a file that cannot be read or holds no certificate stops the process at start-up,
+/// naming the variable, rather than running with roots it was not meant to have.
+pub const EXTRA_ROOTS_VARIABLE: &str = "WECHAT_API_EXTRA_CA_FILE";
+
+fn extra_roots(path: Option<std::ffi::OsString>) -> Vec<reqwest::Certificate> {
+    let Some(path) = path else {
+        return Vec::new();
+    };
+    let pem = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{EXTRA_ROOTS_VARIABLE}: cannot read {}: {e}",
+            path.display()
+        )
+    });
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_else(|e| {
+        panic!(
+            "{EXTRA_ROOTS_VARIABLE}: {} is not a PEM certificate bundle: {e}",
+            path.display()
+        )
+    });
+    assert!(
+        !certs.is_empty(),
+        "{EXTRA_ROOTS_VARIABLE}: {} holds no certificate",
+        path.display()
+    );
+    certs
+}
+
+// --- end of extra trusted roots ------------------------------------------------------------
+
 /// When a failed attempt may be repeated against the next base.
 #[derive(Clone, Copy)]
 enum Failover {
@@ -57,10 +93,13 @@ impl WeChatClient {
     /// the system's: the platform verifier read and parsed the system bundle at every cold
     /// start (docs/performance.md, "Levers"), and the roots are now the same wherever the
     /// gateway runs. They are updated with the dependency.
+    ///
+    /// [`EXTRA_ROOTS_VARIABLE`] adds roots to them (never replaces them); see there.
     pub fn http_client() -> reqwest::Client {
         let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
-            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .chain(extra_roots(std::env::var_os(EXTRA_ROOTS_VARIABLE)));
         reqwest::Client::builder()
             .tls_certs_only(roots)
             .connect_timeout(Duration::from_secs(2))
@@ -243,6 +282,25 @@ mod tests {
             .count();
         assert_eq!(usable, roots.len());
     }
+
+    // --- extra trusted roots ---
+    #[test]
+    fn extra_roots_are_read_only_when_the_variable_is_set() {
+        assert!(extra_roots(None).is_empty());
+        let dir = std::env::temp_dir().join(format!("wxauth-extra-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let missing = dir.join("missing.pem");
+        for path in [empty, missing] {
+            let panic = std::panic::catch_unwind(|| extra_roots(Some(path.clone().into())))
+                .expect_err("refused");
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(message.starts_with(EXTRA_ROOTS_VARIABLE), "{message}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // --- end of extra trusted roots ---
 
     #[test]
     fn failing_over_a_code_exchange_only_when_it_never_left() {
