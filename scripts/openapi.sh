@@ -12,7 +12,7 @@
 # installed into .cache/openapi/venv (git-ignored). Without them (no python3, no registry):
 # a failure when CI is set, else "skipped: …".
 #
-# Closing line: "openapi: N passed, M failed", one test per schemathesis operation (15), per
+# Closing line: "openapi: N passed, M failed", one test per schemathesis operation (16), per
 # flow step, and one for the validation of the description.
 # OPENAPI_MAX_EXAMPLES (default 100) bounds the generated cases per operation and phase;
 # OPENAPI_SEED fixes schemathesis's seed (it prints the one it used).

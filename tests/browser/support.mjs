@@ -16,7 +16,7 @@ const DRIVER = join(ROOT, ".cache/browser/node_modules/playwright-core/index.mjs
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const INSTALL = "scripts/browser.sh";
 
-/** A phone: iPhone 12-15 sized viewport, WeChat's in-app browser on Android as the agent. */
+/** A phone: iPhone 12-15 sized viewport. */
 export const PHONE = { width: 390, height: 844 };
 
 /**
@@ -57,8 +57,33 @@ export function launch(chromium) {
   });
 }
 
-/** A browser context for one locale: Accept-Language, navigator.language and the agent. */
-export function phoneContext(browser, locale) {
+/**
+ * The browsers a phone user may be in, as the gateway tells them apart (by User-Agent: WeChat's
+ * in-app browser names itself `MicroMessenger/<version>`), each for a WeChat language
+ * (`zh_CN`, `en`). `scope=auto` and the OpenID Provider log in with the Official Account
+ * inside WeChat and by QR code (the Website App) anywhere else.
+ */
+export const AGENTS = {
+  /** WeChat's in-app browser on Android (the default). */
+  wechatAndroid: (language) =>
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 " +
+    "(KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.103 Mobile Safari/537.36 XWEB/1300289 " +
+    `MMWEBSDK/20241103 MicroMessenger/8.0.55.2780(0x28003737) WeChat/arm64 NetType/WIFI Language/${language}`,
+  /** WeChat 8.0.50 on an iPhone. */
+  wechatIphone: (language) =>
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " +
+    `Mobile/15E148 MicroMessenger/8.0.50(0x1800322f) NetType/WIFI Language/${language}`,
+  /** Plain Chrome on Android: not WeChat. */
+  chromium: () =>
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) " +
+    "Chrome/130.0.6723.103 Mobile Safari/537.36",
+};
+
+/**
+ * A browser context for one locale: Accept-Language, navigator.language and the agent
+ * (a key of AGENTS; WeChat's browser on Android unless told).
+ */
+export function phoneContext(browser, locale, { agent = "wechatAndroid" } = {}) {
   const wechatLanguage = locale.replace("-", "_");
   return browser.newContext({
     locale,
@@ -66,10 +91,7 @@ export function phoneContext(browser, locale) {
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-    userAgent:
-      "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 " +
-      "(KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.103 Mobile Safari/537.36 XWEB/1300289 " +
-      `MMWEBSDK/20241103 MicroMessenger/8.0.55.2780(0x28003737) WeChat/arm64 NetType/WIFI Language/${wechatLanguage}`,
+    userAgent: AGENTS[agent](wechatLanguage),
   });
 }
 
