@@ -26,7 +26,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 18] = [
+pub const VARIABLES: [&str; 19] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "WECHAT_APPS",

@@ -760,6 +760,7 @@ async fn callback_event(setup: &Setup, node: bool, scope: Scope) -> serde_json::
     let path = match scope {
         Scope::Base => "/getOpenId",
         Scope::UserInfo => "/getWxUserInfo",
+        Scope::Login => "/getQrUserInfo",
     };
     event(path, &query, cookie.as_deref())
 }
