@@ -206,6 +206,7 @@ fn claims_table(claims: &ResultClaims, lang: Lang, now: i64) -> Markup {
         ("aud", claims.aud.clone()),
         ("sub", claims.sub.clone()),
         ("scope", claims.scope.clone()),
+        ("appid", claims.appid.clone()),
         ("iat", claims.iat.to_string()),
         ("exp", exp),
     ];
