@@ -26,7 +26,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const DEFAULT_WECHAT_API_FALLBACK: &str = "https://api2.weixin.qq.com";
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 20] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "WECHAT_APPS",
@@ -45,6 +45,7 @@ pub const VARIABLES: [&str; 19] = [
     "OIDC_SIGNING_KEYS",
     "OIDC_SUBJECT",
     "TOKEN_SIGNING_ALG",
+    "INIT_WARM_UP",
     // Read by WeChatClient::http_client (wechat/client.rs), not by Config.
     "WECHAT_API_EXTRA_CA_FILE",
 ];
@@ -154,6 +155,8 @@ pub struct Config {
     pub browser_binding: bool,
     pub oidc: OidcConfig,
     pub token_alg: TokenAlg,
+    /// Whether a Lambda function opens its connections during init (`warm_up`).
+    pub init_warm_up: bool,
 }
 
 /// One problem per variable.
@@ -313,6 +316,14 @@ impl Config {
             })
             .unwrap_or(true);
 
+        let init_warm_up = reader
+            .optional("INIT_WARM_UP", |v| match v {
+                "on" => Ok(true),
+                "off" => Ok(false),
+                _ => Err("must be on or off".to_owned()),
+            })
+            .unwrap_or(true);
+
         let oidc_clients = reader.optional("OIDC_CLIENTS", OidcClients::parse);
         let oidc_keys = reader.optional("OIDC_SIGNING_KEYS", |v| {
             let keys = SigningKeys::from_pem(v).map_err(|e| e.to_string())?;
@@ -419,6 +430,7 @@ impl Config {
                 subject,
             },
             token_alg,
+            init_warm_up,
         })
     }
 }
@@ -564,6 +576,7 @@ mod tests {
             [Url::parse("https://api2.weixin.qq.com").unwrap()]
         );
         assert!(c.browser_binding);
+        assert!(c.init_warm_up);
         assert!(c.callback.is_some());
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
@@ -730,6 +743,7 @@ mod tests {
         assert!(config(&none).unwrap().wechat_api_fallbacks.is_empty());
         let mut bad = MINIMAL.to_vec();
         bad.push(("BROWSER_BINDING", "false"));
+        bad.push(("INIT_WARM_UP", "yes"));
         bad.push(("WECHAT_API_FALLBACK_BASES", "api2.weixin.qq.com"));
         let names: Vec<&str> = config(&bad)
             .unwrap_err()
@@ -737,7 +751,14 @@ mod tests {
             .iter()
             .map(|(n, _)| *n)
             .collect();
-        assert_eq!(names, ["WECHAT_API_FALLBACK_BASES", "BROWSER_BINDING"]);
+        assert_eq!(
+            names,
+            [
+                "WECHAT_API_FALLBACK_BASES",
+                "BROWSER_BINDING",
+                "INIT_WARM_UP"
+            ]
+        );
     }
 
     const APPS: &str = r#"[

@@ -36,6 +36,7 @@ pub(crate) mod start_login;
 pub mod store;
 pub mod timing;
 pub mod token;
+pub mod warm_up;
 pub mod wechat;
 
 pub use allowed_origins::AllowedOrigins;

@@ -915,6 +915,8 @@ async fn the_default_stage_has_no_path_prefix() {
 async fn a_warm_callback_function_keeps_one_connection_to_wechat() {
     let _exclusive = exclusive().await;
     let stack = Stack::deploy("$default", |_| {}).await;
+    // Each callback function opened its connection during init (wxauth_core::warm_up).
+    assert_eq!(stack.wechat_api.connections_accepted(), 2);
     let browser = Browser::new();
     // The code exchange and the profile call follow each other at once: the second must
     // find the first's connection back in the pool, login after login.
@@ -930,7 +932,33 @@ async fn a_warm_callback_function_keeps_one_connection_to_wechat() {
         assert!(result_params(&landed, false).contains_key("nickname"));
     }
     assert_eq!(stack.sim.calls(Endpoint::UserInfo), 40);
-    assert_eq!(stack.wechat_api.connections_accepted(), 1);
+    assert_eq!(stack.wechat_api.connections_accepted(), 2);
+    let logs = stack.logs();
+    assert!(logs.contains("connections warmed up"), "{logs}");
+
+    // Without warm-up nothing is opened at init; the first login opens the connection.
+    let cold = Stack::deploy("$default", |env| {
+        env.insert("INIT_WARM_UP".into(), "off".into());
+    })
+    .await;
+    assert_eq!(cold.wechat_api.connections_accepted(), 0);
+    for name in FUNCTIONS {
+        assert!(
+            !cold.dynamodb[name]
+                .iam_actions("dynamodb")
+                .contains("dynamodb:DescribeTable"),
+            "{name}"
+        );
+    }
+    cold.login(
+        &browser,
+        "late",
+        "snsapi_userinfo",
+        "https://app.example.com/",
+    )
+    .await;
+    assert_eq!(cold.wechat_api.connections_accepted(), 1);
+    assert!(!cold.logs().contains("connections warmed up"));
 }
 
 /// Every secret, as the references of [`use_references`] name them.

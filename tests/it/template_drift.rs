@@ -1572,13 +1572,15 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
 #[test]
 fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
     let t = template();
-    // What each function's code calls on the state table. Adding a call means adding it
-    // here and to that role's Action list in template.yaml.
+    // What each function's code calls on the state table: DescribeTable once at init
+    // (wxauth_core::warm_up), then its own item calls. Adding a call means adding it here
+    // and to that role's Action list in template.yaml.
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
-        ("auth", vec!["dynamodb:PutItem"]),
+        ("auth", vec!["dynamodb:DescribeTable", "dynamodb:PutItem"]),
         (
             "base-callback",
             vec![
+                "dynamodb:DescribeTable",
                 "dynamodb:UpdateItem",
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
@@ -1587,13 +1589,20 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
         (
             "userinfo-callback",
             vec![
+                "dynamodb:DescribeTable",
                 "dynamodb:UpdateItem",
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
             ],
         ),
-        ("oidc-token", vec!["dynamodb:UpdateItem"]),
-        ("oidc-userinfo", vec!["dynamodb:GetItem"]),
+        (
+            "oidc-token",
+            vec!["dynamodb:DescribeTable", "dynamodb:UpdateItem"],
+        ),
+        (
+            "oidc-userinfo",
+            vec!["dynamodb:DescribeTable", "dynamodb:GetItem"],
+        ),
     ]);
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);

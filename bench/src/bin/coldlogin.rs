@@ -5,6 +5,7 @@
 //!   scripts/bench     (builds, starts DynamoDB Local, runs this in section 6)
 //!   coldlogin --functions=DIR --node=DIR [--runs=10] [--memory=128,256,512,1024]
 //!             [--cpu-model=cgroup|estimate] [--cpu-period-ms=100] [--warm-up=3000]
+//!             [--rust-env=NAME=VALUE,…]   (e.g. INIT_WARM_UP=off: the run before that lever)
 //!
 //! - TLS: a CA made for this run; rustls terminators (bench/src/tls.rs) in front of DynamoDB
 //!   Local and the WeChat simulator, at `https://localhost:PORT`. The functions trust the
@@ -115,6 +116,7 @@ async fn main() {
     let cpu_model: String = arg("cpu-model", "cgroup".to_owned());
     let period_ms: u64 = arg("cpu-period-ms", 100);
     let warm_up: usize = arg("warm-up", 3000);
+    let extra_rust_env: String = arg("rust-env", String::new());
     let sizes: Vec<u32> = memory
         .split(',')
         .map(|s| {
@@ -172,6 +174,13 @@ async fn main() {
 
     let mut rust_env = base_env(&table, &dynamo_tls, &wechat_tls);
     rust_env.extend(certs.clone());
+    for pair in extra_rust_env.split(',').filter(|p| !p.is_empty()) {
+        let (name, value) = pair
+            .split_once('=')
+            .expect("--rust-env: NAME=VALUE, comma-separated");
+        println!("Rust functions: {name}={value}");
+        rust_env.push((name.to_owned(), value.to_owned()));
+    }
     rust_env.push((
         "WECHAT_API_EXTRA_CA_FILE".into(),
         pki.ca_pem_path.display().to_string(),

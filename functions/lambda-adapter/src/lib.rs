@@ -18,6 +18,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use wxauth_core::config::Serves;
 use wxauth_core::logging::{self, LogFilter};
 use wxauth_core::metrics::MetricsSink;
+use wxauth_core::warm_up::{WARM_UP_BUDGET, warm_up};
 use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
 
 /// Which route a function serves, given the event (the auth function also answers the
@@ -56,6 +57,17 @@ pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runti
             .inspect_err(|e| tracing::error!("{e}"))?
             .with_metrics(MetricsSink::Stdout),
     );
+    if gateway.config().init_warm_up {
+        let warmed = warm_up(&gateway, WARM_UP_BUDGET).await;
+        let wechat = warmed.wechat.as_ref().map(ToString::to_string);
+        let elapsed_ms = warmed.elapsed.as_millis() as u64;
+        if warmed.all_ready() {
+            tracing::info!(elapsed_ms, store = %warmed.store, wechat, "connections warmed up");
+        } else {
+            // The first request opens what could not be opened now.
+            tracing::warn!(elapsed_ms, store = %warmed.store, wechat, "warm-up incomplete");
+        }
+    }
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
             let gateway = Arc::clone(&gateway);

@@ -143,6 +143,18 @@ impl DynamoStateStore {
 
 #[async_trait::async_trait]
 impl StateStore for DynamoStateStore {
+    /// `DescribeTable`: the table's metadata, no item read or written, no capacity used;
+    /// the one call every function's role grants besides its own item calls.
+    async fn warm_up(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
         self.put_if_absent(to_item(login)).await
     }

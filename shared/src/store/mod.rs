@@ -48,6 +48,15 @@ pub enum StoreError {
 
 #[async_trait::async_trait]
 pub trait StateStore: Send + Sync {
+    /// Does the work the first request would otherwise do before it can talk to the store
+    /// (credentials, endpoint, TLS handshake, a pooled connection), with a call that reads
+    /// and changes nothing. Called during a function's init, which Lambda runs at full
+    /// CPU speed, where the first invocation runs at its memory size's share
+    /// (docs/performance.md). Stores without a network have nothing to do.
+    async fn warm_up(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Stores a new login; fails with [`StoreError::AlreadyExists`] instead of overwriting.
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError>;
 

@@ -11,6 +11,11 @@ pub struct TimedStore(pub Arc<dyn StateStore>);
 
 #[async_trait::async_trait]
 impl StateStore for TimedStore {
+    // Not timed: it runs at init, outside any request.
+    async fn warm_up(&self) -> Result<(), StoreError> {
+        self.0.warm_up().await
+    }
+
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
         waiting_on(Wait::Store, self.0.put_new(login)).await
     }

@@ -109,6 +109,21 @@ impl WeChatClient {
             .expect("the HTTP client's TLS configuration is valid")
     }
 
+    /// Opens a connection to the primary API base, TLS and all, for the first callback to
+    /// reuse: `GET /`, which carries no AppSecret and no code and whose answer (any status)
+    /// is read and dropped so the connection goes back to the pool.
+    pub async fn warm_up(&self) -> Result<(), reqwest::Error> {
+        let mut response = self.http.get(self.api_bases[0].clone()).send().await?;
+        let mut read = 0;
+        while let Some(chunk) = response.chunk().await? {
+            read += chunk.len();
+            if read > MAX_REPLY_BYTES {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// `/sns/oauth2/access_token`: trades a code (single use) for an access token and openid.
     pub async fn exchange_code(
         &self,

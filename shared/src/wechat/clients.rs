@@ -30,6 +30,12 @@ impl WeChatClients {
         Self(clients)
     }
 
+    /// Opens the connection every app's calls share (one HTTP client, one API base).
+    pub async fn warm_up(&self) -> Option<Result<(), reqwest::Error>> {
+        let (_, client) = self.0.first()?;
+        Some(client.warm_up().await)
+    }
+
     /// The client of the app named `app`.
     pub fn for_app(&self, app: &str) -> Option<&WeChatClient> {
         self.0
