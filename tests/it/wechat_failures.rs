@@ -152,7 +152,13 @@ async fn transport_failures_are_temporarily_unavailable() {
     ];
     for fault in faults {
         let label = format!("{fault:?}").chars().take(60).collect::<String>();
-        env.sim.inject(Endpoint::AccessToken, fault, 1);
+        // A connection closed without an answer is retried once (below): twice is a failure.
+        let times = if matches!(fault, Fault::DropConnection) {
+            2
+        } else {
+            1
+        };
+        env.sim.inject(Endpoint::AccessToken, fault, times);
         let params = failed_login(&env, Scope::Base).await;
         assert_eq!(params["error"], "temporarily_unavailable", "{label}");
         assert!(!params.contains_key("wx_errcode"), "{label}");
@@ -224,4 +230,25 @@ async fn an_unreachable_wechat_is_temporarily_unavailable() {
     .await;
     let params = failed_login(&env, Scope::Base).await;
     assert_eq!(params["error"], "temporarily_unavailable");
+}
+
+#[tokio::test]
+async fn a_connection_closed_without_an_answer_is_retried_once() {
+    let env = TestEnv::start().await;
+    // A first login leaves a pooled connection; WeChat then closes the one the exchange
+    // went out on without answering (an idle close crossing the request), once.
+    env.login("omar", "https://app.example.com/", Scope::Base, None)
+        .await;
+    let before = env.sim.calls(Endpoint::AccessToken);
+    env.sim
+        .inject(Endpoint::AccessToken, Fault::DropConnection, 1);
+    let landing = env
+        .login("omar", "https://app.example.com/", Scope::Base, None)
+        .await;
+    assert_eq!(
+        result_params(&landing, false)["openid"],
+        env.sim.openid_for("omar")
+    );
+    // The dropped attempt and the retry (the closed connection cannot be reused).
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), before + 2);
 }
