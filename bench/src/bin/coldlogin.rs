@@ -6,6 +6,7 @@
 //!   coldlogin --functions=DIR --node=DIR [--runs=10] [--memory=128,256,512,1024]
 //!             [--cpu-model=cgroup|estimate] [--cpu-period-ms=100] [--warm-up=3000]
 //!             [--rust-env=NAME=VALUE,…]   (e.g. INIT_WARM_UP=off: the run before that lever)
+//!             [--warm-invocations=5] [--cold-share=0.05]
 //!
 //! - TLS: a CA made for this run; rustls terminators (bench/src/tls.rs) in front of DynamoDB
 //!   Local and the WeChat simulator, at `https://localhost:PORT`. The functions trust the
@@ -52,6 +53,10 @@ const PUBLISHED_RUST_INIT_MS: f64 = 13.8;
 const PUBLISHED_NODE_INIT_MS: f64 = 120.0;
 /// A Rust function's first DynamoDB call at 128 MB: time spent in the TLS handshake.
 const PUBLISHED_TLS_128_MS: f64 = 745.0;
+/// Lambda's prices, us-east-1 (docs/reference.md, "AWS"): per GB-second on arm64 (init is
+/// billed too) and per request.
+const PRICE_PER_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
+const PRICE_PER_REQUEST: f64 = 0.20 / 1e6;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Function {
@@ -86,10 +91,18 @@ impl Function {
 struct Sample {
     init_wall: Duration,
     init_cpu: Duration,
+    /// TLS handshakes completed during init (the warm-up's, unthrottled).
+    init_handshakes: Vec<Duration>,
     first_wall: Duration,
     first_cpu: Duration,
+    /// The first invocation's handshakes.
     handshakes: Vec<Duration>,
     throttle: ThrottleStats,
+    /// The median wall time of the invocations after the first (same process, same quota).
+    warm_wall: Duration,
+    warm_cpu: Duration,
+    /// Handshakes during those: 0 when the connections are kept alive.
+    warm_handshakes: usize,
 }
 
 struct Setup {
@@ -105,6 +118,8 @@ struct Setup {
     rust_starter: ExecutionEnvironment,
     node_starter: ExecutionEnvironment,
     limiter: Option<CpuLimiter>,
+    warm_invocations: usize,
+    cold_share: f64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -117,6 +132,9 @@ async fn main() {
     let period_ms: u64 = arg("cpu-period-ms", 100);
     let warm_up: usize = arg("warm-up", 3000);
     let extra_rust_env: String = arg("rust-env", String::new());
+    let warm_invocations: usize = arg("warm-invocations", 5);
+    let cold_share: f64 = arg("cold-share", 0.05);
+    assert!(warm_invocations > 0 && (0.0..=1.0).contains(&cold_share));
     let sizes: Vec<u32> = memory
         .split(',')
         .map(|s| {
@@ -210,6 +228,8 @@ async fn main() {
         rust_starter,
         node_starter,
         limiter,
+        warm_invocations,
+        cold_share,
     };
 
     println!("controls: each function refuses the endpoints without its trust setting");
@@ -253,14 +273,20 @@ async fn main() {
     drop(setup);
 }
 
-/// One fresh process of `function` at `memory_mb`: init, then one invocation.
-async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
-    let event = match function {
+/// A fresh login step for `function`.
+async fn event_for(setup: &Setup, function: Function) -> serde_json::Value {
+    match function {
         Function::Auth | Function::NodeAuth => auth_event("snsapi_base"),
         Function::BaseCallback => callback_event(setup, false, Scope::Base).await,
         Function::UserinfoCallback => callback_event(setup, false, Scope::UserInfo).await,
         Function::NodeCallback => callback_event(setup, true, Scope::Base).await,
-    };
+    }
+}
+
+/// One fresh process of `function` at `memory_mb`: init, the first invocation, then
+/// `warm_invocations` more under the same quota.
+async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
+    let event = event_for(setup, function).await;
     let (binary, env) = spec_of(setup, function);
     let mut spec =
         FunctionSpec::new(format!("measured-{memory_mb}"), binary).envs(env.iter().cloned());
@@ -280,6 +306,13 @@ async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
     let pid = environment.pid().expect("a pid");
     // The runtime now waits on /next: its CPU clock is init's.
     let init_cpu = process_cpu_time(pid).expect("the function's CPU clock");
+    let init_handshakes: Vec<Duration> = setup
+        .dynamo_tls
+        .take_handshakes()
+        .into_iter()
+        .chain(setup.wechat_tls.take_handshakes())
+        .map(|h| h.duration)
+        .collect();
     let throttled = setup.limiter.as_ref().map(|limiter| {
         limiter
             .throttle(pid, memory_mb)
@@ -305,6 +338,24 @@ async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
         }
         handshakes.push(duration);
     }
+    // Warm invocations: each needs its own started login (the starter makes it, outside
+    // the measured process, whose CPU clock is read around its invocations only).
+    let mut warm_walls = Vec::new();
+    let mut warm_cpu = Duration::ZERO;
+    for _ in 0..setup.warm_invocations {
+        let event = event_for(setup, function).await;
+        let before = process_cpu_time(pid).expect("the function's CPU clock");
+        let invocation = environment.invoke(&event).await.expect("invoke");
+        let cpu = process_cpu_time(pid).expect("the function's CPU clock") - before;
+        warm_cpu += cpu;
+        check_answer(function, &invocation.outcome, &environment);
+        warm_walls.push(match setup.limiter {
+            Some(_) => invocation.duration,
+            None => invocation.duration + cpu.mul_f64(1.0 / cpu_share(memory_mb).min(1.0) - 1.0),
+        });
+    }
+    let warm_handshakes =
+        setup.dynamo_tls.take_handshakes().len() + setup.wechat_tls.take_handshakes().len();
     environment.shutdown();
     environment.wait_exit(Duration::from_secs(5)).await;
     if let Some(t) = throttled {
@@ -317,10 +368,14 @@ async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
     Sample {
         init_wall,
         init_cpu,
+        init_handshakes,
         first_wall,
         first_cpu,
         handshakes,
         throttle,
+        warm_wall: Summary::of(&warm_walls).p50,
+        warm_cpu: warm_cpu / setup.warm_invocations as u32,
+        warm_handshakes,
     }
 }
 
@@ -499,12 +554,18 @@ fn report(setup: &Setup, sizes: &[u32], samples: &[Vec<Vec<Sample>>]) {
             );
             let firsts: Vec<Duration> = m.iter().map(|x| x.first_wall).collect();
             let spread = Summary::of(&firsts);
+            let init_hs: usize = m.iter().map(|x| x.init_handshakes.len()).sum();
+            let warm_hs: usize = m.iter().map(|x| x.warm_handshakes).sum();
             println!(
-                "{:<26} first invocation min {:.2} max {:.2} (n={})",
+                "{:<26} first invocation min {:.2} max {:.2} (n={}); handshakes in init {:.1}/process; \
+                 warm {:.2} ms ({:.2} ms CPU), handshakes when warm {warm_hs}",
                 "",
                 ms(spread.min),
                 ms(spread.max),
-                spread.count
+                spread.count,
+                init_hs as f64 / m.len() as f64,
+                ms(p50(m.iter().map(|x| x.warm_wall).collect())),
+                ms(p50(m.iter().map(|x| x.warm_cpu).collect())),
             );
             cold.push(init + first);
             first_cpu.push(fcpu);
@@ -558,6 +619,8 @@ fn report(setup: &Setup, sizes: &[u32], samples: &[Vec<Vec<Sample>>]) {
         );
     }
 
+    cost_model(setup, sizes, samples);
+
     // Against published figures.
     let smallest = 0;
     let auth = &samples[smallest][0];
@@ -577,10 +640,20 @@ fn report(setup: &Setup, sizes: &[u32], samples: &[Vec<Vec<Sample>>]) {
         ms(node_init) / PUBLISHED_NODE_INIT_MS
     );
     if sizes[smallest] == 128 {
-        let handshake = p50(auth.iter().flat_map(|x| x.handshakes.clone()).collect());
+        // With init-time warm-up the first DynamoDB handshake happens in init, unthrottled.
+        let in_first: Vec<Duration> = auth.iter().flat_map(|x| x.handshakes.clone()).collect();
+        let (handshake, when) = if in_first.is_empty() {
+            let in_init = auth
+                .iter()
+                .flat_map(|x| x.init_handshakes.clone())
+                .collect();
+            (p50(in_init), " (made during init, unthrottled)")
+        } else {
+            (p50(in_first), "")
+        };
         let first = p50(auth.iter().map(|x| x.first_wall).collect());
         println!(
-            "  first DynamoDB call at 128 MB: the model's handshake {:.1} ms, whole first \
+            "  first DynamoDB call at 128 MB: the model's handshake {:.1} ms{when}, whole first \
              invocation {:.1} ms{}; published handshake {PUBLISHED_TLS_128_MS} ms: the model is \
              {:.3}x (handshake) / {:.3}x (invocation) of it",
             ms(handshake),
@@ -591,6 +664,55 @@ fn report(setup: &Setup, sizes: &[u32], samples: &[Vec<Vec<Sample>>]) {
         );
     } else {
         println!("  (the 128 MB TLS figure is compared only when 128 MB is the first size)");
+    }
+}
+
+/// Lambda's bill for a million logins (`auth` + `base-callback`) at each size: requests
+/// plus GB-seconds at arm64 prices, each invocation billed by the millisecond (rounded
+/// up), warm ones at their measured median and a `cold_share` of them cold (init, which is
+/// billed, plus the first invocation). Beside it the cold login a visitor waits for. API
+/// Gateway ($1.00 per million requests) and DynamoDB do not depend on the size.
+fn cost_model(setup: &Setup, sizes: &[u32], samples: &[Vec<Vec<Sample>>]) {
+    let p50 = |v: Vec<Duration>| Summary::of(&v).p50;
+    let billed = |d: Duration| (d.as_secs_f64() * 1000.0).ceil() / 1000.0;
+    let c = setup.cold_share;
+    println!(
+        "\ncost model: Lambda's bill per million logins (auth + base-callback), arm64, \
+         {:.0} % of invocations cold{}",
+        c * 100.0,
+        if setup.limiter.is_none() {
+            " (ESTIMATED durations)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{:>6} {:>12} {:>12} {:>14} {:>14} {:>16}",
+        "MB", "warm auth", "warm cb", "cold login", "$ / M logins", "of which GB-s"
+    );
+    for (s, &mb) in sizes.iter().enumerate() {
+        let gb = f64::from(mb) / 1024.0;
+        let mut seconds = 0.0;
+        let mut cold_login = Duration::ZERO;
+        for f in [0, 1] {
+            let m = &samples[s][f];
+            let warm = billed(p50(m.iter().map(|x| x.warm_wall).collect()));
+            let init = p50(m.iter().map(|x| x.init_wall).collect());
+            let first = p50(m.iter().map(|x| x.first_wall).collect());
+            cold_login += init + first;
+            seconds += (1.0 - c) * warm + c * (billed(init) + billed(first));
+        }
+        let gb_s_cost = gb * seconds * PRICE_PER_GB_SECOND_ARM64 * 1e6;
+        let total = gb_s_cost + 2.0 * PRICE_PER_REQUEST * 1e6;
+        println!(
+            "{:>6} {:>9.2} ms {:>9.2} ms {:>11.1} ms {:>14.4} {:>16.4}",
+            mb,
+            ms(p50(samples[s][0].iter().map(|x| x.warm_wall).collect())),
+            ms(p50(samples[s][1].iter().map(|x| x.warm_wall).collect())),
+            ms(cold_login),
+            total,
+            gb_s_cost
+        );
     }
 }
 
