@@ -23,4 +23,5 @@ mod pages;
 mod store_contract;
 mod store_faults;
 mod template_drift;
+mod warm_up;
 mod wechat_failures;
