@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 pub mod cpu;
+pub mod functions;
 mod handled;
 pub mod tls;
 pub use handled::{HandledLines, HandledTimes};

@@ -32,19 +32,16 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use http::{HeaderMap, Method};
-use lambda_runtime_emulator::{
-    ExecutionEnvironment, FunctionSpec, InitOutcome, InvocationOutcome, payload_v2_event,
-};
+use lambda_runtime_emulator::{ExecutionEnvironment, FunctionSpec, InitOutcome, InvocationOutcome};
 use wechat_simulator::{Scope, SimulatorConfig, WeChatSimulator};
 use wxauth_bench::cpu::{CpuLimiter, ThrottleStats, cpu_share, process_cpu_time};
+use wxauth_bench::functions::{auth_event, event, node_version, ready, which_node};
 use wxauth_bench::tls::{Handshake, Terminator, TestPki};
 use wxauth_bench::{Summary, arg, create_state_table, ms};
 
 const APP_ID: &str = "wxc01d500000000000";
 const SECRET: &str = "coldlogin-app-secret-0123";
 const KEY: &str = "coldlogin-signing-key-0123456789abcdef";
-const DOMAIN: &str = "bench.execute-api.us-east-1.amazonaws.com";
 const RETURN_URL: &str = "https://app.example.com/after";
 
 /// Published figures the model is compared with (docs/reference.md, "AWS").
@@ -237,7 +234,7 @@ async fn main() {
 
     // DynamoDB Local is a JVM whose first thousands of requests run slower (coldstart.rs).
     for _ in 0..warm_up {
-        invoke_ok(&setup.rust_starter, &auth_event("snsapi_base")).await;
+        invoke_ok(&setup.rust_starter, &auth_event(RETURN_URL, "snsapi_base")).await;
     }
     setup.dynamo_tls.take_handshakes();
     setup.wechat_tls.take_handshakes();
@@ -276,7 +273,7 @@ async fn main() {
 /// A fresh login step for `function`.
 async fn event_for(setup: &Setup, function: Function) -> serde_json::Value {
     match function {
-        Function::Auth | Function::NodeAuth => auth_event("snsapi_base"),
+        Function::Auth | Function::NodeAuth => auth_event(RETURN_URL, "snsapi_base"),
         Function::BaseCallback => callback_event(setup, false, Scope::Base).await,
         Function::UserinfoCallback => callback_event(setup, false, Scope::UserInfo).await,
         Function::NodeCallback => callback_event(setup, true, Scope::Base).await,
@@ -454,7 +451,7 @@ async fn controls(setup: &Setup, certs_without_ca: &[(String, String)]) {
     for (function, what, env) in cases {
         let event = match function {
             Function::BaseCallback => callback_event(setup, false, Scope::Base).await,
-            _ => auth_event("snsapi_base"),
+            _ => auth_event(RETURN_URL, "snsapi_base"),
         };
         let binary = spec_of(setup, function).0;
         setup.dynamo_tls.take_handshakes();
@@ -804,18 +801,6 @@ fn lambda_like_certs(dir: &Path, extra: Option<&str>) -> Vec<(String, String)> {
     ]
 }
 
-async fn ready(spec: FunctionSpec) -> ExecutionEnvironment {
-    let name = spec.binary.display().to_string();
-    let environment = ExecutionEnvironment::spawn(spec).await.expect("spawn");
-    match environment.wait_for_init(Duration::from_secs(30)).await {
-        InitOutcome::Ready { .. } => environment,
-        other => panic!(
-            "{name}: init failed: {other:?}\n{}",
-            environment.logs().join("\n")
-        ),
-    }
-}
-
 async fn invoke_ok(
     environment: &ExecutionEnvironment,
     event: &serde_json::Value,
@@ -834,33 +819,6 @@ async fn invoke_ok(
     }
 }
 
-fn auth_event(scope: &str) -> serde_json::Value {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("url", RETURN_URL)
-        .append_pair("scope", scope)
-        .finish();
-    event("/auth", &query, None)
-}
-
-fn event(path: &str, query: &str, cookie: Option<&str>) -> serde_json::Value {
-    let mut headers = HeaderMap::new();
-    headers.insert("host", DOMAIN.parse().unwrap());
-    if let Some(cookie) = cookie {
-        headers.insert("cookie", cookie.parse().unwrap());
-    }
-    payload_v2_event(
-        DOMAIN,
-        "$default",
-        &format!("GET {path}"),
-        &Method::GET,
-        path,
-        query,
-        &headers,
-        b"",
-        "203.0.113.9:50000".parse().unwrap(),
-    )
-}
-
 /// A callback event for a fresh login: state (and, for wxauth, the binding cookie) from a
 /// warm auth environment of the same implementation, a code minted by the simulator.
 async fn callback_event(setup: &Setup, node: bool, scope: Scope) -> serde_json::Value {
@@ -869,7 +827,7 @@ async fn callback_event(setup: &Setup, node: bool, scope: Scope) -> serde_json::
     } else {
         &setup.rust_starter
     };
-    let response = invoke_ok(starter, &auth_event(scope.as_str())).await;
+    let response = invoke_ok(starter, &auth_event(RETURN_URL, scope.as_str())).await;
     let location = response["headers"]["location"]
         .as_str()
         .expect("a location");
@@ -894,25 +852,4 @@ async fn callback_event(setup: &Setup, node: bool, scope: Scope) -> serde_json::
         Scope::Login => "/getQrUserInfo",
     };
     event(path, &query, cookie.as_deref())
-}
-
-fn which_node() -> String {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "command -v node"])
-        .output()
-        .expect("sh");
-    let path = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(
-        !path.is_empty(),
-        "node is not installed: the baseline needs it"
-    );
-    path
-}
-
-fn node_version(node: &str) -> String {
-    let out = std::process::Command::new(node)
-        .arg("--version")
-        .output()
-        .expect("node --version");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

@@ -13,17 +13,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use http::{HeaderMap, Method};
-use lambda_runtime_emulator::{
-    ExecutionEnvironment, FunctionSpec, InitOutcome, InvocationOutcome, payload_v2_event,
-};
+use lambda_runtime_emulator::{ExecutionEnvironment, FunctionSpec, InitOutcome, InvocationOutcome};
 use wechat_simulator::{RunningSimulator, Scope, SimulatorConfig, WeChatSimulator};
+use wxauth_bench::functions::{auth_event, event, node_version, ready, which_node};
 use wxauth_bench::{Summary, arg, create_state_table, ms};
+
+const RETURN_URL: &str = "https://app.example.com/after";
 
 const APP_ID: &str = "wxc01d500000000000";
 const SECRET: &str = "coldstart-app-secret-0123";
 const KEY: &str = "coldstart-signing-key-0123456789abcdef";
-const DOMAIN: &str = "bench.execute-api.us-east-1.amazonaws.com";
 
 struct Measured {
     init: Vec<Duration>,
@@ -71,16 +70,16 @@ async fn main() {
     // warms up, which would land on whatever is measured first.
     for _ in 0..3000 {
         starter
-            .invoke(&auth_event_value("snsapi_base"))
+            .invoke(&auth_event(RETURN_URL, "snsapi_base"))
             .await
             .expect("warm-up");
     }
 
     let mut results = Vec::new();
-    let mut auth_event = || auth_event_value("snsapi_base");
+    let mut auth_login = || auth_event(RETURN_URL, "snsapi_base");
     results.push((
         "auth (Rust)",
-        measure(&auth_bin, &env, runs, invocations, &mut auth_event).await,
+        measure(&auth_bin, &env, runs, invocations, &mut auth_login).await,
     ));
     for (name, binary, scope, path) in [
         (
@@ -119,7 +118,7 @@ async fn main() {
         .cloned()
         .chain([("NODE_BINARY".to_owned(), node.clone())])
         .collect();
-    let mut node_event = || auth_event_value("snsapi_base");
+    let mut node_event = || auth_event(RETURN_URL, "snsapi_base");
     let node_result = measure(
         &node_dir.join("bootstrap"),
         &node_env,
@@ -247,14 +246,6 @@ fn function_env(wechat: &RunningSimulator, table: &str) -> Vec<(String, String)>
     env
 }
 
-async fn ready(spec: FunctionSpec) -> ExecutionEnvironment {
-    let environment = ExecutionEnvironment::spawn(spec).await.expect("spawn");
-    match environment.wait_for_init(Duration::from_secs(30)).await {
-        InitOutcome::Ready { .. } => environment,
-        other => panic!("init failed: {other:?}\n{}", environment.logs().join("\n")),
-    }
-}
-
 async fn measure(
     binary: &Path,
     env: &[(String, String)],
@@ -309,33 +300,6 @@ async fn invoke(environment: &ExecutionEnvironment, event: serde_json::Value) ->
     invocation.duration
 }
 
-fn auth_event_value(scope: &str) -> serde_json::Value {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("url", "https://app.example.com/after")
-        .append_pair("scope", scope)
-        .finish();
-    event("/auth", &query, None)
-}
-
-fn event(path: &str, query: &str, cookie: Option<&str>) -> serde_json::Value {
-    let mut headers = HeaderMap::new();
-    headers.insert("host", DOMAIN.parse().unwrap());
-    if let Some(cookie) = cookie {
-        headers.insert("cookie", cookie.parse().unwrap());
-    }
-    payload_v2_event(
-        DOMAIN,
-        "$default",
-        &format!("GET {path}"),
-        &Method::GET,
-        path,
-        query,
-        &headers,
-        b"",
-        "203.0.113.9:50000".parse().unwrap(),
-    )
-}
-
 /// A callback event for a fresh login: state and cookie from the warm auth function, a
 /// code minted by the simulator.
 async fn callback_event(
@@ -345,7 +309,7 @@ async fn callback_event(
     path: &str,
 ) -> serde_json::Value {
     let started = starter
-        .invoke(&auth_event_value(scope.as_str()))
+        .invoke(&auth_event(RETURN_URL, scope.as_str()))
         .await
         .expect("auth");
     let InvocationOutcome::Response(body) = started.outcome else {
@@ -376,22 +340,4 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM")
-}
-
-fn which_node() -> String {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "command -v node"])
-        .output()
-        .unwrap();
-    let path = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(!path.is_empty(), "node is not installed");
-    path
-}
-
-fn node_version(node: &str) -> String {
-    let out = std::process::Command::new(node)
-        .arg("--version")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
