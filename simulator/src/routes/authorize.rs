@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::login_request::{LoginPage, validate};
+use super::login_request::{LoginPage, LoginRequest, validate};
 use crate::html;
 use crate::identity;
 use crate::params::Params;
@@ -38,11 +38,5 @@ pub(super) async fn confirm(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = Params::parse(raw.as_deref());
-    // Checked again, so a forged confirm link cannot skip the page's rules.
-    let request = match validate(sim.config(), &params, LoginPage::Authorize) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    request.answer(&sim, &headers, &params)
+    LoginRequest::confirm(&sim, &headers, raw.as_deref(), LoginPage::Authorize)
 }

@@ -173,6 +173,21 @@ impl LoginRequest<'_> {
         }
     }
 
+    /// The confirm step of `page`: the query checked again, so a forged confirm link cannot
+    /// skip the page's rules, then the user's answer.
+    pub(super) fn confirm(
+        sim: &WeChatSimulator,
+        headers: &HeaderMap,
+        raw: Option<&str>,
+        page: LoginPage,
+    ) -> Response {
+        let params = Params::parse(raw);
+        match validate(sim.config(), &params, page) {
+            Ok(request) => request.answer(sim, headers, &params),
+            Err(error) => error.into_response(),
+        }
+    }
+
     /// The user's answer on the confirm step (consent sheet or QR page): a code bound to
     /// this request's app and scope, or a denial; any other `decision` is an error page.
     pub(super) fn answer(

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::login_request::{LoginPage, validate};
+use super::login_request::{LoginPage, LoginRequest, validate};
 use crate::WeChatSimulator;
 use crate::identity;
 use crate::params::Params;
@@ -32,11 +32,5 @@ pub(super) async fn confirm(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = Params::parse(raw.as_deref());
-    // Checked again, so a forged confirm link cannot skip the page's rules.
-    let request = match validate(sim.config(), &params, LoginPage::QrConnect) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    request.answer(&sim, &headers, &params)
+    LoginRequest::confirm(&sim, &headers, raw.as_deref(), LoginPage::QrConnect)
 }

@@ -363,28 +363,14 @@ async fn nested_under_a_prefix_the_consent_form_still_resolves() {
 
     let client = client();
     let page_url = authorize_url(&base, "snsapi_userinfo", CALLBACK, Some("nest1"));
-    let html = client
-        .get(&page_url)
-        .header("x-wechat-sim-user", "frank")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = &html[html.find("<form ").unwrap()..];
-    let action = attr(&form[..form.find('>').unwrap()], "action");
-    // Submit the form the way a browser would: resolve the action against the page URL.
-    let mut target = url::Url::parse(&page_url).unwrap().join(&action).unwrap();
-    assert_eq!(target.path(), "/wechat/connect/oauth2/authorize/confirm");
-    {
-        let mut query = target.query_pairs_mut();
-        for (name, value) in form_inputs(&html) {
-            query.append_pair(&name, &value);
-        }
-        query.append_pair("decision", "allow");
-    }
-    let response = client.get(target).send().await.unwrap();
+    let response = submit_page_form(
+        &client,
+        &page_url,
+        "frank",
+        "/wechat/connect/oauth2/authorize/confirm",
+        "allow",
+    )
+    .await;
     let query = query_map(&location(&response));
     assert_eq!(query["state"], "nest1");
     let json = exchange(&client, &base, &query["code"]).await;

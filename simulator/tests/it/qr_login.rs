@@ -435,28 +435,14 @@ async fn nested_under_a_prefix_the_qr_form_still_resolves() {
 
     let client = client();
     let page_url = website_qr_url(&base, "nest2");
-    let html = client
-        .get(&page_url)
-        .header("x-wechat-sim-user", "gus")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = &html[html.find("<form ").unwrap()..];
-    let action = attr(&form[..form.find('>').unwrap()], "action");
-    // Submit the form the way a browser would: resolve the action against the page URL.
-    let mut target = url::Url::parse(&page_url).unwrap().join(&action).unwrap();
-    assert_eq!(target.path(), "/wechat/connect/qrconnect/confirm");
-    {
-        let mut query = target.query_pairs_mut();
-        for (name, value) in form_inputs(&html) {
-            query.append_pair(&name, &value);
-        }
-        query.append_pair("decision", "allow");
-    }
-    let response = client.get(target).send().await.unwrap();
+    let response = submit_page_form(
+        &client,
+        &page_url,
+        "gus",
+        "/wechat/connect/qrconnect/confirm",
+        "allow",
+    )
+    .await;
     let query = query_map(&location(&response));
     assert_eq!(query["state"], "nest2");
     let json = exchange_as(&client, &base, WEB_ID, WEB_SECRET, &query["code"]).await;

@@ -211,3 +211,36 @@ fn unescape(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+/// Opens the login page at `page_url` as `user` and submits its form (`decision`) the way a
+/// browser would: the action resolved against the page's URL, which must land on
+/// `confirm_path`. Returns WeChat's answer to the submission.
+pub async fn submit_page_form(
+    client: &Client,
+    page_url: &str,
+    user: &str,
+    confirm_path: &str,
+    decision: &str,
+) -> reqwest::Response {
+    let html = client
+        .get(page_url)
+        .header("x-wechat-sim-user", user)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = &html[html.find("<form ").unwrap()..];
+    let action = attr(&form[..form.find('>').unwrap()], "action");
+    let mut target = url::Url::parse(page_url).unwrap().join(&action).unwrap();
+    assert_eq!(target.path(), confirm_path);
+    {
+        let mut query = target.query_pairs_mut();
+        for (name, value) in form_inputs(&html) {
+            query.append_pair(&name, &value);
+        }
+        query.append_pair("decision", decision);
+    }
+    client.get(target).send().await.unwrap()
+}
