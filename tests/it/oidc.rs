@@ -116,6 +116,19 @@ async fn redeem_rp(
     .await
 }
 
+/// The relying party `rp` redeems `code` and verifies the ID token against the JWKS:
+/// the token response and the ID token's claims.
+async fn redeem_and_verify(env: &TestEnv, code: &str) -> (Value, Value) {
+    let tokens = json_body(&redeem_rp(env, code).await);
+    let claims = verify_id_token(
+        tokens["id_token"].as_str().unwrap(),
+        &jwks(env).await,
+        &env.issuer(),
+        "rp",
+    );
+    (tokens, claims)
+}
+
 async fn jwks(env: &TestEnv) -> JwkSet {
     let response = env
         .oidc_request("GET", "/.well-known/jwks.json", "", &[], None)
@@ -792,13 +805,7 @@ async fn unionid_as_subject_refuses_users_without_one() {
     })
     .await;
     let answer = authorization_response(&env, "heidi", &rp_request(&[]), true).await;
-    let tokens = json_body(&redeem_rp(&env, &answer["code"]).await);
-    let claims = verify_id_token(
-        tokens["id_token"].as_str().unwrap(),
-        &jwks(&env).await,
-        &env.issuer(),
-        "rp",
-    );
+    let (_, claims) = redeem_and_verify(&env, &answer["code"]).await;
     assert_eq!(claims["sub"], env.sim.unionid_for("heidi").as_str());
     assert_eq!(claims["openid"], env.sim.openid_for("heidi").as_str());
 }
@@ -980,28 +987,8 @@ async fn a_client_registered_by_the_sha256_of_its_secret_authenticates_with_the_
 
 #[tokio::test]
 async fn outside_wechat_the_default_apps_qr_app_logs_in_and_the_profile_only_when_asked() {
-    const WEB_APP_ID: &str = "wx00000000000000bb";
-    const WEB_SECRET: &str = "WEBSECRET-must-never-leak-91ab";
     const DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
-    let env = provider_with(|s| {
-        s.simulator.bound_to_open_platform = true;
-        s.simulator = s
-            .simulator
-            .clone()
-            .with_app(wechat_simulator::SimApp::website(WEB_APP_ID, WEB_SECRET).bound());
-        s.vars.insert("WECHAT_APP_ID", String::new());
-        s.vars.insert("WECHAT_APP_SECRET", String::new());
-        s.vars.insert(
-            "WECHAT_APPS",
-            serde_json::json!([
-                {"name": "mp", "kind": "official_account", "app_id": APP_ID,
-                 "app_secret": APP_SECRET, "qr_app": "web"},
-                {"name": "web", "kind": "website", "app_id": WEB_APP_ID, "app_secret": WEB_SECRET},
-            ])
-            .to_string(),
-        );
-    })
-    .await;
+    let env = provider_with(two_apps).await;
     for (scope, profile) in [("openid profile", true), ("openid", false)] {
         let params = rp_request(&[("scope", scope)]);
         let response = env
@@ -1017,14 +1004,8 @@ async fn outside_wechat_the_default_apps_qr_app_logs_in_and_the_profile_only_whe
         let callback = env.wechat_authorize(&to_wechat, "olga", true).await;
         let back = env.follow_callback(&callback).await;
         let answer = result_params(&location(&back).unwrap(), false);
-        let tokens = json_body(&redeem_rp(&env, &answer["code"]).await);
+        let (tokens, claims) = redeem_and_verify(&env, &answer["code"]).await;
         assert_eq!(tokens["scope"], scope);
-        let claims = verify_id_token(
-            tokens["id_token"].as_str().unwrap(),
-            &jwks(&env).await,
-            &env.issuer(),
-            "rp",
-        );
         assert_eq!(
             claims["sub"],
             env.sim.openid_for_app(WEB_APP_ID, "olga").as_str()
@@ -1034,13 +1015,7 @@ async fn outside_wechat_the_default_apps_qr_app_logs_in_and_the_profile_only_whe
     }
     // Inside WeChat (the events' default browser): the Official Account.
     let answer = authorization_response(&env, "olga", &rp_request(&[]), true).await;
-    let tokens = json_body(&redeem_rp(&env, &answer["code"]).await);
-    let claims = verify_id_token(
-        tokens["id_token"].as_str().unwrap(),
-        &jwks(&env).await,
-        &env.issuer(),
-        "rp",
-    );
+    let (_, claims) = redeem_and_verify(&env, &answer["code"]).await;
     assert_eq!(claims["sub"], env.sim.openid_for("olga").as_str());
     assert_eq!(claims["unionid"], env.sim.unionid_for("olga").as_str());
 }

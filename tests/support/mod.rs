@@ -20,6 +20,30 @@ pub const DOMAIN: &str = "abc123.execute-api.us-east-1.amazonaws.com";
 pub const ALLOWED_ORIGINS: &str =
     "https://app.example.com,https://*.shop.example.com,http://127.0.0.1:8080";
 
+/// A Website App (QR login) beside the Official Account, for the tests of several apps.
+pub const WEB_APP_ID: &str = "wx00000000000000bb";
+pub const WEB_SECRET: &str = "WEBSECRET-must-never-leak-91ab";
+
+/// Configures WECHAT_APPS alone (its first app is the default): the Official Account (the
+/// simulator's primary app) as `mp`, paired with the Website App `web`, whose site is
+/// www.example.com; both bound to one Open Platform account in the simulator.
+pub fn two_apps(s: &mut Settings) {
+    s.simulator.bound_to_open_platform = true;
+    s.simulator = s
+        .simulator
+        .clone()
+        .with_app(wechat_simulator::SimApp::website(WEB_APP_ID, WEB_SECRET).bound());
+    s.vars.insert("WECHAT_APP_ID", String::new());
+    s.vars.insert("WECHAT_APP_SECRET", String::new());
+    let apps = serde_json::json!([
+        {"name": "mp", "kind": "official_account", "app_id": APP_ID,
+         "app_secret": APP_SECRET, "qr_app": "web"},
+        {"name": "web", "kind": "website", "app_id": WEB_APP_ID, "app_secret": WEB_SECRET,
+         "allowed_return_origins": "https://www.example.com"},
+    ]);
+    s.vars.insert("WECHAT_APPS", apps.to_string());
+}
+
 /// What a test may change before the environment starts.
 pub struct Settings {
     pub vars: HashMap<&'static str, String>,
@@ -379,7 +403,7 @@ impl TestEnv {
         let transcript = self.transcript.lock().unwrap();
         assert!(!transcript.is_empty(), "no responses were recorded");
         for response in transcript.iter() {
-            for secret in [APP_SECRET, SIGNING_KEY] {
+            for secret in [APP_SECRET, WEB_SECRET, SIGNING_KEY] {
                 assert!(
                     !response.contains(secret),
                     "a secret leaked in:\n{response}"
