@@ -27,18 +27,13 @@ fn two_apps(official_bound: bool, website_bound: bool) -> SimulatorConfig {
 
 /// The QR login URL exactly as the Open Platform documents it.
 fn qr_url(base: &str, appid: &str, scope: &str, redirect_uri: &str, state: Option<&str>) -> String {
-    let mut pairs = vec![
-        ("appid", appid),
-        ("redirect_uri", redirect_uri),
-        ("response_type", "code"),
-        ("scope", scope),
-    ];
-    if let Some(state) = state {
-        pairs.push(("state", state));
-    }
-    format!(
-        "{base}/connect/qrconnect?{}#wechat_redirect",
-        encode(&pairs)
+    login_page_url(
+        base,
+        "/connect/qrconnect",
+        appid,
+        scope,
+        redirect_uri,
+        state,
     )
 }
 

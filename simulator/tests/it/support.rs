@@ -33,8 +33,28 @@ pub fn encode(pairs: &[(&str, &str)]) -> String {
 
 /// The authorize URL exactly as WeChat documents it (the fragment never leaves the browser).
 pub fn authorize_url(base: &str, scope: &str, redirect_uri: &str, state: Option<&str>) -> String {
+    login_page_url(
+        base,
+        "/connect/oauth2/authorize",
+        APP_ID,
+        scope,
+        redirect_uri,
+        state,
+    )
+}
+
+/// A login page's URL (`page`: the Official Account's authorize page or the Website App's
+/// QR page) with its parameters in WeChat's documented order.
+pub fn login_page_url(
+    base: &str,
+    page: &str,
+    appid: &str,
+    scope: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+) -> String {
     let mut pairs = vec![
-        ("appid", APP_ID),
+        ("appid", appid),
         ("redirect_uri", redirect_uri),
         ("response_type", "code"),
         ("scope", scope),
@@ -42,10 +62,7 @@ pub fn authorize_url(base: &str, scope: &str, redirect_uri: &str, state: Option<
     if let Some(state) = state {
         pairs.push(("state", state));
     }
-    format!(
-        "{base}/connect/oauth2/authorize?{}#wechat_redirect",
-        encode(&pairs)
-    )
+    format!("{base}{page}?{}#wechat_redirect", encode(&pairs))
 }
 
 pub fn query_map(url: &str) -> HashMap<String, String> {
