@@ -1,6 +1,6 @@
-use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::expiring_map::{Expiring, ExpiringMap};
 use super::{Claim, StateStore, StoreError};
 use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
 use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
@@ -8,8 +8,8 @@ use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 /// Process-local store: only for one process (the local server, tests of pure logic).
 #[derive(Default)]
 pub struct MemoryStateStore {
-    logins: Mutex<HashMap<StateId, Entry>>,
-    grants: Mutex<HashMap<GrantId, GrantEntry>>,
+    logins: Mutex<ExpiringMap<StateId, Entry>>,
+    grants: Mutex<ExpiringMap<GrantId, GrantEntry>>,
 }
 
 #[derive(Clone)]
@@ -28,10 +28,6 @@ struct Entry {
     outcome: Option<Vec<u8>>,
 }
 
-/// Above this many entries a put first sweeps expired ones, so abandoned logins cannot
-/// grow the map without bound.
-const SWEEP_ABOVE: usize = 10_000;
-
 impl MemoryStateStore {
     pub fn new() -> Self {
         Self::default()
@@ -45,14 +41,26 @@ impl MemoryStateStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StateId, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<StateId, Entry>> {
         // Every change is a single insert or field update, so a panic elsewhere cannot
         // leave the map half-written: a poisoned lock is still usable.
         self.logins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn grants(&self) -> std::sync::MutexGuard<'_, HashMap<GrantId, GrantEntry>> {
+    fn grants(&self) -> std::sync::MutexGuard<'_, ExpiringMap<GrantId, GrantEntry>> {
         self.grants.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Expiring for Entry {
+    fn keep_until(&self) -> i64 {
+        self.keep_until
+    }
+}
+
+impl Expiring for GrantEntry {
+    fn keep_until(&self) -> i64 {
+        self.keep_until
     }
 }
 
@@ -72,22 +80,20 @@ impl Entry {
 #[async_trait::async_trait]
 impl StateStore for MemoryStateStore {
     async fn put_new(&self, login: &LoginState) -> Result<(), StoreError> {
-        let mut logins = self.lock();
-        if logins.len() >= SWEEP_ABOVE {
-            let now = now_epoch_seconds();
-            logins.retain(|_, e| now < e.keep_until);
-        }
-        if logins.contains_key(&login.state) {
-            return Err(StoreError::AlreadyExists);
-        }
         let entry = Entry {
             login: login.clone(),
             consumed_at: None,
             keep_until: login.expires_at,
             outcome: None,
         };
-        logins.insert(login.state.clone(), entry);
-        Ok(())
+        if self
+            .lock()
+            .insert_new(login.state.clone(), entry, now_epoch_seconds())
+        {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists)
+        }
     }
 
     async fn consume(
@@ -130,22 +136,20 @@ impl StateStore for MemoryStateStore {
             .map_or(Consumed::Unknown, Entry::as_used))
     }
     async fn put_grant(&self, id: &GrantId, grant: &Grant) -> Result<(), StoreError> {
-        let mut grants = self.grants();
-        if grants.len() >= SWEEP_ABOVE {
-            let now = now_epoch_seconds();
-            grants.retain(|_, e| now < e.keep_until);
-        }
-        if grants.contains_key(id) {
-            return Err(StoreError::AlreadyExists);
-        }
         let entry = GrantEntry {
             grant: grant.clone(),
             redeemed: false,
             revoked: false,
             keep_until: grant.code_expires_at,
         };
-        grants.insert(id.clone(), entry);
-        Ok(())
+        if self
+            .grants()
+            .insert_new(id.clone(), entry, now_epoch_seconds())
+        {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists)
+        }
     }
 
     async fn redeem_grant(
@@ -258,7 +262,7 @@ mod tests {
     #[tokio::test]
     async fn expired_logins_are_swept_when_the_map_is_large() {
         let store = MemoryStateStore::new();
-        for _ in 0..SWEEP_ABOVE {
+        for _ in 0..crate::store::expiring_map::SWEEP_ABOVE {
             store.put_new(&login(0)).await.unwrap();
         }
         let fresh = login(now_epoch_seconds() + 60);

@@ -14,6 +14,7 @@
 //! conformance suite in `tests/it/store_contract.rs`.
 
 mod dynamo;
+mod expiring_map;
 mod memory;
 mod timed;
 
