@@ -95,7 +95,8 @@ pub async fn start(
         .as_ref()
         .map(|d| Arc::new(pages::DemoSite::new(port, d.signing_key.clone())));
     let simulator = demo.map(|d| d.simulator);
-    let gateway = Arc::new(Gateway::new(config, store, WeChatClient::http_client()));
+    let http = WeChatClient::http_client_with(config.wechat_extra_roots.as_ref());
+    let gateway = Arc::new(Gateway::new(config, store, http));
     let app = server::router(gateway, site, simulator.clone());
 
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();

@@ -15,6 +15,7 @@ use crate::oidc::clients::OidcClients;
 use crate::oidc::keys::{Alg, SigningKeys};
 use crate::secret::Secret;
 use crate::token::{MIN_KEY_BYTES, SigningKey};
+use crate::wechat::{EXTRA_ROOTS_VARIABLE, ExtraRoots};
 
 pub const DEFAULT_STATE_TTL_SECONDS: u64 = 600;
 pub const DEFAULT_WECHAT_TIMEOUT_MS: u64 = 6500;
@@ -157,6 +158,8 @@ pub struct Config {
     pub token_alg: TokenAlg,
     /// Whether a Lambda function opens its connections during init (`warm_up`).
     pub init_warm_up: bool,
+    /// Roots the WeChat client trusts besides the compiled-in ones (rarely set).
+    pub wechat_extra_roots: Option<ExtraRoots>,
 }
 
 /// One problem per variable.
@@ -324,6 +327,8 @@ impl Config {
             })
             .unwrap_or(true);
 
+        let wechat_extra_roots = reader.optional(EXTRA_ROOTS_VARIABLE, ExtraRoots::read);
+
         let oidc_clients = reader.optional("OIDC_CLIENTS", OidcClients::parse);
         let oidc_keys = reader.optional("OIDC_SIGNING_KEYS", |v| {
             let keys = SigningKeys::from_pem(v).map_err(|e| e.to_string())?;
@@ -431,6 +436,7 @@ impl Config {
             },
             token_alg,
             init_warm_up,
+            wechat_extra_roots,
         })
     }
 }
@@ -577,9 +583,30 @@ mod tests {
         );
         assert!(c.browser_binding);
         assert!(c.init_warm_up);
+        assert!(c.wechat_extra_roots.is_none());
         assert!(c.callback.is_some());
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
+    }
+
+    #[test]
+    fn an_extra_roots_file_that_cannot_be_used_is_a_configuration_error() {
+        let dir = std::env::temp_dir().join(format!("wxauth-config-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let missing = dir.join("missing.pem");
+        for (path, says) in [(&empty, "holds no certificate"), (&missing, "cannot read")] {
+            let mut vars = MINIMAL.to_vec();
+            let path = path.to_str().unwrap();
+            vars.push(("WECHAT_API_EXTRA_CA_FILE", path));
+            let err = config(&vars).unwrap_err();
+            assert_eq!(err.problems.len(), 1, "{err}");
+            let (name, problem) = &err.problems[0];
+            assert_eq!(*name, "WECHAT_API_EXTRA_CA_FILE");
+            assert!(problem.contains(says), "{problem}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

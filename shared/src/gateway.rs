@@ -74,10 +74,9 @@ impl Gateway {
             .clone()
             .ok_or("STATE_TABLE: is required but not set")?;
         let store = DynamoStateStore::from_env(table).await;
-        let http = config
-            .callback
-            .is_some()
-            .then(crate::wechat::WeChatClient::http_client);
+        let http = config.callback.is_some().then(|| {
+            crate::wechat::WeChatClient::http_client_with(config.wechat_extra_roots.as_ref())
+        });
         Ok(Self::build(config, Arc::new(store), http))
     }
 

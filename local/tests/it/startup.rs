@@ -57,6 +57,20 @@ async fn the_demo_is_validated_like_a_deployment() {
 }
 
 #[tokio::test]
+async fn an_unusable_extra_roots_file_stops_the_start_with_its_name() {
+    let err = start_with(&[("WECHAT_API_EXTRA_CA_FILE", "/nonexistent/roots.pem")])
+        .await
+        .err()
+        .expect("the file does not exist");
+    let text = err.to_string();
+    assert!(
+        text.contains("WECHAT_API_EXTRA_CA_FILE: cannot read /nonexistent/roots.pem"),
+        "{text}"
+    );
+    assert_eq!(problem_names(err), ["WECHAT_API_EXTRA_CA_FILE"]);
+}
+
+#[tokio::test]
 async fn host_header_garbage_gets_an_error_not_a_crash() {
     let server = start_with(&[]).await.unwrap();
     let port = support::port_of(&server);

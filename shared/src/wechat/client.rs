@@ -28,33 +28,43 @@ pub struct WeChatClient {
 /// A PEM file of root certificates the WeChat client trusts *in addition to* the
 /// compiled-in ones: for a WeChat API reached through a TLS endpoint under a private CA
 /// (the cold-start benchmark's test CA, a corporate egress proxy). Unset in production,
-/// where nothing is read. Certificates are still verified in full (chain, name, validity);
-/// a file that cannot be read or holds no certificate stops the process at start-up,
-/// naming the variable, rather than running with roots it was not meant to have.
+/// where nothing is read. Certificates are still verified in full (chain, name, validity).
+/// Read and checked with the rest of the configuration ([`crate::Config`]): a file that
+/// cannot be read or holds no certificate is a configuration error naming the variable,
+/// rather than a process running with roots it was not meant to have.
 pub const EXTRA_ROOTS_VARIABLE: &str = "WECHAT_API_EXTRA_CA_FILE";
 
-fn extra_roots(path: Option<std::ffi::OsString>) -> Vec<reqwest::Certificate> {
-    let Some(path) = path else {
-        return Vec::new();
-    };
-    let pem = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{EXTRA_ROOTS_VARIABLE}: cannot read {}: {e}",
-            path.display()
-        )
-    });
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_else(|e| {
-        panic!(
-            "{EXTRA_ROOTS_VARIABLE}: {} is not a PEM certificate bundle: {e}",
-            path.display()
-        )
-    });
-    assert!(
-        !certs.is_empty(),
-        "{EXTRA_ROOTS_VARIABLE}: {} holds no certificate",
-        path.display()
-    );
-    certs
+/// The certificates of [`EXTRA_ROOTS_VARIABLE`]'s file, checked to parse.
+#[derive(Clone)]
+pub struct ExtraRoots {
+    certs: Vec<reqwest::Certificate>,
+}
+
+impl ExtraRoots {
+    /// Reads and checks the file at `path` (the variable's value).
+    pub fn read(path: &str) -> Result<Self, String> {
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{path} is not a PEM certificate bundle: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!("{path} holds no certificate"));
+        }
+        Ok(Self { certs })
+    }
+
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+}
+
+impl std::fmt::Debug for ExtraRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExtraRoots({} certificates)", self.certs.len())
+    }
 }
 
 // --- end of extra trusted roots ------------------------------------------------------------
@@ -96,10 +106,19 @@ impl WeChatClient {
     ///
     /// [`EXTRA_ROOTS_VARIABLE`] adds roots to them (never replaces them); see there.
     pub fn http_client() -> reqwest::Client {
+        Self::http_client_with(None)
+    }
+
+    /// [`Self::http_client`], also trusting the configuration's extra roots.
+    pub fn http_client_with(extra: Option<&ExtraRoots>) -> reqwest::Client {
         let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
             .filter_map(|der| reqwest::Certificate::from_der(der).ok())
-            .chain(extra_roots(std::env::var_os(EXTRA_ROOTS_VARIABLE)));
+            .chain(
+                extra
+                    .into_iter()
+                    .flat_map(|extra| extra.certs.iter().cloned()),
+            );
         reqwest::Client::builder()
             .tls_certs_only(roots)
             .connect_timeout(Duration::from_secs(2))
@@ -341,19 +360,36 @@ mod tests {
 
     // --- extra trusted roots ---
     #[test]
-    fn extra_roots_are_read_only_when_the_variable_is_set() {
-        assert!(extra_roots(None).is_empty());
+    fn extra_roots_are_a_readable_pem_bundle_of_at_least_one_certificate() {
+        use base64::Engine;
         let dir = std::env::temp_dir().join(format!("wxauth-extra-roots-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "no certificate here\n").unwrap();
-        let missing = dir.join("missing.pem");
-        for path in [empty, missing] {
-            let panic = std::panic::catch_unwind(|| extra_roots(Some(path.clone().into())))
-                .expect_err("refused");
-            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-            assert!(message.starts_with(EXTRA_ROOTS_VARIABLE), "{message}");
-        }
+        let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+
+        // Two real roots, as PEM: both are read.
+        let pem: String = webpki_root_certs::TLS_SERVER_ROOT_CERTS[..2]
+            .iter()
+            .map(|der| {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+                let lines: Vec<&str> = b64
+                    .as_bytes()
+                    .chunks(64)
+                    .map(|l| std::str::from_utf8(l).unwrap())
+                    .collect();
+                format!(
+                    "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                    lines.join("\n")
+                )
+            })
+            .collect();
+        std::fs::write(path("two.pem"), pem).unwrap();
+        assert_eq!(ExtraRoots::read(&path("two.pem")).unwrap().len(), 2);
+
+        std::fs::write(path("empty.pem"), "no certificate here\n").unwrap();
+        let err = ExtraRoots::read(&path("empty.pem")).unwrap_err();
+        assert!(err.ends_with("holds no certificate"), "{err}");
+        let err = ExtraRoots::read(&path("missing.pem")).unwrap_err();
+        assert!(err.starts_with("cannot read "), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
     // --- end of extra trusted roots ---

@@ -7,7 +7,7 @@ mod error;
 mod reply;
 
 pub use authorize_url::authorize_url;
-pub use client::WeChatClient;
+pub use client::{EXTRA_ROOTS_VARIABLE, ExtraRoots, WeChatClient};
 pub use clients::WeChatClients;
 pub use error::{ErrorClass, WeChatError};
 pub use reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
