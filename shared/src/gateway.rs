@@ -153,6 +153,7 @@ impl Gateway {
                 outcome = outcome.outcome,
                 wx_errcode = outcome.wx_errcode,
                 user = outcome.user.as_deref(),
+                app = outcome.app.as_deref(),
                 latency_ms,
                 wechat_us = micros(times.wechat),
                 store_us = micros(times.store),
@@ -186,11 +187,9 @@ impl Gateway {
                 };
                 let started = start_login(self, start, base_url).await?;
                 let response = response::redirect(&started.authorize_url);
+                let log = Log::plain("login_started").with_app(&started.app);
                 let cookies: Vec<String> = started.set_cookie.into_iter().collect();
-                Ok((
-                    response::with_cookies(response, &cookies),
-                    Log::plain("login_started"),
-                ))
+                Ok((response::with_cookies(response, &cookies), log))
             }
             Route::Callback(scope) => {
                 let base_url = self.base_url(request)?;
@@ -228,7 +227,10 @@ impl Gateway {
                     );
                     response = response::with_cookies(response, &[refreshed]);
                 }
-                Ok((response, Log::from(&finished.outcome)))
+                Ok((
+                    response,
+                    Log::from(&finished.outcome).with_app(&finished.login.app),
+                ))
             }
             Route::MpVerify(name) => match &self.config.mp_verify_token {
                 Some(token) if token == name => Ok((
@@ -269,6 +271,9 @@ pub(crate) struct Log {
     wx_errcode: Option<i64>,
     /// A hash of the openid: enough to follow one user through the logs, not to name them.
     user: Option<String>,
+    /// The app of the login the request started or finished: with several apps in one
+    /// deployment, an operator follows each apart.
+    app: Option<String>,
 }
 
 impl Log {
@@ -284,6 +289,14 @@ impl Log {
             outcome,
             wx_errcode: None,
             user: None,
+            app: None,
+        }
+    }
+
+    pub(crate) fn with_app(self, app: &str) -> Self {
+        Self {
+            app: Some(app.to_owned()),
+            ..self
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::wechat::authorize_url;
 pub struct StartedLogin {
     pub authorize_url: String,
     pub set_cookie: Option<String>,
+    /// The name of the app the login goes through (for the logs).
+    pub app: String,
 }
 
 /// What a login is started with, whichever route started it.
@@ -135,5 +137,6 @@ pub(crate) async fn begin(
     Ok(StartedLogin {
         authorize_url,
         set_cookie,
+        app: new.app.name.clone(),
     })
 }

@@ -60,13 +60,17 @@ async fn printed_while<T>(
     (found, banner + &rest, stderr.await.unwrap())
 }
 
+/// One app, named (`shop`) through WECHAT_APPS so that the logs must name it.
 fn configured(wechat: &str) -> Vec<(&'static str, String)> {
+    let apps = serde_json::json!([
+        {"name": "shop", "kind": "official_account", "app_id": APP_ID, "app_secret": APP_SECRET}
+    ])
+    .to_string();
     [
         ("PORT", "0"),
         ("RUST_LOG", "trace"),
         ("LOG_FORMAT", "json"),
-        ("WECHAT_APP_ID", APP_ID),
-        ("WECHAT_APP_SECRET", APP_SECRET),
+        ("WECHAT_APPS", apps.as_str()),
         ("TOKEN_SIGNING_KEY", KEY),
         ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
         ("WECHAT_OPEN_BASE", wechat),
@@ -177,6 +181,13 @@ async fn a_whole_login_at_trace_level_logs_json_lines_and_no_secret() {
         for field in ["status", "latency_ms", "wechat_us", "store_us", "own_us"] {
             assert!(line["fields"][field].is_u64(), "{field}: {line}");
         }
+        // Each line of a login names its app; a refusal before any login was found, none.
+        let app = if line["fields"]["outcome"] == "rejected" {
+            serde_json::Value::Null
+        } else {
+            "shop".into()
+        };
+        assert_eq!(line["fields"]["app"], app, "{line}");
     }
     request_ids.dedup();
     assert_eq!(request_ids.len(), 4, "one id per request");

@@ -63,11 +63,9 @@ pub(crate) async fn respond(
             match authorize(gateway, request.raw_query.as_deref(), user_agent, issuer).await? {
                 Authorized::Started(started) => {
                     let response = response::redirect(&started.authorize_url);
+                    let log = Log::plain("login_started").with_app(&started.app);
                     let cookies: Vec<String> = started.set_cookie.into_iter().collect();
-                    Ok((
-                        response::with_cookies(response, &cookies),
-                        Log::plain("login_started"),
-                    ))
+                    Ok((response::with_cookies(response, &cookies), log))
                 }
                 Authorized::Refused(refused) => {
                     info!(error = refused.error, "authorization request refused");
