@@ -125,17 +125,33 @@ echo "== schemathesis run docs/openapi.yaml (at most $max_examples examples per 
 seed=()
 [ -z "${OPENAPI_SEED:-}" ] || seed=(--seed "$OPENAPI_SEED")
 junit="$run_dir/junit.xml"
+st_log="$run_dir/schemathesis.log"
+run_schemathesis() {
+  rm -f "$junit"
+  set +e
+  "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$spec" \
+    --url "$base_url" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
+    --max-examples "$max_examples" \
+    --max-redirects 0 \
+    --request-timeout 15 \
+    --workers 2 \
+    --no-color \
+    "${seed[@]}" \
+    --report junit --report-junit-path "$junit" 2>&1 | tee "$st_log"
+  status=${PIPESTATUS[0]}
+  set -e
+}
 started=$SECONDS
-"$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$spec" \
-  --url "$base_url" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
-  --max-examples "$max_examples" \
-  --max-redirects 0 \
-  --request-timeout 15 \
-  --workers 2 \
-  --no-color \
-  "${seed[@]}" \
-  --report junit --report-junit-path "$junit" || status=$?
+run_schemathesis
+# CPython 3.11's compiler sometimes raises this SystemError while Hypothesis inspects a
+# strategy's source (seen twice in ~30 runs): an interpreter fault inside the generator,
+# not a finding about wxauth. Only that exact fault earns one more run; any failed check
+# still fails.
+if [ "$status" -ne 0 ] && grep -q 'SystemError: AST constructor recursion depth mismatch' "$st_log"; then
+  echo "openapi.sh: schemathesis hit CPython's 'AST constructor recursion depth mismatch' fault; running it once more"
+  run_schemathesis
+fi
 echo "schemathesis took $((SECONDS - started)) s"
 if [ -f "$junit" ]; then
   read -r tests bad < <("$venv/bin/python" - "$junit" <<'EOF'
