@@ -62,17 +62,6 @@ impl Drop for OwnDynamoDb {
     }
 }
 
-async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(wxauth_core::store::dynamo_timeouts())
-        .load()
-        .await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
 async fn gateway_on(env: &TestEnv, client: aws_sdk_dynamodb::Client, table: &str) -> Gateway {
     let vars = env.vars().clone();
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
@@ -92,7 +81,7 @@ async fn a_stopped_store_is_a_503_and_a_restarted_one_works_again() {
     let _exclusive = exclusive().await;
     let env = TestEnv::start().await;
     let ddb = OwnDynamoDb::start();
-    let client = client_for(&ddb.endpoint()).await;
+    let client = dynamo_client_at(&ddb.endpoint()).await;
     let table = create_state_table(&client).await;
     let gateway = gateway_on(&env, client.clone(), &table).await;
     let ok = env.invoke_on(&gateway, "/auth", &auth_query(), None).await;
@@ -204,7 +193,7 @@ async fn refusing_endpoint(
 async fn throttling_is_retried_then_answered_as_retryable() {
     let env = TestEnv::start().await;
     let (endpoint, hits) = throttling_endpoint().await;
-    let gateway = gateway_on(&env, client_for(&endpoint).await, "wxauth-states").await;
+    let gateway = gateway_on(&env, dynamo_client_at(&endpoint).await, "wxauth-states").await;
     let started = std::time::Instant::now();
     let response = env.invoke_on(&gateway, "/auth", &auth_query(), None).await;
     assert_eq!(response.status(), 503, "{}", body_text(&response));
@@ -315,7 +304,7 @@ async fn permanent_store_errors_are_server_errors_not_retryable() {
         "User: arn:aws:sts::123456789012:assumed-role/wxauth-auth/fn is not authorized to perform: dynamodb:PutItem",
     )
     .await;
-    let denied = gateway_on(&env, client_for(&endpoint).await, "wxauth-states")
+    let denied = gateway_on(&env, dynamo_client_at(&endpoint).await, "wxauth-states")
         .await
         .with_metrics(sink());
     assert_misconfigured(&env, &denied, "AccessDeniedException", &lines).await;
@@ -375,7 +364,7 @@ async fn a_slow_store_and_a_silent_wechat_still_answer_within_ten_seconds() {
     // consume, WeChat's whole 6.5 s and recording the outcome used to add up to 10.1 s.
     let slow = gateway_on(
         &env,
-        client_for(&slow_dynamodb(Duration::from_millis(1800)).await).await,
+        dynamo_client_at(&slow_dynamodb(Duration::from_millis(1800)).await).await,
         &env.table,
     )
     .await;

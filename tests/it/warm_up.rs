@@ -10,17 +10,6 @@ use wxauth_core::warm_up::{Warmed, warm_up};
 use wxauth_core::{Config, Gateway, WeChatClient};
 use wxauth_tests::*;
 
-async fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(wxauth_core::store::dynamo_timeouts())
-        .load()
-        .await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
 /// Accepts connections and reads from them, never answering: a black-holed service.
 async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +52,7 @@ async fn a_black_holed_network_costs_at_most_the_budget_and_is_not_fatal() {
     let mut vars = env.vars().clone();
     vars.insert("WECHAT_API_BASE", wechat);
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    let store = DynamoStateStore::new(client_for(&dynamo).await, env.table.clone());
+    let store = DynamoStateStore::new(dynamo_client_at(&dynamo).await, env.table.clone());
     let gateway = Gateway::new(config, Arc::new(store), WeChatClient::http_client());
     let budget = Duration::from_millis(400);
     let warmed = warm_up(&gateway, budget).await;
@@ -89,7 +78,7 @@ async fn a_refused_connection_is_reported_and_a_process_without_callbacks_skips_
         vars.get(name).cloned()
     })
     .unwrap();
-    let store = DynamoStateStore::new(client_for(&closed).await, env.table.clone());
+    let store = DynamoStateStore::new(dynamo_client_at(&closed).await, env.table.clone());
     let gateway = Gateway::new(config, Arc::new(store), WeChatClient::http_client());
     let warmed = warm_up(&gateway, Duration::from_secs(5)).await;
     assert!(

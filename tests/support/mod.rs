@@ -79,6 +79,19 @@ pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk)
 }
 
+/// An SDK client for the DynamoDB at `endpoint` (one a test started or stands in for), with
+/// the gateway's own timeouts.
+pub async fn dynamo_client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(wxauth_core::store::dynamo_timeouts())
+        .load()
+        .await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
 /// A new table shaped as template.yaml declares it: key `state` (S), TTL on `expires_at`.
 pub async fn create_state_table(client: &aws_sdk_dynamodb::Client) -> String {
     let mut suffix = [0u8; 8];
