@@ -52,12 +52,9 @@ impl ExtraRoots {
         Ok(Self { certs })
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.certs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.certs.is_empty()
     }
 }
 
