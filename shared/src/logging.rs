@@ -232,6 +232,14 @@ mod tests {
     /// What a few events print under `directives`, as dependencies would emit them (the
     /// targets are theirs) and as the gateway does.
     fn emitted_under(directives: &str, json: bool) -> String {
+        // While only one dispatcher exists, tracing-core caches a callsite's interest from
+        // the default of whichever thread reaches it first, and these tests run in parallel
+        // under different filters: a second dispatcher alive for the whole process makes
+        // it ask every live one (as tests/support::CapturedLogs does).
+        static SECOND_DISPATCHER: std::sync::OnceLock<tracing::Dispatch> =
+            std::sync::OnceLock::new();
+        SECOND_DISPATCHER
+            .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
         let captured = Captured::default();
         let writer = captured.clone();
         let make = move || writer.clone();

@@ -11,6 +11,24 @@ use wxauth_core::Scope;
 use wxauth_core::gateway::openid_hash;
 use wxauth_tests::*;
 
+/// The capture sees an event whose callsite another thread without a subscriber (another
+/// test, say) reached first: tracing must not have cached "nobody wants this" for it.
+#[test]
+fn a_capture_sees_callsites_another_thread_reached_first() {
+    fn reach() {
+        tracing::info!(marker = "reached-by-both-threads", "capture check");
+    }
+    let (captured, _guard) = CapturedLogs::start("info");
+    std::thread::spawn(reach).join().unwrap();
+    reach();
+    let text = captured.text();
+    assert_eq!(
+        text.matches("reached-by-both-threads").count(),
+        1,
+        "only this thread's event, and not lost: {text:?}"
+    );
+}
+
 #[tokio::test]
 async fn logs_follow_each_request_and_never_hold_a_secret() {
     // Debug level (more than production logs); the SDK and HTTP stacks are capped at info

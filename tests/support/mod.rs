@@ -776,6 +776,17 @@ impl std::io::Write for CapturedLogs {
 impl CapturedLogs {
     /// Captures at `filter` (a RUST_LOG-style directive).
     pub fn start(filter: &str) -> (Self, tracing::subscriber::DefaultGuard) {
+        // tracing caches, per callsite, whether any subscriber wants its events. While
+        // at most one dispatcher exists, tracing-core (0.1.36) asks only the default of
+        // the thread that reaches a callsite first: another test's thread, with no
+        // subscriber, would cache "never" and this capture would miss that callsite's
+        // events for good (seen: every event lost in 3 of 4 runs beside other tests). A
+        // second dispatcher that lives for the whole process makes tracing ask every
+        // live dispatcher instead; it wants nothing itself.
+        static SECOND_DISPATCHER: std::sync::OnceLock<tracing::Dispatch> =
+            std::sync::OnceLock::new();
+        SECOND_DISPATCHER
+            .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
         let captured = Self::default();
         let writer = captured.clone();
         let guard = tracing::subscriber::set_default(wxauth_lambda::json_logs(
