@@ -17,6 +17,7 @@ mod invalid_states;
 mod lambda_runtime;
 mod local_server;
 mod logs;
+mod lost_answers;
 mod metrics;
 mod oidc;
 mod pages;

@@ -828,3 +828,38 @@ pub fn parse_set_cookie(header: &str) -> cookie::Cookie<'static> {
 pub fn cookie_pair(set_cookie: &str) -> String {
     parse_set_cookie(set_cookie).stripped().to_string()
 }
+
+/// One HTTP/1.1 message (a request or an answer) read whole from `stream`: the head and
+/// the body its Content-Length declares. `None` when the peer closes first. For the test
+/// servers that stand in for or sit in front of DynamoDB (which sends Content-Length).
+pub async fn read_http_message(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut message = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        message.extend_from_slice(&buf[..n]);
+        if let Some(head_end) = message.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&message[..head_end]);
+            let length = http_header(&head, "content-length")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if message.len() >= head_end + 4 + length {
+                return Some(message);
+            }
+        }
+    }
+}
+
+/// A header's value in an HTTP message's head (names compared case-insensitively).
+pub fn http_header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -50,6 +51,13 @@ pub mod attr {
     pub const REDEEMED_AT: &str = "redeemed_at";
     /// Set when a redeemed code is presented again.
     pub const REVOKED: &str = "revoked";
+
+    /// A random id of the last conditional write that created or claimed the item (new
+    /// per call). The SDK sends a write again when its answer was lost (a dropped
+    /// connection, an attempt that timed out after DynamoDB acted); the second attempt
+    /// then fails its condition on the first one's work, and this id is how it tells its
+    /// own write from someone else's.
+    pub const WRITE_ID: &str = "write_id";
 }
 
 /// Logins in a DynamoDB table, shared by every Lambda execution environment.
@@ -179,13 +187,19 @@ impl StateStore for DynamoStateStore {
         let mut condition = "attribute_exists(#state) AND attribute_not_exists(#consumed) \
                              AND #scope = :scope AND #expires > :now"
             .to_owned();
+        let write_id = WriteId::new();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::STATE, s(state.as_str()))
-            .update_expression("SET #consumed = :now, #expires = :keep, #login_expires = #expires")
+            .update_expression(
+                "SET #consumed = :now, #expires = :keep, #login_expires = #expires, \
+                 #write_id = :write_id",
+            )
             .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#write_id", attr::WRITE_ID)
+            .expression_attribute_values(":write_id", s(write_id.as_str()))
             .expression_attribute_names("#consumed", attr::CONSUMED_AT)
             .expression_attribute_names("#expires", attr::EXPIRES_AT)
             .expression_attribute_names("#login_expires", attr::LOGIN_EXPIRES_AT)
@@ -211,6 +225,9 @@ impl StateStore for DynamoStateStore {
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 // The failed condition comes with the item as it is (none: it is not there).
                 UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    // Our own first attempt consumed it; the item's login fields are
+                    // as they were (its own expiry kept in login_expires_at).
+                    Some(item) if write_id.wrote(&item) => Ok(Consumed::Fresh(from_item(&item)?)),
                     Some(item) => Ok(not_consumed_by_us(read_item(&item)?)),
                     None => Ok(Consumed::Unknown),
                 },
@@ -287,13 +304,16 @@ impl StateStore for DynamoStateStore {
         let mut condition = "attribute_exists(#state) AND attribute_not_exists(#redeemed) \
                              AND #client = :client AND #redirect = :redirect AND #code_expires > :now"
             .to_owned();
+        let write_id = WriteId::new();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::STATE, grant_key(id))
-            .update_expression("SET #redeemed = :now, #expires = :keep")
+            .update_expression("SET #redeemed = :now, #expires = :keep, #write_id = :write_id")
             .expression_attribute_names("#state", attr::STATE)
+            .expression_attribute_names("#write_id", attr::WRITE_ID)
+            .expression_attribute_values(":write_id", s(write_id.as_str()))
             .expression_attribute_names("#redeemed", attr::REDEEMED_AT)
             .expression_attribute_names("#expires", attr::EXPIRES_AT)
             .expression_attribute_names("#client", attr::CLIENT_ID)
@@ -323,6 +343,10 @@ impl StateStore for DynamoStateStore {
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
                     None => Ok(Redeemed::Unknown),
+                    // Our own first attempt redeemed it: not a replay.
+                    Some(item) if write_id.wrote(&item) => {
+                        Ok(Redeemed::Fresh(grant_from_item(&item)?))
+                    }
                     Some(item) if item.contains_key(attr::REDEEMED_AT) => {
                         self.revoke_grant(id).await?;
                         Ok(Redeemed::Replayed)
@@ -366,7 +390,12 @@ impl StateStore for DynamoStateStore {
 impl DynamoStateStore {
     /// Writes a new item (a login or a grant); [`StoreError::AlreadyExists`] instead of
     /// overwriting one under the same key.
-    async fn put_if_absent(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
+    async fn put_if_absent(
+        &self,
+        mut item: HashMap<String, AttributeValue>,
+    ) -> Result<(), StoreError> {
+        let write_id = WriteId::new();
+        item.insert(attr::WRITE_ID.to_owned(), s(write_id.as_str()));
         let result = self
             .client
             .put_item()
@@ -374,13 +403,21 @@ impl DynamoStateStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#state)")
             .expression_attribute_names("#state", attr::STATE)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(StoreError::AlreadyExists)
-            }
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    // Our own first attempt wrote it.
+                    Some(item) if write_id.wrote(&item) => Ok(()),
+                    _ => Err(StoreError::AlreadyExists),
+                },
+                other => Err(classify(other.code(), other.message(), || {
+                    other.to_string()
+                })),
+            },
             Err(e) => Err(store_error(e)),
         }
     }
@@ -407,6 +444,28 @@ impl DynamoStateStore {
             }
             Err(e) => Err(store_error(e)),
         }
+    }
+}
+
+/// See [`attr::WRITE_ID`].
+struct WriteId(String);
+
+impl WriteId {
+    fn new() -> Self {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `item` as it is now was last written by this write.
+    fn wrote(&self, item: &HashMap<String, AttributeValue>) -> bool {
+        item.get(attr::WRITE_ID)
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|id| *id == self.0)
     }
 }
 
