@@ -47,7 +47,7 @@ pub const VARIABLES: [&str; 20] = [
     "OIDC_SUBJECT",
     "TOKEN_SIGNING_ALG",
     "INIT_WARM_UP",
-    // Read by WeChatClient::http_client (wechat/client.rs), not by Config.
+    // Its file is read here too (wechat::ExtraRoots) and handed to WeChatClient.
     "WECHAT_API_EXTRA_CA_FILE",
 ];
 
@@ -66,16 +66,22 @@ pub enum Serves {
     /// `/oauth2/userinfo`, discovery and the JWKS: the signing keys only (to publish them
     /// and check access tokens), not the clients' secrets.
     OidcUserInfo,
-    /// Every route: the callback functions and wxauth-local.
+    /// WeChat's callbacks (`/getOpenId`, `/getWxUserInfo`, `/getQrUserInfo`): the AppSecrets
+    /// and `TOKEN_SIGNING_KEY`; the OpenID Provider's keys only where they sign the result
+    /// token (`TOKEN_SIGNING_ALG` RS256 or ES256): a callback issues a code for an OpenID
+    /// Connect login, and the token endpoint signs what the code is redeemed for.
+    Callbacks,
+    /// Every route: wxauth-local.
     Everything,
 }
 
 impl Serves {
-    /// Whether this process reads `variable` (one of [`VARIABLES`] or a `_REF`).
+    /// Whether this process may read `variable` (one of [`VARIABLES`] or a `_REF`) in some
+    /// environment; [`Serves::reads_in`] says whether it does in a given one.
     pub fn reads(self, variable: &str) -> bool {
         let name = variable.strip_suffix("_REF").unwrap_or(variable);
         match self {
-            Self::Everything => true,
+            Self::Everything | Self::Callbacks => true,
             Self::StartOnly => {
                 !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_SIGNING_KEYS"
             }
@@ -84,6 +90,24 @@ impl Serves {
                 !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_CLIENTS"
             }
         }
+    }
+
+    /// Whether this process reads `variable` in the environment `lookup` reads: the
+    /// callbacks read the OpenID Provider's keys only when `TOKEN_SIGNING_ALG` makes them
+    /// sign the result token.
+    pub fn reads_in(self, variable: &str, lookup: impl Fn(&str) -> Option<String>) -> bool {
+        let name = variable.strip_suffix("_REF").unwrap_or(variable);
+        self.reads(variable)
+            && (self != Self::Callbacks
+                || name != "OIDC_SIGNING_KEYS"
+                || lookup("TOKEN_SIGNING_ALG")
+                    .is_some_and(|alg| matches!(alg.trim(), "RS256" | "ES256")))
+    }
+
+    /// Whether this process finishes logins (and so holds the AppSecrets and
+    /// `TOKEN_SIGNING_KEY`).
+    pub fn finishes_logins(self) -> bool {
+        matches!(self, Self::Callbacks | Self::Everything)
     }
 }
 
@@ -196,7 +220,12 @@ impl Config {
         serves: Serves,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let lookup = |name: &str| serves.reads(name).then(|| lookup(name)).flatten();
+        let lookup = |name: &str| {
+            serves
+                .reads_in(name, &lookup)
+                .then(|| lookup(name))
+                .flatten()
+        };
         let mut reader = Reader {
             lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
             problems: Vec::new(),
@@ -210,7 +239,7 @@ impl Config {
                 .then(|| v.to_owned())
                 .ok_or_else(|| "must be the Official Account's AppID (letters and digits, as wx0123456789abcdef)".to_owned())
         });
-        let callback_only = serves == Serves::Everything;
+        let callback_only = serves.finishes_logins();
         let app_secret =
             reader.required_if(single_app && callback_only, "WECHAT_APP_SECRET", |v| {
                 if valid_secret(v) {
@@ -358,8 +387,11 @@ impl Config {
             && oidc_keys.is_none()
             && !reader.failed("OIDC_SIGNING_KEYS")
         {
+            // The callbacks issue codes for the clients, but sign nothing for them.
             if serves == Serves::OidcToken
-                || (oidc_clients.is_some() && serves.reads("OIDC_CLIENTS"))
+                || (oidc_clients.is_some()
+                    && serves.reads("OIDC_CLIENTS")
+                    && serves != Serves::Callbacks)
             {
                 reader.problem(
                     "OIDC_SIGNING_KEYS",
@@ -367,7 +399,7 @@ impl Config {
                 );
             }
             if let TokenAlg::Jws(alg) = token_alg
-                && serves == Serves::Everything
+                && serves.finishes_logins()
             {
                 reader.problem(
                     "OIDC_SIGNING_KEYS",
@@ -651,6 +683,73 @@ mod tests {
         .unwrap_err();
         let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, ["WECHAT_APP_SECRET", "TOKEN_SIGNING_KEY"]);
+    }
+
+    #[test]
+    fn the_callbacks_read_the_provider_keys_only_to_sign_result_tokens() {
+        let pem = SigningKeys::generate_pem();
+        let clients = r#"[{"client_id":"rp","client_secret":"rp-secret-0123456789abcdef0123456789","redirect_uris":["https://app.example.com/cb"]}]"#;
+        for (alg, signs) in [
+            (None, false),
+            (Some("HS256"), false),
+            (Some("RS256"), true),
+            (Some("ES256"), true),
+        ] {
+            let mut vars: Vec<(&str, &str)> = MINIMAL.to_vec();
+            vars.push(("OIDC_CLIENTS", clients));
+            vars.push(("OIDC_SIGNING_KEYS", &pem));
+            if let Some(alg) = alg {
+                vars.push(("TOKEN_SIGNING_ALG", alg));
+            }
+            let read = std::cell::RefCell::new(Vec::new());
+            let c = Config::for_routes(Serves::Callbacks, |name| {
+                read.borrow_mut().push(name.to_owned());
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            })
+            .unwrap();
+            assert!(c.oidc.clients.is_some(), "{alg:?}: they issue the codes");
+            assert_eq!(c.oidc.keys.is_some(), signs, "{alg:?}");
+            let read_keys = read
+                .borrow()
+                .iter()
+                .any(|n| n.starts_with("OIDC_SIGNING_KEYS"));
+            assert_eq!(read_keys, signs, "{alg:?}: the keys were looked up");
+            // wxauth-local serves the token endpoint too: it holds them whatever the alg.
+            let local = config_for(Serves::Everything, &vars).unwrap();
+            assert!(local.oidc.keys.is_some(), "{alg:?}");
+        }
+        // Signing result tokens with them, the callbacks need them.
+        let err = config_for(
+            Serves::Callbacks,
+            &[MINIMAL, &[("TOKEN_SIGNING_ALG", "ES256")]].concat(),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems[0].0, "OIDC_SIGNING_KEYS", "{err}");
+        // Issuing codes, they do not (the token function signs the ID tokens).
+        assert!(
+            config_for(
+                Serves::Callbacks,
+                &[MINIMAL, &[("OIDC_CLIENTS", clients)]].concat()
+            )
+            .is_ok()
+        );
+        assert!(
+            config_for(
+                Serves::Everything,
+                &[MINIMAL, &[("OIDC_CLIENTS", clients)]].concat()
+            )
+            .is_err()
+        );
+    }
+
+    fn config_for(serves: Serves, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::for_routes(serves, |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]

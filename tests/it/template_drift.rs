@@ -20,7 +20,7 @@ use wxauth_lambda::secret_refs::{
     REFERENCE_VARIABLES, Reference, ResolvedSecrets, SecretRef, app_references, app_references_for,
     references_for,
 };
-use wxauth_tests::api_gateway_event;
+use wxauth_tests::{api_gateway_event, serves_of_binary};
 
 /// Variables a function may have besides the configuration's: the log filter.
 const OTHER_VARIABLES: [&str; 1] = ["RUST_LOG"];
@@ -370,17 +370,6 @@ fn route_fn(binary: &str) -> wxauth_lambda::RouteFor {
     }
 }
 
-/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
-fn serves(binary: &str) -> Serves {
-    match binary {
-        "auth" => Serves::StartOnly,
-        "oidc-token" => Serves::OidcToken,
-        "oidc-userinfo" => Serves::OidcUserInfo,
-        "base-callback" | "userinfo-callback" => Serves::Everything,
-        other => panic!("no function binary {other}"),
-    }
-}
-
 /// `(logical id, binary)` of each function.
 fn functions(t: &Value) -> BTreeMap<String, String> {
     of_type(t, "AWS::Serverless::Function")
@@ -608,13 +597,13 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             assert_eq!(route_fn(binary)(&event), route, "{key} on stage {stage}");
         }
         assert!(
-            serves_route(serves(binary), &route),
+            serves_route(serves_of_binary(binary), &route),
             "{key} reaches {binary}, whose configuration does not serve {route:?}"
         );
         for other in ["auth", "oidc-token", "oidc-userinfo"] {
             if other != binary {
                 assert!(
-                    !serves_route(serves(other), &route),
+                    !serves_route(serves_of_binary(other), &route),
                     "{other} also serves {key}"
                 );
             }
@@ -850,12 +839,12 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         .chain(REFERENCE_VARIABLES.iter().map(|(r, _)| *r))
         .chain(OTHER_VARIABLES)
         .collect();
-    assert!(required_variables(Serves::Everything, None).contains("WECHAT_APP_SECRET"));
+    assert!(required_variables(Serves::Callbacks, None).contains("WECHAT_APP_SECRET"));
     assert!(!required_variables(Serves::StartOnly, None).contains("WECHAT_APP_SECRET"));
     assert!(required_variables(Serves::OidcToken, None).contains("OIDC_SIGNING_KEYS"));
     // With a list of apps, the default app's variables are not needed.
     assert_eq!(
-        required_variables(Serves::Everything, Some(APPS_INLINE)),
+        required_variables(Serves::Callbacks, Some(APPS_INLINE)),
         BTreeSet::from(["TOKEN_SIGNING_KEY"])
     );
     assert!(required_variables(Serves::StartOnly, Some(APPS_INLINE)).is_empty());
@@ -943,7 +932,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         let functions = created_functions(&t, &ev);
         for (id, binary) in &functions {
             seen.insert(binary.clone());
-            let serves = serves(binary);
+            let serves = serves_of_binary(binary);
             let env = ev.environment(&resources(&t)[id]);
             for name in env.keys() {
                 assert!(
@@ -953,7 +942,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                 // Least privilege: a function is given only what it reads (the auth
                 // function no secret of the callbacks, userinfo not the clients …).
                 assert!(
-                    serves.reads(name),
+                    serves.reads_in(name, |n| env.get(n).cloned()),
                     "{id} is given {name}, which it does not read"
                 );
             }
@@ -985,12 +974,12 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             for app in config.apps.iter() {
                 assert_eq!(
                     app.secret.is_some(),
-                    serves == Serves::Everything,
+                    serves == Serves::Callbacks,
                     "{id}: the AppSecret of app {}",
                     app.name
                 );
             }
-            assert_eq!(config.callback.is_some(), serves == Serves::Everything);
+            assert_eq!(config.callback.is_some(), serves == Serves::Callbacks);
             // Each holds the OpenID Provider's clients and keys exactly where it uses them.
             assert_eq!(
                 config.oidc.clients.is_some(),
@@ -999,10 +988,17 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             );
             assert_eq!(
                 config.oidc.keys.is_some(),
-                keys_given && serves.reads("OIDC_SIGNING_KEYS"),
+                keys_given && serves.reads_in("OIDC_SIGNING_KEYS", |n| env.get(n).cloned()),
                 "{id}: the keys"
             );
-            if serves == Serves::Everything {
+            if serves == Serves::Callbacks {
+                // The callbacks sign no ID token: they hold the provider's keys only to
+                // sign result tokens with them.
+                assert_eq!(
+                    config.oidc.keys.is_some(),
+                    keys_given && parameter("TokenSigningAlg") != "HS256",
+                    "{id}: the keys"
+                );
                 // What only the callbacks use reaches them as configured.
                 let subject = match parameter("OidcSubject").as_str() {
                     "openid" => Subject::OpenId,
@@ -1129,7 +1125,7 @@ fn the_rules_refuse_what_the_functions_would_refuse() {
         // (A reference stands for a value: `start` gives it one to see the parse.)
         let refused = created_functions(&t, &ev).into_iter().any(|(id, binary)| {
             let env = ev.environment(&resources(&t)[&id]);
-            start(serves(&binary), &env).1.is_err()
+            start(serves_of_binary(&binary), &env).1.is_err()
         });
         assert!(
             refused,
@@ -1388,7 +1384,7 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
         assert_eq!(broken_rules(&t, &ev), Vec::<String>::new(), "{params:?}");
         let prefix = ev.parameters["WeChatAppSecretsPrefix"].clone();
         for (id, binary) in created_functions(&t, &ev) {
-            let serves = serves(&binary);
+            let serves = serves_of_binary(&binary);
             let f = &resources(&t)[&id];
             let env = ev.environment(f);
             for (reference, plain) in REFERENCE_VARIABLES {
@@ -1397,7 +1393,10 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
                     "{id} has both {plain} and {reference}"
                 );
                 if env.contains_key(reference) {
-                    assert!(serves.reads(reference), "{id} is given {reference}");
+                    assert!(
+                        serves.reads_in(reference, |n| env.get(n).cloned()),
+                        "{id} is given {reference}"
+                    );
                 }
             }
             // With the references read (here: replaced by values), the function starts.
@@ -1424,7 +1423,7 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             // … and, for the callbacks alone, whatever lies under the apps' prefix
             // when there is a list of apps.
             let lists_apps = env.contains_key("WECHAT_APPS") || env.contains_key("WECHAT_APPS_REF");
-            let expected = if serves == Serves::Everything && lists_apps && !prefix.is_empty() {
+            let expected = if serves == Serves::Callbacks && lists_apps && !prefix.is_empty() {
                 prefix_grants(&prefix)
             } else {
                 BTreeSet::new()
@@ -1440,7 +1439,7 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
             }
             // A function that keeps no AppSecret reads none of the apps' references, and
             // its role may read none.
-            if serves != Serves::Everything {
+            if serves != Serves::Callbacks {
                 assert!(read.iter().all(|r| r.app.is_none()), "{id}");
                 let list = env.get("WECHAT_APPS").cloned().or_else(|| {
                     env.get("WECHAT_APPS_REF")
@@ -1520,7 +1519,7 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
         let f = &resources(&t)[&id];
         let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
         let grants = secret_grants(&t, &ev, &resources(&t)[role_id]);
-        let callback = serves(&binary) == Serves::Everything;
+        let callback = serves_of_binary(&binary) == Serves::Callbacks;
         for reference in &under {
             let secret = SecretRef::parse(reference).unwrap();
             assert_eq!(
@@ -1563,7 +1562,7 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
             });
         assert_eq!(
             attaches,
-            serves(&binary) == Serves::Everything,
+            serves_of_binary(&binary) == Serves::Callbacks,
             "{role_id} and AppSecretsReadPolicy"
         );
     }
@@ -1654,7 +1653,7 @@ fn store_calls_in_a_row(serves: Serves) -> u64 {
         // The redemption, then the revocation when the code was replayed.
         Serves::OidcToken => 2,
         // The callbacks run under their own deadline instead.
-        Serves::Everything => 0,
+        Serves::Callbacks | Serves::Everything => 0,
     }
 }
 
@@ -1682,8 +1681,8 @@ fn the_table_timeouts_logs_and_throttling_are_as_the_code_needs() {
     for (id, binary) in functions(&t) {
         let f = &resources(&t)[&id];
         let timeout = property(&t, f, "Timeout").as_u64().expect("a Timeout") * 1000;
-        let needed = match serves(&binary) {
-            Serves::Everything => CALLBACK_BUDGET.as_millis() as u64,
+        let needed = match serves_of_binary(&binary) {
+            Serves::Callbacks | Serves::Everything => CALLBACK_BUDGET.as_millis() as u64,
             other => store_calls_in_a_row(other) * STATE_TABLE_STORE_BOUND_MS,
         };
         assert!(

@@ -863,3 +863,15 @@ pub fn http_header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
         n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
     })
 }
+
+/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
+pub fn serves_of_binary(binary: &str) -> wxauth_core::config::Serves {
+    use wxauth_core::config::Serves;
+    match binary {
+        "auth" => Serves::StartOnly,
+        "oidc-token" => Serves::OidcToken,
+        "oidc-userinfo" => Serves::OidcUserInfo,
+        "base-callback" | "userinfo-callback" => Serves::Callbacks,
+        other => panic!("no function binary {other}"),
+    }
+}

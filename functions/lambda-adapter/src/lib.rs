@@ -27,7 +27,8 @@ pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
 
 /// A function's `main`: configuration and clients once per execution environment, then
 /// the runtime loop. `serves` says which secrets the function reads: the auth function
-/// none ([`Serves::StartOnly`]), the callbacks both.
+/// none ([`Serves::StartOnly`]), the callbacks the AppSecrets and TOKEN_SIGNING_KEY
+/// ([`Serves::Callbacks`]), the OpenID Provider's functions what their endpoint uses.
 ///
 /// The functions run it on a single-threaded Tokio runtime: an execution environment
 /// handles one invocation at a time, so worker threads would only cost start-up time and

@@ -265,7 +265,12 @@ pub fn references_for(
     serves: Serves,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<Reference>, ConfigError> {
-    references(|name| serves.reads(name).then(|| lookup(name)).flatten())
+    references(|name| {
+        serves
+            .reads_in(name, &lookup)
+            .then(|| lookup(name))
+            .flatten()
+    })
 }
 
 /// The apps' `app_secret_ref`s a process serving `serves` reads once `resolved` holds

@@ -2,7 +2,7 @@
 async fn main() -> Result<(), lambda_runtime::Error> {
     wxauth_lambda::run(
         userinfo_callback::route,
-        wxauth_core::config::Serves::Everything,
+        wxauth_core::config::Serves::Callbacks,
     )
     .await
 }

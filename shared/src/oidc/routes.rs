@@ -134,6 +134,7 @@ pub fn serves_route(serves: Serves, route: &Route) -> bool {
     matches!(
         (serves, route),
         (Serves::Everything, _)
+            | (Serves::Callbacks, Route::Callback(_))
             | (
                 Serves::StartOnly,
                 Route::Auth | Route::OidcAuthorize | Route::MpVerify(_)
