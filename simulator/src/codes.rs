@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use crate::Scope;
 use crate::ids;
+use crate::retention::Retention;
 
 struct IssuedCode {
     /// The AppID the code was issued to; only that app can redeem it.
@@ -21,18 +22,29 @@ pub(crate) enum Redemption {
 }
 
 /// Authorization codes. Redeemed codes are kept so a replay is reported as
-/// 40163 "code been used" rather than 40029 "invalid code", as WeChat does.
-#[derive(Default)]
+/// 40163 "code been used" rather than 40029 "invalid code", as WeChat does, for as long
+/// as the store's retention (then forgotten: 40029).
 pub(crate) struct CodeStore {
     codes: HashMap<String, IssuedCode>,
+    retention: Retention,
 }
 
 impl CodeStore {
+    /// Remembers each code for `keep_for` after its issue.
+    pub(crate) fn new(keep_for: Duration) -> Self {
+        Self {
+            codes: HashMap::new(),
+            retention: Retention::new(keep_for),
+        }
+    }
+
     pub(crate) fn all(&self) -> impl Iterator<Item = &String> {
         self.codes.keys()
     }
 
     pub(crate) fn issue(&mut self, app_id: &str, user: &str, scope: Scope, now: Instant) -> String {
+        self.retention
+            .sweep(&mut self.codes, now, |code| code.issued_at);
         loop {
             let code = ids::random_alnum(32);
             if self.codes.contains_key(&code) {
@@ -90,7 +102,7 @@ mod tests {
 
     #[test]
     fn a_code_is_granted_once_then_reported_as_used() {
-        let mut store = CodeStore::default();
+        let mut store = CodeStore::new(Duration::from_secs(600));
         let now = Instant::now();
         let code = store.issue("wx1", "alice", Scope::UserInfo, now);
         let ttl = Duration::from_secs(300);
@@ -110,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_code_expires_at_its_ttl() {
-        let mut store = CodeStore::default();
+        let mut store = CodeStore::new(Duration::from_secs(600));
         let now = Instant::now();
         let code = store.issue("wx1", "bob", Scope::Base, now);
         let ttl = Duration::from_secs(300);
@@ -126,8 +138,38 @@ mod tests {
     }
 
     #[test]
+    fn a_used_code_is_reported_as_used_until_it_is_forgotten() {
+        let keep_for = Duration::from_secs(600);
+        let mut store = CodeStore::new(keep_for);
+        let t0 = Instant::now();
+        let ttl = Duration::from_secs(300);
+        let code = store.issue("wx1", "dan", Scope::Base, t0);
+        assert!(matches!(
+            store.redeem(&code, "wx1", t0, ttl),
+            Redemption::Granted { .. }
+        ));
+        // Enough codes to reach a sweep, issued when the first is past its retention.
+        let late = t0 + keep_for;
+        assert!(matches!(
+            store.redeem(&code, "wx1", late, ttl),
+            Redemption::AlreadyUsed
+        ));
+        let fresh: Vec<String> = (0..crate::retention::Retention::SWEEP_ABOVE)
+            .map(|_| store.issue("wx1", "eve", Scope::Base, late))
+            .collect();
+        assert!(matches!(
+            store.redeem(&code, "wx1", late, ttl),
+            Redemption::Unknown
+        ));
+        assert!(matches!(
+            store.redeem(&fresh[0], "wx1", late, ttl),
+            Redemption::Granted { .. }
+        ));
+    }
+
+    #[test]
     fn another_apps_code_is_unknown_and_spent() {
-        let mut store = CodeStore::default();
+        let mut store = CodeStore::new(Duration::from_secs(600));
         let now = Instant::now();
         let ttl = Duration::from_secs(300);
         let code = store.issue("wxweb", "cat", Scope::Login, now);

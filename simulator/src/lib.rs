@@ -36,6 +36,7 @@ mod params;
 mod qr_art;
 mod qr_page;
 mod reply;
+mod retention;
 mod routes;
 mod scope;
 mod severed;
@@ -104,7 +105,6 @@ struct Inner {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
     users: HashMap<String, SimUser>,
     codes: CodeStore,
@@ -118,8 +118,17 @@ impl WeChatSimulator {
     pub fn new(config: SimulatorConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
+                // Used codes answer 40163 and expired tokens 42001 for as long again as
+                // they lived; after that they are forgotten (40029, 40001).
+                state: Mutex::new(State {
+                    users: HashMap::new(),
+                    codes: CodeStore::new(config.code_ttl.saturating_mul(2)),
+                    tokens: TokenStore::new(config.access_token_ttl.saturating_mul(2)),
+                    faults: FaultBook::default(),
+                    calls: HashMap::new(),
+                    api_time: std::time::Duration::ZERO,
+                }),
                 config,
-                state: Mutex::new(State::default()),
             }),
         }
     }
@@ -202,9 +211,8 @@ impl WeChatSimulator {
         self.lock().faults.clear();
     }
 
-    /// Requests received by an API endpoint so far, faulted ones included.
-    /// Every authorization code and access token handed out so far: values a client must
-    /// never log (tests search logs for them).
+    /// Every authorization code and access token handed out and still remembered (see
+    /// `retention`): values a client must never log (tests search logs for them).
     pub fn issued_secrets(&self) -> Vec<String> {
         let state = self.lock();
         state
@@ -225,6 +233,7 @@ impl WeChatSimulator {
         self.lock().api_time += spent;
     }
 
+    /// Requests received by an API endpoint so far, faulted ones included.
     pub fn calls(&self, endpoint: Endpoint) -> usize {
         self.lock().calls.get(&endpoint).copied().unwrap_or(0)
     }

@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use crate::Scope;
 use crate::ids;
+use crate::retention::Retention;
 
 /// What an access token stands for.
 #[derive(Clone)]
@@ -21,13 +22,22 @@ pub(crate) enum TokenLookup {
     Expired,
 }
 
-/// Web-authorization access tokens (not the account-wide client_credential token).
-#[derive(Default)]
+/// Web-authorization access tokens (not the account-wide client_credential token),
+/// remembered for the store's retention (expired before that, unknown after).
 pub(crate) struct TokenStore {
     tokens: HashMap<String, Grant>,
+    retention: Retention,
 }
 
 impl TokenStore {
+    /// Remembers each token for `keep_for` after its issue.
+    pub(crate) fn new(keep_for: Duration) -> Self {
+        Self {
+            tokens: HashMap::new(),
+            retention: Retention::new(keep_for),
+        }
+    }
+
     pub(crate) fn issue(
         &mut self,
         app_id: &str,
@@ -36,6 +46,8 @@ impl TokenStore {
         scope: Scope,
         now: Instant,
     ) -> String {
+        self.retention
+            .sweep(&mut self.tokens, now, |grant| grant.issued_at);
         loop {
             let token = ids::random_token(66);
             if self.tokens.contains_key(&token) {
