@@ -125,4 +125,55 @@ mod tests {
         let long = format!("url={}", "a".repeat(MAX_QUERY_BYTES));
         assert_eq!(parse_query(Some(&long), known), Err(QueryError::TooLong));
     }
+
+    mod properties {
+        use std::collections::HashMap;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const KNOWN: [&str; 3] = ["url", "scope", "response_mode"];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            /// What a browser or an HTTP library encodes (`+` or `%20` for spaces, any
+            /// Unicode), among parameters we do not know, reads back exactly.
+            #[test]
+            fn encoded_parameters_read_back_exactly(
+                values in prop::collection::vec(proptest::option::of(any::<String>()), 3),
+                unknown in prop::collection::vec(("[a-z_]{1,8}", any::<String>()), 0..4),
+                plus_for_space in any::<bool>(),
+            ) {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                let mut expected = HashMap::new();
+                for (name, value) in KNOWN.iter().zip(&values) {
+                    if let Some(value) = value {
+                        pairs.push(((*name).to_owned(), value.clone()));
+                        expected.insert(*name, value.clone());
+                    }
+                }
+                for (name, value) in unknown.into_iter().filter(|(n, _)| !KNOWN.contains(&n.as_str())) {
+                    pairs.insert(pairs.len() / 2, (name, value));
+                }
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&pairs)
+                    .finish();
+                let query = if plus_for_space { query } else { query.replace('+', "%20") };
+                prop_assume!(query.len() <= MAX_QUERY_BYTES);
+                prop_assert_eq!(parse_query(Some(&query), &KNOWN), Ok(expected));
+            }
+
+            /// A known parameter given twice is refused, whatever the values.
+            #[test]
+            fn a_repeated_known_parameter_is_refused(a in any::<String>(), b in any::<String>()) {
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([("scope", a), ("x", "y".to_owned()), ("scope", b)])
+                    .finish();
+                prop_assume!(query.len() <= MAX_QUERY_BYTES);
+                prop_assert_eq!(parse_query(Some(&query), &KNOWN), Err(QueryError::Repeated("scope")));
+            }
+        }
+    }
 }

@@ -216,4 +216,97 @@ mod tests {
         let p = parse_user_profile(br#"{"openid":"o1","sex":"x"}"#).unwrap();
         assert_eq!(p.sex, None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        use super::*;
+
+        fn wechat_id() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9_-]{1,128}"
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn any_bytes_are_a_reply_or_an_error_never_a_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+                let _ = parse_access_token_reply(&body);
+                let _ = parse_user_profile(&body);
+            }
+
+            #[test]
+            fn any_json_value_is_a_reply_or_an_error_never_a_panic(value in arbitrary_json()) {
+                let body = value.to_string();
+                let _ = parse_access_token_reply(body.as_bytes());
+                let _ = parse_user_profile(body.as_bytes());
+            }
+
+            /// Whatever else the reply holds, a non-zero errcode (a number or its text) is
+            /// WeChat's error, with its errmsg.
+            #[test]
+            fn a_nonzero_errcode_is_always_the_error(
+                errcode in any::<i64>().prop_filter("non-zero", |c| *c != 0),
+                as_text in any::<bool>(),
+                errmsg in ".{0,40}",
+                openid in wechat_id(),
+            ) {
+                let code = if as_text { json!(errcode.to_string()) } else { json!(errcode) };
+                let body = json!({"errcode": code, "errmsg": errmsg, "access_token": "A", "openid": openid}).to_string();
+                let expected = || WeChatError::Api { errcode, errmsg: errmsg.clone() };
+                prop_assert_eq!(parse_access_token_reply(body.as_bytes()), Err(expected()));
+                prop_assert_eq!(parse_user_profile(body.as_bytes()), Err(expected()));
+            }
+
+            /// Identifiers are taken exactly when they are WeChat's alphabet and length, and
+            /// anything else is refused rather than passed on into a URL or a token.
+            #[test]
+            fn identifiers_round_trip_or_are_refused(openid in ".{0,140}", unionid in wechat_id()) {
+                let body = json!({"access_token": "ACCESS", "openid": openid, "unionid": unionid}).to_string();
+                let valid = !openid.is_empty()
+                    && openid.len() <= 128
+                    && openid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                match parse_access_token_reply(body.as_bytes()) {
+                    Ok(reply) => {
+                        prop_assert!(valid, "{openid:?} was taken");
+                        prop_assert_eq!(reply.openid, openid);
+                        prop_assert_eq!(reply.unionid, Some(unionid));
+                    }
+                    Err(e) => {
+                        prop_assert!(!valid, "{openid:?} was refused: {e}");
+                        prop_assert!(matches!(e, WeChatError::Malformed(_)));
+                    }
+                }
+            }
+        }
+
+        fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                ".{0,20}".prop_map(serde_json::Value::from),
+            ];
+            let keys = prop_oneof![
+                Just("errcode".to_owned()),
+                Just("errmsg".to_owned()),
+                Just("access_token".to_owned()),
+                Just("openid".to_owned()),
+                Just("unionid".to_owned()),
+                Just("sex".to_owned()),
+                Just("is_snapshotuser".to_owned()),
+                Just("nickname".to_owned()),
+                ".{0,8}",
+            ];
+            leaf.prop_recursive(3, 32, 6, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                    prop::collection::btree_map(keys.clone(), inner, 0..8)
+                        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+    }
 }
