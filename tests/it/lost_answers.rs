@@ -5,10 +5,11 @@
 //! already", a callback that "was consumed by another request", a code "replayed" and
 //! revoked), or a network blip costs the user their login.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
 use wxauth_core::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
 use wxauth_core::oidc::grant::{CODE_LIFETIME_SECONDS, Grant, GrantId, Redeemed, Redemption};
 use wxauth_core::store::{BrowserCheck, Claim, DynamoStateStore, StateStore};
@@ -17,11 +18,15 @@ use wxauth_tests::*;
 
 /// A proxy in front of DynamoDB Local that passes every request on and, when told to,
 /// lets the next request of one operation reach DynamoDB but closes the caller's
-/// connection instead of handing the answer back.
+/// connection instead of handing the answer back; optionally it then holds every further
+/// request (the SDK's retry) until released.
 struct AnswerLosingProxy {
     url: String,
     /// The operation (`PutItem`, `UpdateItem`) whose next answer is lost.
     lose_next: Arc<Mutex<Option<&'static str>>>,
+    hold_after_loss: Arc<AtomicBool>,
+    /// Requests pass while true.
+    gate: Arc<watch::Sender<bool>>,
     lost: Arc<AtomicUsize>,
 }
 
@@ -32,18 +37,33 @@ impl AnswerLosingProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let lose_next: Arc<Mutex<Option<&'static str>>> = Arc::default();
+        let hold_after_loss = Arc::new(AtomicBool::new(false));
+        let gate = Arc::new(watch::channel(true).0);
         let lost = Arc::new(AtomicUsize::new(0));
-        let (plan, count) = (Arc::clone(&lose_next), Arc::clone(&lost));
+        let (plan, hold, gate_in, count) = (
+            Arc::clone(&lose_next),
+            Arc::clone(&hold_after_loss),
+            Arc::clone(&gate),
+            Arc::clone(&lost),
+        );
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let (upstream, plan, count) =
-                    (upstream.clone(), Arc::clone(&plan), Arc::clone(&count));
+                let (upstream, plan, hold, gate, count) = (
+                    upstream.clone(),
+                    Arc::clone(&plan),
+                    Arc::clone(&hold),
+                    Arc::clone(&gate_in),
+                    Arc::clone(&count),
+                );
                 tokio::spawn(async move {
                     let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
                         return;
                     };
                     // One request at a time per connection (HTTP/1.1 without pipelining).
                     while let Some(request) = read_http_message(&mut client).await {
+                        if gate.subscribe().wait_for(|open| *open).await.is_err() {
+                            return;
+                        }
                         if server.write_all(&request).await.is_err() {
                             return;
                         }
@@ -63,6 +83,9 @@ impl AnswerLosingProxy {
                             lose
                         };
                         if lose {
+                            if hold.load(Ordering::SeqCst) {
+                                gate.send_replace(false);
+                            }
                             count.fetch_add(1, Ordering::SeqCst);
                             return; // the write landed; its answer is dropped with the socket
                         }
@@ -76,12 +99,34 @@ impl AnswerLosingProxy {
         Self {
             url,
             lose_next,
+            hold_after_loss,
+            gate,
             lost,
         }
     }
 
     fn lose_next_answer_of(&self, operation: &'static str) {
         *self.lose_next.lock().unwrap() = Some(operation);
+    }
+
+    /// As [`Self::lose_next_answer_of`], then holds every request until [`Self::release`].
+    fn lose_next_answer_of_then_hold(&self, operation: &'static str) {
+        self.hold_after_loss.store(true, Ordering::SeqCst);
+        self.lose_next_answer_of(operation);
+    }
+
+    fn release(&self) {
+        self.gate.send_replace(true);
+    }
+
+    async fn wait_for_loss(&self, count: usize) {
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while self.lost.load(Ordering::SeqCst) < count {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the planned loss never happened");
     }
 
     /// Fails unless the planned loss happened (so a test cannot pass without it).
@@ -219,4 +264,63 @@ async fn a_login_survives_lost_answers_at_both_ends() {
     let params = result_params(&landing, false);
     assert!(params.contains_key("openid"), "{landing}");
     assert!(params.contains_key("token"), "{landing}");
+}
+
+/// A code presented by someone else between our redemption landing and our retry was
+/// replayed: the grant is revoked, and our retry must not hand out tokens for it.
+#[tokio::test]
+async fn a_code_replayed_while_our_answer_was_lost_is_not_ours_any_more() {
+    let _exclusive = exclusive().await;
+    let proxy = AnswerLosingProxy::start().await;
+    let direct_client = dynamo_client().await;
+    let table = create_state_table(&direct_client).await;
+    let direct = DynamoStateStore::new(direct_client, table.clone());
+    let ours = DynamoStateStore::new(dynamo_client_at(&proxy.url).await, table);
+    let now = now_epoch_seconds();
+    let (_, id) = GrantId::generate();
+    let grant = Grant {
+        client_id: "rp".into(),
+        redirect_uri: "https://rp.example.com/cb".into(),
+        code_challenge: None,
+        nonce: None,
+        scope: Scope::Base,
+        auth_time: now,
+        sub: "oSUB".into(),
+        openid: "oSUB".into(),
+        unionid: None,
+        name: None,
+        picture: None,
+        code_expires_at: now + CODE_LIFETIME_SECONDS,
+    };
+    direct.put_grant(&id, &grant).await.unwrap();
+    let redemption = Redemption {
+        client_id: "rp",
+        redirect_uri: "https://rp.example.com/cb",
+        code_challenge: None,
+        now,
+    };
+
+    proxy.lose_next_answer_of_then_hold("UpdateItem");
+    let redeeming = {
+        let id = id.clone();
+        tokio::spawn(async move { ours.redeem_grant(&id, &redemption, now + 600).await })
+    };
+    proxy.wait_for_loss(1).await;
+    // Our redemption landed; its answer is lost and the retry held. Someone else now
+    // presents the same code.
+    assert_eq!(
+        direct
+            .redeem_grant(&id, &redemption, now + 600)
+            .await
+            .unwrap(),
+        Redeemed::Replayed
+    );
+    proxy.release();
+    assert_eq!(
+        redeeming.await.unwrap().unwrap(),
+        Redeemed::Replayed,
+        "the grant was revoked before our retry saw it"
+    );
+    let status = direct.find_grant(&id, now).await.unwrap().unwrap();
+    assert!(status.revoked, "{status:?}");
 }

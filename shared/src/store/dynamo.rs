@@ -343,8 +343,9 @@ impl StateStore for DynamoStateStore {
             Err(SdkError::ServiceError(e)) => match e.into_err() {
                 UpdateItemError::ConditionalCheckFailedException(failed) => match failed.item {
                     None => Ok(Redeemed::Unknown),
-                    // Our own first attempt redeemed it: not a replay.
-                    Some(item) if write_id.wrote(&item) => {
+                    // Our own first attempt redeemed it: not a replay (unless someone
+                    // else presented the code in between and so revoked it).
+                    Some(item) if write_id.wrote(&item) && !item.contains_key(attr::REVOKED) => {
                         Ok(Redeemed::Fresh(grant_from_item(&item)?))
                     }
                     Some(item) if item.contains_key(attr::REDEEMED_AT) => {
