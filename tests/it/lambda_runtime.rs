@@ -844,6 +844,18 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     );
     assert!(logs.contains("\"route\":\"auth\""), "{logs}");
     assert!(logs.contains("\"route\":\"oidc-token\""), "{logs}");
+    // A plain client_secret sits in the auth and callback functions' environments too: each
+    // function given it says so once, at init, naming the client.
+    let warning = format!("OIDC_CLIENTS gives client_secret in plain (clients: {CLIENT_ID})");
+    let warned: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(&warning) && l.contains("\"level\":\"WARN\""))
+        .collect();
+    assert_eq!(
+        warned.len(),
+        4,
+        "auth, both callbacks and the token function: {logs}"
+    );
     eprintln!("init (debug binaries, plain secrets): {:?}", stack.init);
 
     // The same callbacks opened in another browser (no binding cookie) are refused after
@@ -1122,6 +1134,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
+    assert!(!logs.contains("gives client_secret in plain"), "{logs}");
     for secret in [APP_SECRET, SIGNING_KEY, CLIENT_SECRET] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
