@@ -139,6 +139,36 @@ impl AnswerLosingProxy {
     }
 }
 
+/// A grant for the client `rp` (no PKCE), as a callback stores it at `now`.
+fn grant(now: i64) -> Grant {
+    Grant {
+        client_id: "rp".into(),
+        redirect_uri: REDIRECT_URI.into(),
+        code_challenge: None,
+        nonce: None,
+        scope: Scope::Base,
+        auth_time: now,
+        sub: "oSUB".into(),
+        openid: "oSUB".into(),
+        unionid: None,
+        name: None,
+        picture: None,
+        code_expires_at: now + CODE_LIFETIME_SECONDS,
+    }
+}
+
+/// What the token endpoint presents to redeem [`grant`]'s code at `now`.
+fn redemption(now: i64) -> Redemption<'static> {
+    Redemption {
+        client_id: "rp",
+        redirect_uri: REDIRECT_URI,
+        code_challenge: None,
+        now,
+    }
+}
+
+const REDIRECT_URI: &str = "https://rp.example.com/cb";
+
 #[tokio::test]
 async fn every_conditional_write_recognises_its_own_landed_write_on_retry() {
     let proxy = AnswerLosingProxy::start().await;
@@ -190,31 +220,13 @@ async fn every_conditional_write_recognises_its_own_landed_write_on_retry() {
     ));
 
     let (_, id) = GrantId::generate();
-    let grant = Grant {
-        client_id: "rp".into(),
-        redirect_uri: "https://rp.example.com/cb".into(),
-        code_challenge: None,
-        nonce: None,
-        scope: Scope::Base,
-        auth_time: now,
-        sub: "oSUB".into(),
-        openid: "oSUB".into(),
-        unionid: None,
-        name: None,
-        picture: None,
-        code_expires_at: now + CODE_LIFETIME_SECONDS,
-    };
+    let grant = grant(now);
     proxy.lose_next_answer_of("PutItem");
     store.put_grant(&id, &grant).await.expect("ours");
     proxy.assert_lost(3);
 
     proxy.lose_next_answer_of("UpdateItem");
-    let redemption = Redemption {
-        client_id: "rp",
-        redirect_uri: "https://rp.example.com/cb",
-        code_challenge: None,
-        now,
-    };
+    let redemption = redemption(now);
     assert_eq!(
         store
             .redeem_grant(&id, &redemption, now + 600)
@@ -278,27 +290,9 @@ async fn a_code_replayed_while_our_answer_was_lost_is_not_ours_any_more() {
     let ours = DynamoStateStore::new(dynamo_client_at(&proxy.url).await, table);
     let now = now_epoch_seconds();
     let (_, id) = GrantId::generate();
-    let grant = Grant {
-        client_id: "rp".into(),
-        redirect_uri: "https://rp.example.com/cb".into(),
-        code_challenge: None,
-        nonce: None,
-        scope: Scope::Base,
-        auth_time: now,
-        sub: "oSUB".into(),
-        openid: "oSUB".into(),
-        unionid: None,
-        name: None,
-        picture: None,
-        code_expires_at: now + CODE_LIFETIME_SECONDS,
-    };
+    let grant = grant(now);
     direct.put_grant(&id, &grant).await.unwrap();
-    let redemption = Redemption {
-        client_id: "rp",
-        redirect_uri: "https://rp.example.com/cb",
-        code_challenge: None,
-        now,
-    };
+    let redemption = redemption(now);
 
     proxy.lose_next_answer_of_then_hold("UpdateItem");
     let redeeming = {
