@@ -89,8 +89,8 @@ pub enum StateProblem {
 impl RequestError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(_) | Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(err) => err.status(),
+            Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             _ => StatusCode::BAD_REQUEST,
@@ -114,8 +114,8 @@ impl RequestError {
             | Self::AutoNeedsOfficialAccount
             | Self::NoQrApp => "invalid_scope",
             Self::State(_) | Self::Restartable { .. } => "invalid_state",
-            Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
-            Self::Store(_) | Self::NoBaseUrl => "server_error",
+            Self::Store(err) => err.oauth_error(),
+            Self::NoBaseUrl => "server_error",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
         }
@@ -124,14 +124,7 @@ impl RequestError {
     /// What the client is told. Internal details (store errors) stay in the logs.
     pub fn description(&self) -> String {
         match self {
-            Self::Store(StoreError::Unavailable(_)) => {
-                "the login store is unavailable right now; try again shortly".into()
-            }
-            Self::Store(StoreError::Misconfigured(_)) => {
-                "the gateway cannot use its login store; its operator must fix the deployment"
-                    .into()
-            }
-            Self::Store(_) => "the login store returned an unexpected item".into(),
+            Self::Store(err) => err.description().into(),
             other => other.to_string(),
         }
     }

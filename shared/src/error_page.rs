@@ -6,7 +6,7 @@
 use crate::error::{RequestError, StateProblem};
 use crate::html::{self, escape};
 use crate::lang::Lang;
-use crate::result_url::result_url;
+use crate::redirect::result_url::result_url;
 use crate::scope::ResponseMode;
 use crate::store::StoreError;
 

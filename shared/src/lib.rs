@@ -1,39 +1,38 @@
 //! The core of wxauth: everything about a WeChat web-authorization login that does not
 //! depend on where it runs. Lambda functions and the local server are thin adapters around
-//! [`Gateway`].
+//! [`Gateway`]: they hand it a [`GatewayRequest`] and `dispatch` routes it to a handler,
+//! the redirect mode's (`redirect/`), WeChat's callbacks (`callback/`) or the OpenID
+//! Provider's (`oidc/`), which share how a login starts and ends (`login/`).
 
 // Public: what the adapters, the tests and the benchmarks use. The rest (request parsing,
-// the two handlers, error mapping, rendering) is reached only through `Gateway`.
+// the handlers, error mapping, rendering) is reached only through `Gateway::handle`.
 pub(crate) mod accept;
 pub mod allowed_origins;
-pub mod app_choice;
 pub mod apps;
 pub mod base_url;
-pub mod browser_binding;
 pub(crate) mod callback;
 pub mod config;
-pub mod deadline;
+pub mod dispatch;
 pub(crate) mod error;
 pub(crate) mod error_page;
 pub mod exposed_secrets;
-pub(crate) mod form_post;
 pub mod gateway;
+pub mod handled;
 pub mod hostname;
 pub(crate) mod html;
 pub mod lang;
 pub mod logging;
+pub mod login;
 pub mod login_state;
 pub mod metrics;
 pub mod oidc;
 pub mod query;
+pub mod redirect;
 pub(crate) mod response;
-pub mod result_url;
 pub mod return_url;
 pub mod route;
 pub mod scope;
-pub(crate) mod sealed_answer;
 pub mod secret;
-pub(crate) mod start_login;
 pub mod store;
 pub mod timing;
 pub mod token;
@@ -44,7 +43,8 @@ pub use allowed_origins::AllowedOrigins;
 pub use apps::{AppKind, WeChatApp, WeChatApps};
 pub use base_url::BaseUrl;
 pub use config::{Config, ConfigError};
-pub use gateway::{Gateway, GatewayRequest};
+pub use dispatch::GatewayRequest;
+pub use gateway::Gateway;
 pub use login_state::{LoginState, StateId};
 pub use return_url::ReturnUrl;
 pub use route::Route;

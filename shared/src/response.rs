@@ -5,9 +5,9 @@ use http::{HeaderValue, Response, StatusCode, header};
 
 use crate::error::RequestError;
 use crate::error_page;
-use crate::form_post::form_post_page;
 use crate::lang::Lang;
-use crate::result_url::result_url;
+use crate::redirect::form_post::form_post_page;
+use crate::redirect::result_url::result_url;
 use crate::return_url::ReturnUrl;
 use crate::scope::ResponseMode;
 

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use url::Url;
 use wxauth_core::hostname::is_dns_hostname;
-use wxauth_core::result_url::{RESERVED_PARAMS, result_url};
+use wxauth_core::redirect::result_url::{RESERVED_PARAMS, result_url};
 use wxauth_core::return_url::MAX_RETURN_URL_LEN;
 use wxauth_core::{AllowedOrigins, ResponseMode, ReturnUrl};
 

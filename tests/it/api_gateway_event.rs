@@ -14,7 +14,8 @@ async fn a_documented_payload_2_event_starts_a_login() {
         serde_json::from_str(FIXTURE).expect("the documented event deserialises");
     assert_eq!(event.request_context.domain_name.as_deref(), Some(DOMAIN));
     let env = TestEnv::start().await;
-    let response = wxauth_lambda::handle(&env.gateway, auth::route, event).await;
+    let response =
+        wxauth_lambda::handle(&env.gateway, &wxauth_lambda::functions::AUTH, event).await;
     assert_eq!(response.status_code, 302, "{:?}", response.body);
     let authorize = response.headers["location"].to_str().unwrap();
     // The callback is derived from the request context, not the client's Host header.

@@ -275,7 +275,8 @@ async fn only_get_is_answered() {
     let env = TestEnv::start().await;
     let mut event = api_gateway_event("$default", "/auth", "", None);
     event.request_context.http.method = http::Method::POST;
-    let response = wxauth_lambda::handle(&env.gateway, auth::route, event).await;
+    let response =
+        wxauth_lambda::handle(&env.gateway, &wxauth_lambda::functions::AUTH, event).await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use wechat_simulator::{Endpoint, Fault};
 use wxauth_core::Scope;
-use wxauth_core::gateway::openid_hash;
+use wxauth_core::handled::openid_hash;
 use wxauth_tests::*;
 
 /// The capture sees an event whose callsite another thread without a subscriber (another

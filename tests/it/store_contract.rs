@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use wxauth_core::browser_binding;
+use wxauth_core::login::browser_binding;
 use wxauth_core::login_state::{Consumed, LoginState, OidcRequest, StateId, now_epoch_seconds};
 use wxauth_core::oidc::grant::{
     CODE_LIFETIME_SECONDS, Grant, GrantId, GrantStatus, Redeemed, Redemption,

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
-use wxauth_core::deadline::CALLBACK_BUDGET;
+use wxauth_core::login::deadline::CALLBACK_BUDGET;
 use wxauth_core::oidc::keys::Alg;
-use wxauth_core::oidc::routes::serves_route;
 use wxauth_core::secret::Secret;
 use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
@@ -358,16 +357,11 @@ fn workspace_binaries() -> BTreeMap<String, PathBuf> {
     binaries
 }
 
-/// The routing function each Lambda binary passes to `wxauth_lambda::run`.
-fn route_fn(binary: &str) -> wxauth_lambda::RouteFor {
-    match binary {
-        "auth" => auth::route,
-        "base-callback" => base_callback::route,
-        "userinfo-callback" => userinfo_callback::route,
-        "oidc-token" => oidc_token::route,
-        "oidc-userinfo" => oidc_userinfo::route,
-        other => panic!("template.yaml builds {other}, which is not one of the five functions"),
-    }
+/// The entry of `wxauth_lambda::functions` each Lambda binary runs.
+fn route_fn(binary: &str) -> &'static wxauth_lambda::functions::Function {
+    wxauth_lambda::functions::Function::named(binary).unwrap_or_else(|| {
+        panic!("template.yaml builds {binary}, which is not one of the five functions")
+    })
 }
 
 /// `(logical id, binary)` of each function.
@@ -586,7 +580,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
 
     // Each function's own routing agrees, on the $default stage and on a named one, and so
     // does the core's path routing (wxauth-local); the function's configuration serves
-    // the route (`serves_route`), and no other single-purpose function does.
+    // the route (`Serves::serves`), and no other single-purpose function does.
     let mut reached = BTreeSet::new();
     for (key, (binary, _)) in &routes {
         let path = key.split_once(' ').unwrap().1;
@@ -594,16 +588,20 @@ fn routes_reach_the_functions_whose_code_serves_them() {
         assert_ne!(route, Route::NotFound, "{key}");
         for stage in ["$default", "prod"] {
             let event = api_gateway_event(stage, path, "", None);
-            assert_eq!(route_fn(binary)(&event), route, "{key} on stage {stage}");
+            assert_eq!(
+                route_fn(binary).route(&event),
+                route,
+                "{key} on stage {stage}"
+            );
         }
         assert!(
-            serves_route(serves_of_binary(binary), &route),
+            serves_of_binary(binary).serves(&route),
             "{key} reaches {binary}, whose configuration does not serve {route:?}"
         );
         for other in ["auth", "oidc-token", "oidc-userinfo"] {
             if other != binary {
                 assert!(
-                    !serves_route(serves_of_binary(other), &route),
+                    !serves_of_binary(other).serves(&route),
                     "{other} also serves {key}"
                 );
             }
@@ -679,7 +677,10 @@ fn the_explicit_routes_exist_only_when_configured() {
     );
     for stage in ["$default", "prod"] {
         let event = api_gateway_event(stage, &format!("/MP_verify_{token}.txt"), "", None);
-        assert_eq!(auth::route(&event), Route::MpVerify(token.into()));
+        assert_eq!(
+            wxauth_lambda::functions::AUTH.route(&event),
+            Route::MpVerify(token.into())
+        );
     }
 
     // The authorize route exists exactly when the auth function holds clients to check.

@@ -532,16 +532,8 @@ impl TestEnv {
 }
 
 /// The function API Gateway routes a path to (template.yaml's events).
-pub fn function_for(path: &str) -> wxauth_lambda::RouteFor {
-    match path {
-        "/getOpenId" => base_callback::route,
-        "/getWxUserInfo" | "/getUserInfo" | "/getQrUserInfo" => userinfo_callback::route,
-        "/oauth2/token" => oidc_token::route,
-        "/oauth2/userinfo" | "/.well-known/openid-configuration" | "/.well-known/jwks.json" => {
-            oidc_userinfo::route
-        }
-        _ => auth::route,
-    }
+pub fn function_for(path: &str) -> &'static wxauth_lambda::functions::Function {
+    wxauth_lambda::functions::Function::for_path(path).unwrap_or(&wxauth_lambda::functions::AUTH)
 }
 
 async fn gateway_from(vars: &HashMap<&'static str, String>) -> Gateway {
@@ -864,14 +856,9 @@ pub fn http_header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
     })
 }
 
-/// What a function binary serves, as its `main` tells `wxauth_lambda::run`.
+/// What a function binary serves, as its entry of `wxauth_lambda::functions` says.
 pub fn serves_of_binary(binary: &str) -> wxauth_core::config::Serves {
-    use wxauth_core::config::Serves;
-    match binary {
-        "auth" => Serves::StartOnly,
-        "oidc-token" => Serves::OidcToken,
-        "oidc-userinfo" => Serves::OidcUserInfo,
-        "base-callback" | "userinfo-callback" => Serves::Callbacks,
-        other => panic!("no function binary {other}"),
-    }
+    wxauth_lambda::functions::Function::named(binary)
+        .unwrap_or_else(|| panic!("no function binary {binary}"))
+        .serves
 }

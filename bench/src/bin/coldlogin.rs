@@ -38,6 +38,7 @@ use wxauth_bench::cpu::{CpuLimiter, ThrottleStats, cpu_share, process_cpu_time};
 use wxauth_bench::functions::{auth_event, event, node_version, ready, which_node};
 use wxauth_bench::tls::{Handshake, Terminator, TestPki};
 use wxauth_bench::{Summary, arg, create_state_table, ms};
+use wxauth_lambda::functions::{AUTH, BASE_CALLBACK, USERINFO_CALLBACK};
 
 const APP_ID: &str = "wxc01d500000000000";
 const SECRET: &str = "coldlogin-app-secret-0123";
@@ -160,7 +161,7 @@ async fn main() {
     let dynamo_http = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("AWS_ENDPOINT_URL_DYNAMODB is not set: run scripts/bench");
     let dynamo_upstream = plain_http_address(&dynamo_http);
-    for binary in ["auth", "base-callback", "userinfo-callback"] {
+    for binary in [AUTH.name, BASE_CALLBACK.name, USERINFO_CALLBACK.name] {
         let path = functions.join(binary);
         assert!(path.is_file(), "{} is missing: build it", path.display());
     }
@@ -209,7 +210,7 @@ async fn main() {
     ));
 
     let rust_starter =
-        ready(FunctionSpec::new("starter", functions.join("auth")).envs(rust_env.clone())).await;
+        ready(FunctionSpec::new("starter", functions.join(AUTH.name)).envs(rust_env.clone())).await;
     let node_starter =
         ready(FunctionSpec::new("node-starter", node_dir.join("bootstrap")).envs(node_env.clone()))
             .await;
@@ -378,9 +379,12 @@ async fn measure(setup: &Setup, function: Function, memory_mb: u32) -> Sample {
 
 fn spec_of(setup: &Setup, function: Function) -> (PathBuf, &[(String, String)]) {
     match function {
-        Function::Auth => (setup.functions.join("auth"), &setup.rust_env),
-        Function::BaseCallback => (setup.functions.join("base-callback"), &setup.rust_env),
-        Function::UserinfoCallback => (setup.functions.join("userinfo-callback"), &setup.rust_env),
+        Function::Auth => (setup.functions.join(AUTH.name), &setup.rust_env),
+        Function::BaseCallback => (setup.functions.join(BASE_CALLBACK.name), &setup.rust_env),
+        Function::UserinfoCallback => (
+            setup.functions.join(USERINFO_CALLBACK.name),
+            &setup.rust_env,
+        ),
         Function::NodeAuth => (setup.node_dir.join("bootstrap"), &setup.node_env),
         Function::NodeCallback => (setup.node_dir.join("callback-bootstrap"), &setup.node_env),
     }

@@ -17,6 +17,7 @@ use lambda_runtime_emulator::{ExecutionEnvironment, FunctionSpec, InitOutcome, I
 use wechat_simulator::{RunningSimulator, Scope, SimulatorConfig, WeChatSimulator};
 use wxauth_bench::functions::{auth_event, event, node_version, ready, which_node};
 use wxauth_bench::{Summary, arg, create_state_table, ms};
+use wxauth_lambda::functions::{AUTH, BASE_CALLBACK, USERINFO_CALLBACK};
 
 const RETURN_URL: &str = "https://app.example.com/after";
 
@@ -63,7 +64,7 @@ async fn main() {
         other => panic!("--certs={other}: lambda or system"),
     };
     println!("certificates: {certs} layout");
-    let auth_bin = functions.join("auth");
+    let auth_bin = functions.join(AUTH.name);
     // A warm auth environment hands out the states the callbacks consume.
     let starter = ready(FunctionSpec::new("starter", &auth_bin).envs(env.clone())).await;
     // DynamoDB Local is a JVM: its first thousands of requests run slower while its JIT
@@ -84,13 +85,13 @@ async fn main() {
     for (name, binary, scope, path) in [
         (
             "base-callback (Rust)",
-            "base-callback",
+            BASE_CALLBACK.name,
             Scope::Base,
             "/getOpenId",
         ),
         (
             "userinfo-callback (Rust)",
-            "userinfo-callback",
+            USERINFO_CALLBACK.name,
             Scope::UserInfo,
             "/getWxUserInfo",
         ),

@@ -266,8 +266,12 @@ async fn lambda_handlers_on(
         handled.take();
         let before = sim.api_time();
         let t0 = Instant::now();
-        let started =
-            wxauth_lambda::handle(&gateway, auth::route, event("/auth", &auth_query, None)).await;
+        let started = wxauth_lambda::handle(
+            &gateway,
+            &wxauth_lambda::functions::AUTH,
+            event("/auth", &auth_query, None),
+        )
+        .await;
         let t_auth = t0.elapsed();
         let authorize = started.headers["location"].to_str().unwrap().to_owned();
         let cookie = wxauth_bench::cookie_pair(&started.cookies[0]);
@@ -280,7 +284,7 @@ async fn lambda_handlers_on(
         let t1 = Instant::now();
         let finished = wxauth_lambda::handle(
             &gateway,
-            userinfo_callback::route,
+            &wxauth_lambda::functions::USERINFO_CALLBACK,
             event("/getWxUserInfo", &query, Some(cookie)),
         )
         .await;

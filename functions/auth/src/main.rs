@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    wxauth_lambda::run(auth::route, wxauth_core::config::Serves::StartOnly).await
+    wxauth_lambda::run(&wxauth_lambda::functions::AUTH).await
 }

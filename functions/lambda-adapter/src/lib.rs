@@ -1,5 +1,6 @@
 //! The Lambda side of wxauth: API Gateway HTTP API (payload format 2.0) events in, payload
-//! 2.0 responses out. Each function binary picks its route and calls [`run`].
+//! 2.0 responses out. Each function binary names its entry of the [`functions`] table and
+//! calls [`run`].
 //!
 //! The event is read directly rather than through `lambda_http`'s `http::Request`
 //! conversion: that conversion panics when the raw query string holds bytes `http::Uri`
@@ -7,6 +8,7 @@
 //! A panic would cost the execution environment; here such bytes simply reach the core's
 //! strict parser and earn a 400.
 
+pub mod functions;
 pub mod secret_refs;
 
 use std::sync::Arc;
@@ -15,27 +17,26 @@ use std::time::Instant;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{LambdaEvent, service_fn};
-use wxauth_core::config::Serves;
 use wxauth_core::logging::{self, LogFilter};
 use wxauth_core::metrics::MetricsSink;
 use wxauth_core::warm_up::{WARM_UP_BUDGET, warm_up};
-use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest, Route};
+use wxauth_core::{BaseUrl, Config, Gateway, GatewayRequest};
 
-/// Which route a function serves, given the event (the auth function also answers the
-/// MP_verify file).
-pub type RouteFor = fn(&ApiGatewayV2httpRequest) -> Route;
+use functions::Function;
 
 /// A function's `main`: configuration and clients once per execution environment, then
-/// the runtime loop. `serves` says which secrets the function reads: the auth function
-/// none ([`Serves::StartOnly`]), the callbacks the AppSecrets and TOKEN_SIGNING_KEY
-/// ([`Serves::Callbacks`]), the OpenID Provider's functions what their endpoint uses.
+/// the runtime loop. The function's `serves` says which secrets it reads: the auth
+/// function none (`Serves::StartOnly`), the callbacks the AppSecrets and
+/// TOKEN_SIGNING_KEY (`Serves::Callbacks`), the OpenID Provider's functions what their
+/// endpoint uses.
 ///
 /// The functions run it on a single-threaded Tokio runtime: an execution environment
 /// handles one invocation at a time, so worker threads would only cost start-up time and
 /// memory, and they made the WeChat client race its own connection pool (on a worker the
 /// code exchange's connection sometimes came back after the profile call had opened a
 /// second one; docs/performance.md counts the connections).
-pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runtime::Error> {
+pub async fn run(function: &'static Function) -> Result<(), lambda_runtime::Error> {
+    let serves = function.serves;
     init_logging();
     // The `_REF` variables and the apps' `app_secret_ref`s: read from SSM or Secrets Manager
     // first (secret_refs), only those this function uses.
@@ -82,7 +83,7 @@ pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runti
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
             let gateway = Arc::clone(&gateway);
             async move {
-                Ok::<_, std::convert::Infallible>(handle(&gateway, route_for, event.payload).await)
+                Ok::<_, std::convert::Infallible>(handle(&gateway, function, event.payload).await)
             }
         },
     ))
@@ -93,12 +94,12 @@ pub async fn run(route_for: RouteFor, serves: Serves) -> Result<(), lambda_runti
 /// response.
 pub async fn handle(
     gateway: &Gateway,
-    route_for: RouteFor,
+    function: &Function,
     event: ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
     let request = GatewayRequest {
         method: event.request_context.http.method.clone(),
-        route: route_for(&event),
+        route: function.route(&event),
         raw_query: event.raw_query_string.clone().filter(|q| !q.is_empty()),
         accept: event
             .headers

@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    wxauth_lambda::run(oidc_token::route, wxauth_core::config::Serves::OidcToken).await
+    wxauth_lambda::run(&wxauth_lambda::functions::OIDC_TOKEN).await
 }

@@ -1,8 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    wxauth_lambda::run(
-        oidc_userinfo::route,
-        wxauth_core::config::Serves::OidcUserInfo,
-    )
-    .await
+    wxauth_lambda::run(&wxauth_lambda::functions::OIDC_USERINFO).await
 }

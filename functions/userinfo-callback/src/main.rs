@@ -1,8 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    wxauth_lambda::run(
-        userinfo_callback::route,
-        wxauth_core::config::Serves::Callbacks,
-    )
-    .await
+    wxauth_lambda::run(&wxauth_lambda::functions::USERINFO_CALLBACK).await
 }

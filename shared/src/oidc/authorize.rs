@@ -7,19 +7,19 @@
 //! 400 page. Every later error goes back to the relying party as RFC 6749 §4.1.2.1 says,
 //! with `state` and `iss` (RFC 9207).
 
-use crate::app_choice::is_wechat_browser;
-use crate::apps::{AppKind, WeChatApp, WeChatApps};
 use crate::base_url::BaseUrl;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
+use crate::handled::Handled;
+use crate::login::app_choice::for_provider;
+use crate::login::begin::{NewLogin, begin, is_nonce};
 use crate::login_state::OidcRequest;
 use crate::query::{QueryError, parse_query};
-use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
-use crate::start_login::{NewLogin, StartedLogin, begin, is_nonce};
 
 use super::MAX_CLIENT_STATE_LEN;
-use super::grant::is_pkce_value;
+use super::error_redirect::ErrorRedirect;
+use super::pkce;
 
 const PARAMETERS: [&str; 13] = [
     "client_id",
@@ -37,81 +37,21 @@ const PARAMETERS: [&str; 13] = [
     "prompt",
 ];
 
-pub(crate) enum Authorized {
-    /// The user goes to WeChat.
-    Started(StartedLogin),
-    /// The user goes back to the relying party with an error.
-    Refused(ErrorRedirect),
-}
-
-/// An error sent to a verified redirect URI.
-pub(crate) struct ErrorRedirect {
-    pub redirect_uri: ReturnUrl,
-    pub response_mode: ResponseMode,
-    pub fields: Vec<(String, String)>,
-    pub error: &'static str,
-}
-
-impl ErrorRedirect {
-    pub(crate) fn new(
-        redirect_uri: ReturnUrl,
-        response_mode: ResponseMode,
-        error: &'static str,
-        description: &str,
-        state: Option<&str>,
-        issuer: &BaseUrl,
-    ) -> Self {
-        Self {
-            redirect_uri,
-            response_mode,
-            fields: error_fields(error, description, state, issuer),
-            error,
-        }
-    }
-}
-
-/// The parameters an error goes back with.
-pub(crate) fn error_fields(
-    error: &str,
-    description: &str,
-    state: Option<&str>,
-    issuer: &BaseUrl,
-) -> Vec<(String, String)> {
-    let mut fields = vec![
-        ("error".to_owned(), error.to_owned()),
-        ("error_description".to_owned(), description.to_owned()),
-    ];
-    if let Some(state) = state {
-        fields.push(("state".to_owned(), state.to_owned()));
-    }
-    fields.push(("iss".to_owned(), issuer.as_str().to_owned()));
-    fields
-}
-
-/// The default app's login: its Official Account flow inside WeChat, and outside WeChat
-/// the QR login of its `qr_app` when it has one (a Website App logs in by QR anywhere).
-/// Relying parties cannot tell WeChat's browser from another, so the provider chooses.
-fn wechat_login<'a>(
-    apps: &'a WeChatApps,
-    scope: Scope,
-    user_agent: Option<&str>,
-) -> (&'a WeChatApp, Scope) {
-    let default = apps.default_app();
-    if default.kind == AppKind::Website {
-        return (default, Scope::Login);
-    }
-    match default.qr_app.as_deref().and_then(|name| apps.get(name)) {
-        Some(qr) if !is_wechat_browser(user_agent) => (qr, Scope::Login),
-        _ => (default, scope),
-    }
+/// What `/oauth2/authorize` reads besides its query.
+pub(crate) struct AuthorizeRequest<'a> {
+    pub raw_query: Option<&'a str>,
+    /// Inside WeChat or not: the Official Account's login or QR login.
+    pub user_agent: Option<&'a str>,
+    /// The language of a `form_post` error page.
+    pub accept_language: Option<&'a str>,
 }
 
 pub(crate) async fn authorize(
     gateway: &Gateway,
-    raw_query: Option<&str>,
-    user_agent: Option<&str>,
+    request: AuthorizeRequest<'_>,
     base_url: &BaseUrl,
-) -> Result<Authorized, RequestError> {
+) -> Result<Handled, RequestError> {
+    let raw_query = request.raw_query;
     let clients = gateway
         .config()
         .oidc
@@ -135,14 +75,15 @@ pub(crate) async fn authorize(
 
     // From here on the relying party hears about every problem.
     let refuse = |mode, error, description: &str, state: Option<&str>| {
-        Ok(Authorized::Refused(ErrorRedirect::new(
+        Ok(ErrorRedirect::new(
             redirect_uri.clone(),
             mode,
             error,
             description,
             state,
             base_url,
-        )))
+        )
+        .into_handled(request.accept_language))
     };
     let params = match parse_query(raw_query, &PARAMETERS) {
         Ok(params) => params,
@@ -213,7 +154,7 @@ pub(crate) async fn authorize(
     } else {
         Scope::Base
     };
-    let (app, scope) = wechat_login(&gateway.config().apps, scope, user_agent);
+    let (app, scope) = for_provider(&gateway.config().apps, scope, request.user_agent);
     let nonce = params.get("nonce").cloned();
     if nonce.as_deref().is_some_and(|n| !is_nonce(n)) {
         return refuse(
@@ -221,40 +162,14 @@ pub(crate) async fn authorize(
             "nonce must be 1 to 256 printable ASCII characters",
         );
     }
-    let code_challenge = params.get("code_challenge").cloned();
-    match (
+    let code_challenge = match pkce::challenge_of_request(
         params.get("code_challenge_method").map(String::as_str),
-        &code_challenge,
+        params.get("code_challenge").map(String::as_str),
+        client.is_public(),
     ) {
-        (Some("S256"), Some(_)) | (None, None) => {}
-        (None | Some("plain"), Some(_)) => {
-            return refuse("invalid_request", "code_challenge_method must be S256");
-        }
-        (Some(_), Some(_)) => {
-            return refuse("invalid_request", "code_challenge_method must be S256");
-        }
-        (Some(_), None) => {
-            return refuse(
-                "invalid_request",
-                "code_challenge_method without code_challenge",
-            );
-        }
-    }
-    if code_challenge
-        .as_deref()
-        .is_some_and(|c| !is_pkce_value(c) || c.len() != 43)
-    {
-        return refuse(
-            "invalid_request",
-            "code_challenge must be the 43-character base64url SHA-256 of the verifier",
-        );
-    }
-    if client.is_public() && code_challenge.is_none() {
-        return refuse(
-            "invalid_request",
-            "a public client must send a PKCE code_challenge (S256)",
-        );
-    }
+        Ok(challenge) => challenge,
+        Err(description) => return refuse("invalid_request", description),
+    };
     // `prompt`, `max_age`, `login_hint`, `ui_locales`... change nothing: every login asks
     // WeChat afresh, so `auth_time` is always now.
     let login = NewLogin {
@@ -272,21 +187,11 @@ pub(crate) async fn authorize(
         }),
     };
     match begin(gateway, login, base_url).await {
-        Ok(started) => Ok(Authorized::Started(started)),
+        Ok(started) => Ok(started.into_handled()),
         // The store could not take the login: tell the relying party, which can retry.
         Err(RequestError::Store(err)) => {
-            let (error, description) = match err {
-                crate::store::StoreError::Unavailable(_) => (
-                    "temporarily_unavailable",
-                    "the login store is unavailable right now; try again shortly",
-                ),
-                _ => (
-                    "server_error",
-                    "the provider cannot use its login store; its operator must fix the deployment",
-                ),
-            };
             tracing::warn!(error = %err, "could not store an authorization request");
-            refuse(error, description)
+            refuse(err.oauth_error(), err.description())
         }
         Err(other) => Err(other),
     }

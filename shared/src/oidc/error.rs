@@ -25,8 +25,7 @@ impl TokenRequestError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(err) => err.status(),
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -37,19 +36,13 @@ impl TokenRequestError {
             Self::InvalidClient { .. } => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
             Self::UnsupportedGrantType => "unsupported_grant_type",
-            Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
-            Self::Store(_) => "server_error",
+            Self::Store(err) => err.oauth_error(),
         }
     }
 
     fn description(&self) -> String {
         match self {
-            Self::Store(StoreError::Unavailable(_)) => {
-                "the provider's store is unavailable right now; try again shortly".into()
-            }
-            Self::Store(_) => {
-                "the provider cannot use its store; its operator must fix the deployment".into()
-            }
+            Self::Store(err) => err.description().into(),
             other => other.to_string(),
         }
     }
@@ -66,7 +59,9 @@ impl TokenRequestError {
                 HeaderValue::from_static("Basic realm=\"wxauth\", charset=\"UTF-8\""),
             );
         }
-        if let Self::Store(StoreError::Unavailable(_)) = self {
+        if let Self::Store(err) = self
+            && err.is_transient()
+        {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
@@ -93,8 +88,7 @@ impl BearerError {
             Self::Missing => "missing_token",
             Self::InvalidRequest(_) => "invalid_request",
             Self::InvalidToken(_) => "invalid_token",
-            Self::Store(StoreError::Unavailable(_)) => "temporarily_unavailable",
-            Self::Store(_) => "server_error",
+            Self::Store(err) => err.oauth_error(),
         }
     }
 
@@ -116,16 +110,14 @@ impl BearerError {
                     "Bearer realm=\"wxauth\", error=\"invalid_token\", error_description=\"{reason}\""
                 ),
             ),
-            Self::Store(StoreError::Unavailable(_)) => {
-                let body = serde_json::json!({"error": "temporarily_unavailable"});
-                let mut r = response::json(StatusCode::SERVICE_UNAVAILABLE, &body);
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            Self::Store(err) => {
+                let body = serde_json::json!({"error": err.oauth_error()});
+                let mut r = response::json(err.status(), &body);
+                if err.is_transient() {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                }
                 return r;
-            }
-            Self::Store(_) => {
-                let body = serde_json::json!({"error": "server_error"});
-                return response::json(StatusCode::INTERNAL_SERVER_ERROR, &body);
             }
         };
         let body = match self {

@@ -164,20 +164,6 @@ pub struct GrantStatus {
     pub revoked: bool,
 }
 
-/// `BASE64URL(SHA256(ASCII(code_verifier)))` (RFC 7636 §4.2), for a verifier of the
-/// allowed form (43-128 unreserved characters).
-pub fn s256_challenge(verifier: &str) -> Option<String> {
-    is_pkce_value(verifier).then(|| URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())))
-}
-
-/// 43 to 128 characters of `[A-Za-z0-9-._~]`: the form of both verifiers and challenges.
-pub fn is_pkce_value(value: &str) -> bool {
-    (43..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -199,19 +185,6 @@ mod tests {
         assert_eq!(GrantId::of_code(&"a".repeat(44)), None);
         assert_eq!(GrantId::of_code(&format!("{}=", "a".repeat(42))), None);
         assert_eq!(GrantId::parse(&"A".repeat(64)), None);
-    }
-
-    #[test]
-    fn pkce_matches_rfc_7636_appendix_b() {
-        assert_eq!(
-            s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").as_deref(),
-            Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
-        );
-        assert!(s256_challenge(&"a".repeat(42)).is_none());
-        assert!(s256_challenge(&"a".repeat(43)).is_some());
-        assert!(s256_challenge(&"a".repeat(128)).is_some());
-        assert!(s256_challenge(&"a".repeat(129)).is_none());
-        assert!(s256_challenge(&format!("{}+", "a".repeat(42))).is_none());
     }
 
     #[test]

@@ -1,16 +1,19 @@
-//! wxauth as an OpenID Provider: discovery, JWKS, the authorization code flow with PKCE,
-//! and userinfo, on top of the same WeChat login as the redirect mode. WeChat still calls
-//! back on `/getOpenId` / `/getWxUserInfo`; the stored login says whether it answers an
-//! authorization request, and then the callback issues a code instead of the result.
+//! wxauth as an OpenID Provider: discovery, JWKS, the authorization code flow with PKCE
+//! (`pkce.rs`), and userinfo, on top of the same WeChat login as the redirect mode.
+//! WeChat still calls back on `/getOpenId` / `/getWxUserInfo`; the stored login says
+//! whether it answers an authorization request, and then the callback issues a code
+//! (`issue_code.rs`) instead of the result.
 
 pub(crate) mod authorize;
 pub mod clients;
 pub(crate) mod discovery;
 pub(crate) mod error;
+pub(crate) mod error_redirect;
 pub mod grant;
+pub(crate) mod issue_code;
 pub mod jws;
 pub mod keys;
-pub mod routes;
+pub mod pkce;
 pub(crate) mod token_endpoint;
 pub(crate) mod userinfo;
 

@@ -6,15 +6,21 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use http::StatusCode;
+use tracing::info;
+
 use crate::base_url::BaseUrl;
 use crate::gateway::Gateway;
+use crate::handled::{Handled, Log};
 use crate::login_state::now_epoch_seconds;
 use crate::query::{QueryError, parse_query};
+use crate::response;
 
 use super::clients::OidcClient;
 use super::error::TokenRequestError;
-use super::grant::{Grant, GrantId, Redeemed, Redemption, s256_challenge};
+use super::grant::{Grant, GrantId, Redeemed, Redemption};
 use super::jws::{self, ACCESS_TOKEN_TYPE, ID_TOKEN_TYPE};
+use super::pkce::s256_challenge;
 use super::{ACCESS_TOKEN_LIFETIME_SECONDS, ID_TOKEN_LIFETIME_SECONDS, userinfo_url};
 
 /// What the token endpoint reads from the HTTP request.
@@ -24,17 +30,33 @@ pub(crate) struct TokenRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// The token response and the grant it came from (for the log line).
-pub(crate) struct Issued {
-    pub body: Value,
-    pub grant: Grant,
-}
-
+/// The token response, or the error (RFC 6749 §5.2), for any origin's scripts.
 pub(crate) async fn token(
     gateway: &Gateway,
     request: TokenRequest<'_>,
     issuer: &BaseUrl,
-) -> Result<Issued, TokenRequestError> {
+) -> Handled {
+    match redeem(gateway, request, issuer).await {
+        Ok((body, grant)) => Handled::new(
+            response::allow_any_origin(response::json(StatusCode::OK, &body)),
+            Log::for_user("token_issued", &grant.openid),
+        ),
+        Err(err) => {
+            info!(error = err.code(), reason = %err, "token request refused");
+            Handled::new(
+                response::allow_any_origin(err.response()),
+                Log::refused(err.status()),
+            )
+        }
+    }
+}
+
+/// The token response and the grant it came from (for the log line).
+async fn redeem(
+    gateway: &Gateway,
+    request: TokenRequest<'_>,
+    issuer: &BaseUrl,
+) -> Result<(Value, Grant), TokenRequestError> {
     let invalid = |text: &str| TokenRequestError::InvalidRequest(text.to_owned());
     let form = request
         .content_type
@@ -118,7 +140,7 @@ pub(crate) async fn token(
         }
     };
     let body = issue(gateway, &grant, &id, issuer, now);
-    Ok(Issued { body, grant })
+    Ok((body, grant))
 }
 
 /// Client authentication: HTTP Basic (`client_secret_basic`), the body

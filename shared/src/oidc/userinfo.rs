@@ -6,9 +6,14 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use http::StatusCode;
+use tracing::info;
+
 use crate::base_url::BaseUrl;
 use crate::gateway::Gateway;
+use crate::handled::{Handled, Log};
 use crate::login_state::now_epoch_seconds;
+use crate::response;
 
 use super::error::BearerError;
 use super::grant::{Grant, GrantId};
@@ -25,7 +30,28 @@ struct AccessClaims {
     jti: String,
 }
 
+/// The claims, or the Bearer error (RFC 6750 §3), for any origin's scripts.
 pub(crate) async fn userinfo(
+    gateway: &Gateway,
+    authorization: Option<&str>,
+    issuer: &BaseUrl,
+) -> Handled {
+    match claims(gateway, authorization, issuer).await {
+        Ok((body, grant)) => Handled::new(
+            response::allow_any_origin(response::json(StatusCode::OK, &body)),
+            Log::for_user("userinfo", &grant.openid),
+        ),
+        Err(err) => {
+            info!(error = err.code(), reason = %err, "userinfo request refused");
+            Handled::new(
+                response::allow_any_origin(err.response()),
+                Log::plain("rejected"),
+            )
+        }
+    }
+}
+
+async fn claims(
     gateway: &Gateway,
     authorization: Option<&str>,
     issuer: &BaseUrl,

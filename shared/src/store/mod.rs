@@ -15,6 +15,7 @@
 
 mod dynamo;
 mod expiring_map;
+mod failure;
 mod memory;
 mod timed;
 
@@ -144,7 +145,7 @@ impl BrowserCheck<'_> {
     pub fn proves(&self, stored_hash: Option<&str>) -> bool {
         match (self, stored_hash) {
             (Self::Hash(presented), Some(stored)) => {
-                crate::browser_binding::same_hash(presented, stored)
+                crate::login::browser_binding::same_hash(presented, stored)
             }
             _ => false,
         }

@@ -1,13 +1,17 @@
-//! WeChat's web-authorization API: the authorize URL, the code exchange, the profile.
+//! WeChat's web-authorization API: the authorize URL, the code exchange, the profile
+//! (one [`WeChatClient::sign_in`] per callback), and how WeChat's errcodes are classed
+//! (`error.rs`).
 
 mod authorize_url;
 mod client;
 mod clients;
 mod error;
 mod reply;
+mod sign_in;
 
 pub use authorize_url::authorize_url;
 pub use client::{EXTRA_ROOTS_VARIABLE, ExtraRoots, WeChatClient};
 pub use clients::WeChatClients;
 pub use error::{ErrorClass, WeChatError};
 pub use reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
+pub use sign_in::{MAX_CODE_LEN, SignedIn};

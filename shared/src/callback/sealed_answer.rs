@@ -11,14 +11,12 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::login::outcome::ResultFields;
 use crate::login_state::StateId;
 use crate::token::SigningKey;
 
 /// How long a repeat of the same callback gets the same answer.
 pub const REPLAY_WINDOW_SECONDS: i64 = 60;
-
-/// The result parameters of a finished login, in order.
-pub type ResultFields = Vec<(String, String)>;
 
 pub fn seal(fields: &ResultFields, key: &SigningKey, state: &StateId, code: &str) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];

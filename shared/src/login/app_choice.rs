@@ -3,7 +3,8 @@
 //! visitor is. Inside WeChat's in-app browser an Official Account logs in without a QR
 //! code; anywhere else WeChat can only be reached by scanning one (a Website App's
 //! `snsapi_login`), because the Official Account's authorize page answers "please open
-//! this link in WeChat".
+//! this link in WeChat". This file is the one place where a login turns to QR: for
+//! `/auth` ([`choose`]) and for the OpenID Provider ([`for_provider`]).
 
 use crate::apps::{AppKind, WeChatApp, WeChatApps};
 use crate::error::RequestError;
@@ -60,6 +61,25 @@ pub fn choose<'a>(
         });
     }
     Ok((app, scope))
+}
+
+/// The OpenID Provider's login, through the default app: its Official Account flow inside
+/// WeChat, and outside WeChat the QR login of its `qr_app` when it has one (a Website App
+/// logs in by QR anywhere). Relying parties cannot tell WeChat's browser from another, so
+/// the provider chooses.
+pub fn for_provider<'a>(
+    apps: &'a WeChatApps,
+    scope: Scope,
+    user_agent: Option<&str>,
+) -> (&'a WeChatApp, Scope) {
+    let default = apps.default_app();
+    if default.kind == AppKind::Website {
+        return (default, Scope::Login);
+    }
+    match default.qr_app.as_deref().and_then(|name| apps.get(name)) {
+        Some(qr) if !is_wechat_browser(user_agent) => (qr, Scope::Login),
+        _ => (default, scope),
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +186,30 @@ mod tests {
             chosen(&apps, Some("nope"), ScopeRequest::Fixed(Scope::Base), None)
                 .unwrap_err()
                 .contains("app")
+        );
+    }
+
+    #[test]
+    fn the_provider_turns_to_qr_outside_wechat_only_with_a_qr_app() {
+        let provided = |apps: &WeChatApps, ua| {
+            let (app, scope) = for_provider(apps, Scope::UserInfo, ua);
+            (app.name.clone(), scope)
+        };
+        let paired = apps(Some("web"));
+        assert_eq!(
+            provided(&paired, Some(IPHONE_WECHAT)),
+            ("mp".to_owned(), Scope::UserInfo)
+        );
+        assert_eq!(
+            provided(&paired, Some(DESKTOP_CHROME)),
+            ("web".to_owned(), Scope::Login)
+        );
+        assert_eq!(provided(&paired, None), ("web".to_owned(), Scope::Login));
+        // Without a qr_app the Official Account is all there is, wherever the visitor is.
+        let alone = apps(None);
+        assert_eq!(
+            provided(&alone, Some(DESKTOP_CHROME)),
+            ("mp".to_owned(), Scope::UserInfo)
         );
     }
 }
