@@ -8,6 +8,7 @@
 mod banner;
 mod demo;
 mod favicon;
+mod host;
 mod log_format;
 mod pages;
 mod port;

@@ -14,6 +14,7 @@ use wechat_simulator::WeChatSimulator;
 use wxauth_core::{BaseUrl, Gateway, GatewayRequest, Route};
 
 use crate::demo::SIMULATOR_PREFIX;
+use crate::host::host;
 use crate::pages::{self, DemoSite};
 
 pub(crate) fn router(
@@ -103,13 +104,4 @@ fn cookie_header(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// The request's one `Host` header; none if it is missing, repeated or not text.
-pub(crate) fn host(headers: &HeaderMap) -> Option<&str> {
-    let mut hosts = headers.get_all(header::HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (Some(host), None) => host.to_str().ok(),
-        _ => None,
-    }
 }

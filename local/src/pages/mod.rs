@@ -25,7 +25,7 @@ use url::Url;
 use wxauth_core::lang::Lang;
 use wxauth_core::{BaseUrl, SigningKey};
 
-use crate::server::host;
+use crate::host::host;
 
 pub(crate) struct DemoSite {
     port: u16,
