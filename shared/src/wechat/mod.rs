@@ -6,12 +6,14 @@ mod authorize_url;
 mod client;
 mod clients;
 mod error;
+mod error_class;
 mod reply;
 mod sign_in;
 
 pub use authorize_url::authorize_url;
 pub use client::{EXTRA_ROOTS_VARIABLE, ExtraRoots, WeChatClient};
 pub use clients::WeChatClients;
-pub use error::{ErrorClass, WeChatError};
+pub use error::WeChatError;
+pub use error_class::ErrorClass;
 pub use reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
 pub use sign_in::{MAX_CODE_LEN, SignedIn};

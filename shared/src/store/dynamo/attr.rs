@@ -1,0 +1,44 @@
+//! Attribute names of a login item. `state` is the partition key, `expires_at` the TTL
+//! attribute (epoch seconds, type N). Public so that the template's drift test compares
+//! template.yaml with these, not with copies.
+
+pub const STATE: &str = "state";
+pub const SCOPE: &str = "scope";
+/// The app's name; absent on logins stored before there were several apps, which
+/// were the default app's.
+pub const APP: &str = "app";
+pub const RETURN_URL: &str = "return_url";
+pub const RESPONSE_MODE: &str = "response_mode";
+pub const EXPIRES_AT: &str = "expires_at";
+pub const BROWSER_BINDING: &str = "browser_binding";
+/// Set once, when the callback consumes the login.
+pub const CONSUMED_AT: &str = "consumed_at";
+/// The sealed result, for a repeat of the same callback.
+pub const OUTCOME: &str = "outcome";
+/// The login's own expiry, kept when `expires_at` is cut to the replay window.
+pub const LOGIN_EXPIRES_AT: &str = "login_expires_at";
+pub const NONCE: &str = "nonce";
+/// An OpenID Connect request's client, redirect URI, state and PKCE challenge (JSON).
+pub const OIDC: &str = "oidc";
+
+/// A grant's item: its key is `grant:` + the hex SHA-256 of the code (never a valid
+/// state, which is alphanumeric), and `expires_at` is its TTL.
+pub const GRANT_KEY_PREFIX: &str = "grant:";
+/// The grant as JSON.
+pub const GRANT: &str = "grant";
+/// Copied out of the grant for the redemption's condition.
+pub const CLIENT_ID: &str = "client_id";
+pub const REDIRECT_URI: &str = "redirect_uri";
+pub const CODE_CHALLENGE: &str = "code_challenge";
+pub const CODE_EXPIRES_AT: &str = "code_expires_at";
+/// Set once, when the code is redeemed.
+pub const REDEEMED_AT: &str = "redeemed_at";
+/// Set when a redeemed code is presented again.
+pub const REVOKED: &str = "revoked";
+
+/// A random id of the last conditional write that created or claimed the item (new
+/// per call). The SDK sends a write again when its answer was lost (a dropped
+/// connection, an attempt that timed out after DynamoDB acted); the second attempt
+/// then fails its condition on the first one's work, and this id is how it tells its
+/// own write from someone else's.
+pub const WRITE_ID: &str = "write_id";
