@@ -15,7 +15,6 @@ pub mod config;
 pub mod deadline;
 pub(crate) mod error;
 pub(crate) mod error_page;
-pub mod exposed_secrets;
 pub(crate) mod form_post;
 pub mod gateway;
 pub mod hostname;
