@@ -15,7 +15,6 @@ pub mod config;
 pub mod dispatch;
 pub(crate) mod error;
 pub(crate) mod error_page;
-pub mod exposed_secrets;
 pub mod gateway;
 pub mod handled;
 pub mod hostname;

@@ -1,6 +1,5 @@
 //! The gateway's routes, independent of how a request reached it.
 
-use crate::config::Serves;
 use crate::oidc;
 use crate::scope::Scope;
 
@@ -80,27 +79,6 @@ impl Route {
             Self::OidcUserInfo => "oidc-userinfo",
             Self::NotFound => "not-found",
         }
-    }
-}
-
-impl Serves {
-    /// Whether a process serving `self` answers `route` at all; any other route is a 404
-    /// there. The Lambda functions' route tables follow this.
-    pub fn serves(self, route: &Route) -> bool {
-        matches!(
-            (self, route),
-            (Serves::Everything, _)
-                | (Serves::Callbacks, Route::Callback(_))
-                | (
-                    Serves::StartOnly,
-                    Route::Auth | Route::OidcAuthorize | Route::MpVerify(_)
-                )
-                | (Serves::OidcToken, Route::OidcToken)
-                | (
-                    Serves::OidcUserInfo,
-                    Route::OidcUserInfo | Route::OidcDiscovery | Route::OidcJwks
-                )
-        )
     }
 }
 

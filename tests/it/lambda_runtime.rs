@@ -18,8 +18,7 @@ use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
 };
 use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimulator};
-use wxauth_core::config::CALLBACK_ONLY_SECRETS;
-use wxauth_lambda::secret_refs::REFERENCE_VARIABLES;
+use wxauth_core::config::{CALLBACK_ONLY_SECRETS, REFERENCE_VARIABLES};
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode, exclusive,
     parse_set_cookie, result_params, serves_of_binary, test_vars,

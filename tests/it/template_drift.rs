@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
+use wxauth_core::config::{
+    CALLBACK_ONLY_SECRETS, REFERENCE_VARIABLES, Serves, Subject, TokenAlg, VARIABLES,
+};
 use wxauth_core::login::deadline::CALLBACK_BUDGET;
 use wxauth_core::oidc::keys::Alg;
 use wxauth_core::secret::Secret;
@@ -16,8 +18,7 @@ use wxauth_core::store::attr;
 use wxauth_core::{Config, Route, Scope};
 use wxauth_core::{ConfigError, apps};
 use wxauth_lambda::secret_refs::{
-    REFERENCE_VARIABLES, Reference, ResolvedSecrets, SecretRef, app_references, app_references_for,
-    references_for,
+    Reference, ResolvedSecrets, SecretRef, app_references, app_references_for, references_for,
 };
 use wxauth_tests::{api_gateway_event, serves_of_binary};
 

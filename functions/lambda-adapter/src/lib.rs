@@ -54,7 +54,7 @@ pub async fn run(function: &'static Function) -> Result<(), lambda_runtime::Erro
     let config = Config::for_routes(serves, secrets.overlay(|name| std::env::var(name).ok()))
         .inspect_err(|e| tracing::error!("{e}"))?;
     // The environment's own values only: what a `_REF` resolved is not in it.
-    for warning in wxauth_core::exposed_secrets::warnings(|name| {
+    for warning in wxauth_core::config::exposed_secret_warnings(|name| {
         serves
             .reads(name)
             .then(|| std::env::var(name).ok())

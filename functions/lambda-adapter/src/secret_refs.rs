@@ -25,17 +25,8 @@ use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use wxauth_core::ConfigError;
 use wxauth_core::apps;
-use wxauth_core::config::Serves;
+use wxauth_core::config::{REFERENCE_VARIABLES, Serves};
 use wxauth_core::secret::Secret;
-
-/// `(reference variable, the variable it stands for)`.
-pub const REFERENCE_VARIABLES: [(&str, &str); 5] = [
-    ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
-    ("WECHAT_APPS_REF", "WECHAT_APPS"),
-    ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
-    ("OIDC_CLIENTS_REF", "OIDC_CLIENTS"),
-    ("OIDC_SIGNING_KEYS_REF", "OIDC_SIGNING_KEYS"),
-];
 
 /// Where a secret is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,8 +10,6 @@ mod http;
 use tokio::time::Instant;
 use url::Url;
 
-pub use http::{EXTRA_ROOTS_VARIABLE, ExtraRoots};
-
 use super::error::WeChatError;
 use super::reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
 use crate::secret::Secret;

@@ -1,145 +1,14 @@
-//! The WeChat apps one deployment logs in with. The single-app variables (`WECHAT_APP_ID`,
-//! `WECHAT_APP_SECRET`, `ALLOWED_RETURN_ORIGINS`) make the Official Account named
-//! [`DEFAULT_APP`]; `WECHAT_APPS` adds named apps, Official Accounts (in WeChat) and
-//! Website Apps (QR login outside it), each with its own AppID, AppSecret and return
-//! origins. A login remembers its app by name, so its callback exchanges the code with the
-//! AppSecret of the app that issued it.
+//! Reading `WECHAT_APPS`: a JSON array of apps, each checked on its own (the checks
+//! between apps are [`super::WeChatApps::new`]'s).
 //!
-//! `WECHAT_APPS` is validated from a `serde_json::Value` by hand rather than by a derived
+//! It is validated from a `serde_json::Value` by hand rather than by a derived
 //! deserializer: every problem of every entry is reported at once, and no message can
 //! quote a value (serde's "invalid type: integer `…`" would print a numeric AppSecret).
 
-use std::collections::HashSet;
-use std::fmt;
-
 use serde_json::{Map, Value};
 
+use super::{AppKind, MAX_APP_NAME_LEN, MAX_APPS, WeChatApp, app_secret, valid_app_id, valid_name};
 use crate::allowed_origins::AllowedOrigins;
-use crate::scope::Scope;
-use crate::secret::Secret;
-
-/// The name of the app the single-app variables configure.
-pub const DEFAULT_APP: &str = "default";
-/// More apps than any team runs; keeps a configuration mistake from building thousands of
-/// clients.
-pub const MAX_APPS: usize = 32;
-pub const MAX_APP_NAME_LEN: usize = 32;
-
-/// What kind of WeChat app, which decides the scopes it can log in with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppKind {
-    /// 公众号 (mp.weixin.qq.com): `snsapi_base` / `snsapi_userinfo`, inside WeChat.
-    OfficialAccount,
-    /// 网站应用 (open.weixin.qq.com): `snsapi_login`, by QR code outside WeChat.
-    Website,
-}
-
-impl AppKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OfficialAccount => "official_account",
-            Self::Website => "website",
-        }
-    }
-
-    /// Whether WeChat lets this kind of app ask for `scope`.
-    pub fn allows(self, scope: Scope) -> bool {
-        match self {
-            Self::OfficialAccount => matches!(scope, Scope::Base | Scope::UserInfo),
-            Self::Website => scope == Scope::Login,
-        }
-    }
-}
-
-impl fmt::Display for AppKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One WeChat app.
-#[derive(Clone, Debug)]
-pub struct WeChatApp {
-    pub name: String,
-    pub kind: AppKind,
-    pub app_id: String,
-    /// Only in a process that serves the callbacks (see `config::Serves`).
-    pub secret: Option<Secret>,
-    /// The return URLs this app's logins may go back to.
-    pub allowed_origins: AllowedOrigins,
-    /// For an Official Account: the Website App that `scope=auto` sends visitors outside
-    /// WeChat to.
-    pub qr_app: Option<String>,
-}
-
-/// Every configured app; never empty, the first is the default (`/auth` without `app`).
-#[derive(Clone, Debug)]
-pub struct WeChatApps(Vec<WeChatApp>);
-
-impl WeChatApps {
-    /// Checks what involves several apps: unique names and AppIDs, `qr_app` naming a
-    /// Website App. Problems are sentences about the apps, one each.
-    pub fn new(apps: Vec<WeChatApp>) -> Result<Self, Vec<String>> {
-        let mut problems = Vec::new();
-        if apps.is_empty() {
-            problems.push("no WeChat app is configured".to_owned());
-        }
-        let mut names = HashSet::new();
-        let mut app_ids = HashSet::new();
-        for app in &apps {
-            if !names.insert(app.name.as_str()) {
-                problems.push(format!("app `{}`: the name is used twice", app.name));
-            }
-            if !app_ids.insert(app.app_id.as_str()) {
-                problems.push(format!(
-                    "app `{}`: AppID {} belongs to another app already",
-                    app.name, app.app_id
-                ));
-            }
-        }
-        for app in &apps {
-            let Some(qr) = &app.qr_app else { continue };
-            match apps.iter().find(|a| &a.name == qr) {
-                None => problems.push(format!(
-                    "app `{}`: qr_app `{qr}` is not a configured app",
-                    app.name
-                )),
-                Some(target) if target.kind != AppKind::Website => problems.push(format!(
-                    "app `{}`: qr_app `{qr}` must be a website app (it is {})",
-                    app.name, target.kind
-                )),
-                Some(_) => {}
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self(apps))
-        } else {
-            Err(problems)
-        }
-    }
-
-    /// The app of `/auth` without `app`: the single-app variables' when set, else the
-    /// first of WECHAT_APPS.
-    pub fn default_app(&self) -> &WeChatApp {
-        &self.0[0]
-    }
-
-    pub fn get(&self, name: &str) -> Option<&WeChatApp> {
-        self.0.iter().find(|app| app.name == name)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &WeChatApp> {
-        self.0.iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// How `WECHAT_APPS` is read in one process.
 pub struct AppsInput<'a> {
@@ -150,31 +19,8 @@ pub struct AppsInput<'a> {
     pub fallback_refused: bool,
     /// Whether this process keeps AppSecrets (it serves the callbacks).
     pub with_secrets: bool,
-    /// The value of a resolved `app_secret_ref`, by [`secret_variable`] name.
+    /// The value of a resolved `app_secret_ref`, by [`super::secret_variable`] name.
     pub resolved: &'a dyn Fn(&str) -> Option<String>,
-}
-
-/// The variable name a resolved `app_secret_ref` of app `name` is looked up by: not an
-/// environment variable, the key the Lambda adapter files the secret under.
-pub fn secret_variable(name: &str) -> String {
-    format!("WECHAT_APPS[{name}].app_secret")
-}
-
-/// The `app_secret_ref`s of a `WECHAT_APPS` value, as `(app name, reference)`, for the
-/// process that resolves them before the configuration is parsed. Nothing when the text is
-/// not valid (parsing reports that).
-pub fn secret_refs(json: &str) -> Vec<(String, String)> {
-    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(json) else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .filter_map(|entry| {
-            let name = entry.get("name")?.as_str()?;
-            let reference = entry.get("app_secret_ref")?.as_str()?;
-            valid_name(name).then(|| (name.to_owned(), reference.to_owned()))
-        })
-        .collect()
 }
 
 const FIELDS: [&str; 7] = [
@@ -257,15 +103,42 @@ fn parse_entry(
             FIELDS.join(", ")
         ));
     }
-    let kind = match text(fields, "kind") {
+    let kind = read_kind(fields, &mut problem);
+    let app_id = read_app_id(fields, &mut problem);
+    let secret = app_secret::read(fields, name.as_deref(), input, &mut problem);
+    let allowed_origins = read_origins(fields, input, &mut problem);
+    let qr_app = read_qr_app(fields, kind, &mut problem);
+    let needs_secret = input.with_secrets;
+    match (name, kind, app_id, allowed_origins) {
+        (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
+            if problems.is_empty() && (secret.is_some() || !needs_secret) =>
+        {
+            Ok(WeChatApp {
+                name,
+                kind,
+                app_id,
+                secret,
+                allowed_origins,
+                qr_app,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn read_kind(fields: &Map<String, Value>, problem: &mut dyn FnMut(String)) -> Option<AppKind> {
+    match text(fields, "kind") {
         Some("official_account") => Some(AppKind::OfficialAccount),
         Some("website") => Some(AppKind::Website),
         _ => {
             problem("kind must be official_account or website".to_owned());
             None
         }
-    };
-    let app_id = match text(fields, "app_id") {
+    }
+}
+
+fn read_app_id(fields: &Map<String, Value>, problem: &mut dyn FnMut(String)) -> Option<String> {
+    match text(fields, "app_id") {
         Some(id) if valid_app_id(id) => Some(id.to_owned()),
         _ => {
             problem(
@@ -274,52 +147,16 @@ fn parse_entry(
             );
             None
         }
-    };
-    let secret = match (
-        fields.get("app_secret"),
-        fields.get("app_secret_ref").map(Value::as_str),
-    ) {
-        (Some(_), Some(_)) => {
-            problem("give app_secret or app_secret_ref, not both".to_owned());
-            None
-        }
-        (None, None) => {
-            problem("needs app_secret or app_secret_ref".to_owned());
-            None
-        }
-        (None, Some(None)) => {
-            problem("app_secret_ref must be a string (ssm:… or secretsmanager:…)".to_owned());
-            None
-        }
-        (Some(value), None) => match value.as_str() {
-            Some(v) if valid_secret(v) => input.with_secrets.then(|| Secret::new(v)),
-            _ => {
-                problem(
-                    "app_secret must be printable ASCII without spaces (the value is not shown)"
-                        .to_owned(),
-                );
-                None
-            }
-        },
-        (None, Some(Some(_))) if !input.with_secrets => None,
-        (None, Some(Some(_))) => {
-            let resolved = name
-                .as_deref()
-                .and_then(|n| (input.resolved)(&secret_variable(n)));
-            match resolved {
-                Some(v) if valid_secret(v.trim()) => Some(Secret::new(v.trim())),
-                Some(_) => {
-                    problem("the secret app_secret_ref names must be printable ASCII without spaces (the value is not shown)".to_owned());
-                    None
-                }
-                None => {
-                    problem("app_secret_ref was not resolved: references are read by the Lambda functions at cold start; elsewhere give app_secret".to_owned());
-                    None
-                }
-            }
-        }
-    };
-    let allowed_origins = match fields.get("allowed_return_origins") {
+    }
+}
+
+/// The app's own return origins, else ALLOWED_RETURN_ORIGINS'.
+fn read_origins(
+    fields: &Map<String, Value>,
+    input: &AppsInput<'_>,
+    problem: &mut dyn FnMut(String),
+) -> Option<AllowedOrigins> {
+    match fields.get("allowed_return_origins") {
         Some(Value::String(v)) => match AllowedOrigins::parse(v) {
             Ok(origins) => Some(origins),
             Err(e) => {
@@ -344,8 +181,15 @@ fn parse_entry(
                 None
             }
         },
-    };
-    let qr_app = match (fields.get("qr_app"), kind) {
+    }
+}
+
+fn read_qr_app(
+    fields: &Map<String, Value>,
+    kind: Option<AppKind>,
+    problem: &mut dyn FnMut(String),
+) -> Option<String> {
+    match (fields.get("qr_app"), kind) {
         (None, _) => None,
         (Some(_), Some(AppKind::Website)) => {
             problem("qr_app belongs on an official_account app (the app visitors outside WeChat use instead)".to_owned());
@@ -356,51 +200,11 @@ fn parse_entry(
             problem("qr_app must name a website app of WECHAT_APPS".to_owned());
             None
         }
-    };
-    let needs_secret = input.with_secrets;
-    match (name, kind, app_id, allowed_origins) {
-        (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
-            if problems.is_empty() && (secret.is_some() || !needs_secret) =>
-        {
-            Ok(WeChatApp {
-                name,
-                kind,
-                app_id,
-                secret,
-                allowed_origins,
-                qr_app,
-            })
-        }
-        _ => Err(problems),
     }
 }
 
 fn text<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     fields.get(key).and_then(Value::as_str)
-}
-
-/// An app name: short and plain, as it appears in `/auth?app=` and in logs.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_APP_NAME_LEN
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// An AppID as WeChat issues them (`wx` and 16 hex digits), loosely: letters, digits, `_`,
-/// `-`, at most 64.
-pub fn valid_app_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// An AppSecret: printable ASCII without spaces.
-pub fn valid_secret(secret: &str) -> bool {
-    !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// A key from the configuration, cut and made printable for an error message.
@@ -412,8 +216,9 @@ fn printable(key: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::apps::WeChatApps;
 
     fn origins() -> AllowedOrigins {
         AllowedOrigins::parse("https://app.example.com").unwrap()
@@ -435,7 +240,7 @@ mod tests {
         )
     }
 
-    const TWO: &str = r#"[
+    pub(in crate::apps) const TWO: &str = r#"[
         {"name":"mp","kind":"official_account","app_id":"wx00000000000000aa",
          "app_secret":"mp-s3cr3t","qr_app":"web"},
         {"name":"web","kind":"website","app_id":"wx00000000000000bb",
@@ -520,64 +325,6 @@ mod tests {
             [format!("lists {} apps; at most {MAX_APPS}", MAX_APPS + 1)]
         );
     }
-
-    #[test]
-    fn names_are_checked_at_the_boundary() {
-        assert!(valid_name(&"a".repeat(MAX_APP_NAME_LEN)));
-        assert!(!valid_name(&"a".repeat(MAX_APP_NAME_LEN + 1)));
-        assert!(!valid_name(""));
-        assert!(!valid_name("a.b"));
-        assert!(valid_name("Web_App-2"));
-    }
-
-    #[test]
-    fn apps_must_not_clash_and_qr_app_must_be_a_website_app() {
-        let app = |name: &str, kind, app_id: &str, qr: Option<&str>| WeChatApp {
-            name: name.into(),
-            kind,
-            app_id: app_id.into(),
-            secret: None,
-            allowed_origins: origins(),
-            qr_app: qr.map(str::to_owned),
-        };
-        use AppKind::*;
-        let problems = WeChatApps::new(vec![
-            app("a", OfficialAccount, "wx1", Some("b")),
-            app("b", OfficialAccount, "wx2", Some("missing")),
-            app("a", Website, "wx1", None),
-        ])
-        .unwrap_err();
-        assert_eq!(
-            problems,
-            [
-                "app `a`: the name is used twice",
-                "app `a`: AppID wx1 belongs to another app already",
-                "app `a`: qr_app `b` must be a website app (it is official_account)",
-                "app `b`: qr_app `missing` is not a configured app",
-            ]
-        );
-        assert!(WeChatApps::new(Vec::new()).is_err());
-    }
-
-    #[test]
-    fn references_are_listed_for_the_resolver() {
-        assert_eq!(
-            secret_refs(TWO),
-            [("web".to_owned(), "ssm:/wxauth/web".to_owned())]
-        );
-        assert!(secret_refs("not json").is_empty());
-        assert!(secret_refs(r#"[{"name":"bad name","app_secret_ref":"ssm:/x"}]"#).is_empty());
-    }
-
-    #[test]
-    fn kinds_allow_their_own_scopes() {
-        assert!(AppKind::OfficialAccount.allows(Scope::Base));
-        assert!(AppKind::OfficialAccount.allows(Scope::UserInfo));
-        assert!(!AppKind::OfficialAccount.allows(Scope::Login));
-        assert!(AppKind::Website.allows(Scope::Login));
-        assert!(!AppKind::Website.allows(Scope::Base));
-        assert!(!AppKind::Website.allows(Scope::UserInfo));
-    }
 }
 
 #[cfg(test)]
@@ -585,6 +332,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::apps::secret_refs;
 
     fn parse(json: &str) -> Result<Vec<WeChatApp>, Vec<String>> {
         let fallback = AllowedOrigins::parse("https://app.example.com").unwrap();
