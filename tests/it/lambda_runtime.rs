@@ -20,6 +20,7 @@ use lambda_runtime_emulator::{
 use wechat_simulator::{Endpoint, RunningSimulator, SimulatorConfig, WeChatSimulator};
 use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use wxauth_lambda::secret_refs::REFERENCE_VARIABLES;
+use wxauth_tests::template::{self, Evaluator};
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode, exclusive,
     parse_set_cookie, result_params, serves_of_binary, test_vars,
@@ -122,81 +123,23 @@ impl Browser {
     }
 }
 
-/// template.yaml, as its functions, their environments and routes are read here.
-fn template() -> &'static serde_yaml::Value {
-    static TEMPLATE: OnceLock<serde_yaml::Value> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
-                .unwrap();
-        serde_yaml::from_str(&text).unwrap()
-    })
-}
-
-/// The function resource built from `binary`.
-fn template_function(binary: &str) -> &'static serde_yaml::Value {
-    template()["Resources"]
-        .as_mapping()
-        .unwrap()
-        .values()
-        .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == binary)
-        .unwrap_or_else(|| panic!("no function builds {binary}"))
-}
-
-/// The names of the variables template.yaml may set on a function (Globals and its own,
-/// whatever the parameters).
+/// The names of the variables template.yaml may set on the function built from `binary`
+/// (Globals and its own, whatever the parameters).
 fn template_variables(binary: &str) -> BTreeSet<String> {
-    let names = |v: &serde_yaml::Value| -> Vec<String> {
-        v.as_mapping()
-            .into_iter()
-            .flatten()
-            .map(|(k, _)| k.as_str().unwrap().to_owned())
-            .collect()
-    };
-    let mut all = BTreeSet::new();
-    all.extend(names(
-        &template()["Globals"]["Function"]["Environment"]["Variables"],
-    ));
-    all.extend(names(
-        &template_function(binary)["Properties"]["Environment"]["Variables"],
-    ));
-    all
+    let t = template::cached();
+    template::variable_names(t, template::function_building(t, binary))
 }
 
 /// The API's routes as template.yaml declares them: `"METHOD /path"` → function binary
-/// (the functions' HttpApi events, and the explicit routes to the auth function, the
-/// MP_verify file's for `mp_verify_token`).
+/// (the functions' HttpApi events, and the explicit routes, the MP_verify file's for
+/// `mp_verify_token`), whatever their conditions: all five functions run here.
 fn template_routes(mp_verify_token: &str) -> Vec<(String, String)> {
-    let mut routes = Vec::new();
-    for binary in FUNCTIONS {
-        let events = &template_function(binary)["Properties"]["Events"];
-        for (_, event) in events.as_mapping().into_iter().flatten() {
-            let p = &event["Properties"];
-            let key = format!(
-                "{} {}",
-                p["Method"].as_str().unwrap(),
-                p["Path"].as_str().unwrap()
-            );
-            routes.push((key, binary.to_owned()));
-        }
-    }
-    for (_, resource) in template()["Resources"].as_mapping().unwrap() {
-        if resource["Type"] != "AWS::ApiGatewayV2::Route" {
-            continue;
-        }
-        // `RouteKey: GET /oauth2/authorize` or `!Sub "GET /MP_verify_${MpVerifyToken}.txt"`.
-        let key = match &resource["Properties"]["RouteKey"] {
-            serde_yaml::Value::Tagged(t) => t
-                .value
-                .as_str()
-                .unwrap()
-                .replace("${MpVerifyToken}", mp_verify_token),
-            other => other.as_str().unwrap().to_owned(),
-        };
-        // Both explicit routes integrate with the auth function (template_drift checks it).
-        routes.push((key, "auth".to_owned()));
-    }
-    routes
+    let t = template::cached();
+    let ev = Evaluator::new(t, &[("MpVerifyToken", mp_verify_token)]);
+    template::routes(t, &ev)
+        .into_iter()
+        .map(|(key, (binary, _))| (key, binary))
+        .collect()
 }
 
 /// The environment template.yaml gives the function built from `binary`, out of `env`:
@@ -882,15 +825,10 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
 /// The `dynamodb:*` actions template.yaml grants the role of the function built from
 /// `binary`.
 fn granted_dynamodb_actions(binary: &str) -> BTreeSet<String> {
-    let template = template();
-    let function = template_function(binary);
-    // `Role: !GetAtt AuthRole.Arn`
-    let role = match &function["Properties"]["Role"] {
-        serde_yaml::Value::Tagged(t) => t.value.as_str().unwrap().split('.').next().unwrap(),
-        other => panic!("Role {other:?}"),
-    };
+    let t = template::cached();
+    let role = template::role_of(template::function_building(t, binary));
     let mut actions = BTreeSet::new();
-    for policy in template["Resources"][role]["Properties"]["Policies"]
+    for policy in t["Resources"][role]["Properties"]["Policies"]
         .as_sequence()
         .unwrap()
     {
