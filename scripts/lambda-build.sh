@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUNCTIONS=(auth base-callback userinfo-callback oidc-token oidc-userinfo)
+# Every function crate (functions/<name>/src/main.rs; wxauth_lambda::functions lists the
+# same five, and the template drift test holds template.yaml to that table).
+mapfile -t FUNCTIONS < <(for main in functions/*/src/main.rs; do basename "$(dirname "$(dirname "$main")")"; done)
 # Each function's upload budget (docs/performance.md: 6 MB); today's zips are ~2.7 MiB.
 ZIP_BUDGET_BYTES=${WXAUTH_ZIP_BUDGET_BYTES:-6000000}
 
