@@ -126,7 +126,7 @@ function value(name, raw) {
 }
 
 /**
- * A fragment as the gateway reads it (shared/src/result_url.rs): "/home?x=1" is the route
+ * A fragment as the gateway reads it (shared/src/redirect/result_url.rs): "/home?x=1" is the route
  * "/home" with parameters "x=1"; "x=1&y=2" is parameters only; "/home" or "section" has none.
  */
 function splitFragment(fragment) {

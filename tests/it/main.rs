@@ -13,6 +13,7 @@ mod failover;
 mod flow;
 mod form_post;
 mod hostile_input;
+mod house;
 mod invalid_states;
 mod lambda_runtime;
 mod local_server;

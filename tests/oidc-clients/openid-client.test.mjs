@@ -3,7 +3,7 @@
 // discovery, the authorization URL with PKCE (S256), state and nonce, the callback
 // (state, iss, the code exchange, the ID token's signature against the JWKS, iss, aud,
 // exp, iat, nonce) and userinfo — against wxauth-local in demo mode, or the provider at
-// WXAUTH_OIDC_ISSUER (tests/it/lambda_runtime.rs: the function binaries under the runtime
+// WXAUTH_OIDC_ISSUER (tests/it/lambda_runtime/: the function binaries under the runtime
 // emulator). The user's side (browser and WeChat app) is played with plain fetch
 // (support.mjs).
 // Run with `node --test tests/oidc-clients/` after scripts/oidc-clients.sh.

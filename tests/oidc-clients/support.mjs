@@ -29,7 +29,7 @@ export async function findOpenidClient() {
 
 /**
  * The clients the tests register through OIDC_CLIENTS (the demo adds its own public one),
- * from clients.json, which the function binaries' run (tests/it/lambda_runtime.rs)
+ * from clients.json, which the function binaries' run (tests/it/lambda_runtime/)
  * registers too:
  *   - basic: a secret with the characters RFC 6749 §2.3.1 makes Basic form-urlencode first;
  *   - post: a redirect URI with no query: openid-client sends the callback URL less its
@@ -42,7 +42,7 @@ export const CLIENTS = JSON.parse(readFileSync(join(ROOT, "tests/oidc-clients/cl
 
 /**
  * An already running provider to test instead of starting wxauth-local: its issuer in
- * WXAUTH_OIDC_ISSUER, with CLIENTS registered (tests/it/lambda_runtime.rs runs the function
+ * WXAUTH_OIDC_ISSUER, with CLIENTS registered (tests/it/lambda_runtime/ runs the function
  * binaries under the runtime emulator so). Only wxauth-local has the demo's own client.
  */
 export const EXTERNAL_ISSUER = process.env.WXAUTH_OIDC_ISSUER || undefined;

@@ -11,7 +11,7 @@ user's side (browser and WeChat app) is played with plain requests, redirects no
 Run with ``.cache/oidc-clients/venv/bin/python -m pytest tests/oidc-clients/`` after
 scripts/oidc-clients.sh (scripts/test does). With ``WXAUTH_OIDC_ISSUER`` set, the provider
 there (already running, with the clients registered) is tested instead of wxauth-local:
-tests/it/lambda_runtime.rs so runs these tests against the function binaries under the
+tests/it/lambda_runtime/ so runs these tests against the function binaries under the
 runtime emulator.
 """
 
@@ -46,14 +46,14 @@ except ImportError as missing:  # pragma: no cover - depends on the machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# From clients.json, which the function binaries' run (tests/it/lambda_runtime.rs) registers
+# From clients.json, which the function binaries' run (tests/it/lambda_runtime/) registers
 # too. basic: a secret with `+` and `%`: Authlib 1.9's client_secret_basic puts the secret
 # into the Basic header without the form-urlencoding RFC 6749 §2.3.1 asks for; the provider
 # takes either form of the one secret (docs/oidc-clients.md). post: a registered redirect
 # URI with a query of its own, which Authlib sends back exactly. public: no secret (PKCE).
 CLIENTS = json.loads((ROOT / "tests/oidc-clients/clients.json").read_text(encoding="utf-8"))["authlib"]
 # An already running provider to test instead of starting wxauth-local, with CLIENTS
-# registered (tests/it/lambda_runtime.rs runs the function binaries under the runtime
+# registered (tests/it/lambda_runtime/ runs the function binaries under the runtime
 # emulator so).
 EXTERNAL_ISSUER = os.environ.get("WXAUTH_OIDC_ISSUER", "").rstrip("/") or None
 AUTH_METHODS = {"basic": "client_secret_basic", "post": "client_secret_post", "public": "none"}
