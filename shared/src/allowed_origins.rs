@@ -1,4 +1,8 @@
-//! ALLOWED_RETURN_ORIGINS: where a login may send the user back to.
+//! ALLOWED_RETURN_ORIGINS (and an app's `allowed_return_origins`): where a login may send
+//! the user back to. An entry is an origin (any path under it), a path prefix ending in `/`
+//! (that path and below), or an exact URL without query (that path, any query): the
+//! narrower the entry, the fewer pages of a site a stolen result can be steered to
+//! (RFC 9700 §2.1, §4.1.1).
 
 use std::fmt;
 
@@ -6,14 +10,25 @@ use url::{Host, Url};
 
 use crate::hostname::is_dns_hostname;
 
-/// One allowed origin: `scheme://host[:port]`, where the host may be `*.example.com`
-/// (any subdomain, not the bare domain).
+/// One allowed entry: `scheme://host[:port]`, where the host may be `*.example.com` (any
+/// subdomain, not the bare domain), and the paths it allows there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct OriginRule {
     scheme: String,
     host: HostRule,
     port: u16,
+    path: PathRule,
     text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PathRule {
+    /// An origin-only entry: any path.
+    Any,
+    /// `/login/`: that path and every path below it (not `/login`, not `/login-other`).
+    Prefix(String),
+    /// `/cb`: that path only, with any query.
+    Exact(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,8 +47,14 @@ pub struct AllowedOrigins {
 pub enum OriginRuleError {
     #[error("the list is empty; give at least one origin such as https://app.example.com")]
     Empty,
-    #[error("`{0}` is not an origin: write scheme://host[:port] with nothing after it")]
+    #[error(
+        "`{0}` is not an origin or a URL without query: write scheme://host[:port], optionally followed by a path (/prefix/ or /exact)"
+    )]
     NotAnOrigin(String),
+    #[error(
+        "`{0}`: the path must not hold an encoded slash or backslash (%2F, %5C), which servers read differently"
+    )]
+    EncodedSlash(String),
     #[error("`{0}` must use http or https")]
     Scheme(String),
     #[error(
@@ -62,7 +83,7 @@ impl AllowedOrigins {
         Ok(Self { rules })
     }
 
-    /// Whether a parsed URL's origin is allowed.
+    /// Whether a parsed URL's origin (and, for entries with a path, its path) is allowed.
     pub fn allows(&self, url: &Url) -> bool {
         self.rules.iter().any(|rule| rule.matches(url))
     }
@@ -82,11 +103,18 @@ impl fmt::Display for AllowedOrigins {
 impl OriginRule {
     fn parse(entry: &str) -> Result<Self, OriginRuleError> {
         let not_origin = || OriginRuleError::NotAnOrigin(entry.to_owned());
-        let (scheme, rest) = entry.split_once("://").ok_or_else(not_origin)?;
+        let (scheme, after_scheme) = entry.split_once("://").ok_or_else(not_origin)?;
         if scheme != "http" && scheme != "https" {
             return Err(OriginRuleError::Scheme(entry.to_owned()));
         }
-        if rest.is_empty() || rest.contains(['/', '?', '#', '@', '\\']) {
+        let (rest, path) = match after_scheme.find('/') {
+            Some(at) => after_scheme.split_at(at),
+            None => (after_scheme, ""),
+        };
+        if rest.is_empty() || rest.contains(['?', '#', '@', '\\']) {
+            return Err(not_origin());
+        }
+        if path.contains(['?', '#', '\\', '*']) {
             return Err(not_origin());
         }
         let (host_part, wildcard) = match rest.strip_prefix("*.") {
@@ -101,13 +129,28 @@ impl OriginRule {
             Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_owned(),
         };
-        if canonical_rest != host_part {
+        let canonical_path = match path {
+            "" => String::new(),
+            path => Url::parse(&format!("{scheme}://{host_part}{path}"))
+                .map_err(|_| not_origin())?
+                .path()
+                .to_owned(),
+        };
+        if canonical_rest != host_part || canonical_path != path {
             let prefix = if wildcard { "*." } else { "" };
             return Err(OriginRuleError::NotCanonical(
                 entry.to_owned(),
-                format!("{scheme}://{prefix}{canonical_rest}"),
+                format!("{scheme}://{prefix}{canonical_rest}{canonical_path}"),
             ));
         }
+        if has_encoded_slash(path) {
+            return Err(OriginRuleError::EncodedSlash(entry.to_owned()));
+        }
+        let path = match path {
+            "" | "/" => PathRule::Any,
+            prefix if prefix.ends_with('/') => PathRule::Prefix(prefix.to_owned()),
+            exact => PathRule::Exact(exact.to_owned()),
+        };
         let port = url.port_or_known_default().ok_or_else(not_origin)?;
         let host = match url.host() {
             // A rule that names no real host could only ever match hosts that are not real.
@@ -131,6 +174,7 @@ impl OriginRule {
             scheme: scheme.to_owned(),
             host,
             port,
+            path,
             text: entry.to_owned(),
         })
     }
@@ -139,6 +183,19 @@ impl OriginRule {
         if url.scheme() != self.scheme || url.port_or_known_default() != Some(self.port) {
             return false;
         }
+        let path_allowed = match &self.path {
+            PathRule::Any => true,
+            // The URL is canonical (no dot segments left); an encoded slash is the one way
+            // left for a server to read it as a path outside the prefix.
+            PathRule::Prefix(prefix) => {
+                url.path().starts_with(prefix.as_str()) && !has_encoded_slash(url.path())
+            }
+            PathRule::Exact(exact) => url.path() == exact,
+        };
+        path_allowed && self.host_matches(url)
+    }
+
+    fn host_matches(&self, url: &Url) -> bool {
         match (&self.host, url.host()) {
             (HostRule::Exact(expected), Some(host)) => host.to_string() == *expected,
             (HostRule::AnySubdomainOf(suffix), Some(Host::Domain(domain))) => domain
@@ -148,6 +205,12 @@ impl OriginRule {
             _ => false,
         }
     }
+}
+
+/// `%2F` or `%5C` (either case): a slash or backslash some servers decode before routing.
+fn has_encoded_slash(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("%2f") || lower.contains("%5c")
 }
 
 #[cfg(test)]
@@ -201,9 +264,16 @@ mod tests {
             " , ",
             "app.example.com",
             "ftp://example.com",
-            "https://example.com/",
-            "https://example.com/path",
             "https://user@example.com",
+            "https://example.com/a?b",
+            "https://example.com/a#b",
+            "https://example.com/a/../b",
+            "https://example.com/a/./",
+            "https://example.com/a%2Fb/",
+            "https://example.com/a%5cb",
+            "https://example.com/a b",
+            "https://example.com/*/",
+            "https://example.com/a\\b",
             "https://*",
             "https://*.com",
             "https://a.*.example.com",
@@ -230,5 +300,63 @@ mod tests {
             origins.to_string(),
             "https://a.example.com,https://*.b.example.com"
         );
+    }
+
+    #[test]
+    fn entries_may_name_a_path_prefix_or_an_exact_path() {
+        let parsed = AllowedOrigins::parse(
+            "https://a.example.com/,https://b.example.com/login/,https://c.example.com/cb",
+        )
+        .unwrap();
+        let paths: Vec<&PathRule> = parsed.rules.iter().map(|r| &r.path).collect();
+        assert_eq!(
+            paths,
+            [
+                &PathRule::Any,
+                &PathRule::Prefix("/login/".into()),
+                &PathRule::Exact("/cb".into())
+            ]
+        );
+        assert_eq!(
+            parsed.to_string(),
+            "https://a.example.com/,https://b.example.com/login/,https://c.example.com/cb"
+        );
+        assert!(allows(
+            "https://a.example.com/",
+            "https://a.example.com/x?y#z"
+        ));
+        assert!(allows(
+            "https://b.example.com/login/",
+            "https://b.example.com/login/"
+        ));
+        assert!(!allows(
+            "https://b.example.com/login/",
+            "https://b.example.com/login"
+        ));
+        assert!(!allows(
+            "https://b.example.com/login/",
+            "https://b.example.com/login-other"
+        ));
+        assert!(!allows(
+            "https://b.example.com/login/",
+            "https://b.example.com/login/%2F../x"
+        ));
+        assert!(allows(
+            "https://c.example.com/cb",
+            "https://c.example.com/cb?x=1"
+        ));
+        assert!(!allows(
+            "https://c.example.com/cb",
+            "https://c.example.com/cb/x"
+        ));
+        // A path is read as a browser writes it, or refused with the form to write.
+        assert!(matches!(
+            AllowedOrigins::parse("https://a.example.com/a b/"),
+            Err(OriginRuleError::NotCanonical(_, fixed)) if fixed == "https://a.example.com/a%20b/"
+        ));
+        assert!(matches!(
+            AllowedOrigins::parse("https://a.example.com/x/%2F/"),
+            Err(OriginRuleError::EncodedSlash(_))
+        ));
     }
 }

@@ -48,9 +48,14 @@ pub enum ReturnUrlError {
         "the url's host is not a DNS host name (dot-separated labels of letters, digits and hyphens; punycode for international names)"
     )]
     NotAHostName,
+    /// Holds the URL as a browser reads it, its query and fragment shown as `?…` / `#…`:
+    /// an error is logged and shown, and a URL's query may carry someone's secrets.
     #[error("the url is not in canonical form; a browser would read it as {0}")]
     NotCanonical(String),
-    #[error("the url's origin {0} is not in ALLOWED_RETURN_ORIGINS")]
+    /// Holds the origin only, for the same reason.
+    #[error(
+        "the url is not allowed by ALLOWED_RETURN_ORIGINS (its origin {0} is not listed, or no entry for it allows its path)"
+    )]
     OriginNotAllowed(String),
 }
 
@@ -134,12 +139,27 @@ fn parse_canonical(raw: &str) -> Result<Url, ReturnUrlError> {
     };
     let expected = with_root_path.as_deref().unwrap_or(raw);
     if url.as_str() != expected {
-        return Err(ReturnUrlError::NotCanonical(url.as_str().to_owned()));
+        return Err(ReturnUrlError::NotCanonical(without_query(&url)));
     }
     if url.as_str().len() > MAX_RETURN_URL_LEN {
         return Err(ReturnUrlError::TooLong);
     }
     Ok(url)
+}
+
+/// The URL with its query and fragment, if any, shown as `?…` and `#…`.
+fn without_query(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let mut text = shown.as_str().to_owned();
+    if url.query().is_some() {
+        text.push_str("?…");
+    }
+    if url.fragment().is_some() {
+        text.push_str("#…");
+    }
+    text
 }
 
 #[cfg(test)]
@@ -280,5 +300,57 @@ mod tests {
     fn origin_is_the_ascii_serialization() {
         let url = ReturnUrl::parse("http://127.0.0.1:3000/x", &origins()).unwrap();
         assert_eq!(url.origin(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn a_refused_url_is_never_repeated_with_its_query_or_fragment() {
+        let secret = "code=SECRETCODE&token=SECRETTOKEN";
+        for raw in [
+            format!("https://evil.com/x?{secret}#{secret}"),
+            format!("https://APP.example.com/x?{secret}#{secret}"),
+        ] {
+            let err = ReturnUrl::parse(&raw, &origins()).unwrap_err();
+            let told = err.to_string();
+            assert!(!told.contains("SECRET"), "{told}");
+            assert!(!format!("{err:?}").contains("SECRET"), "{err:?}");
+        }
+        assert_eq!(
+            ReturnUrl::parse(&format!("https://APP.example.com/x?{secret}#f"), &origins()),
+            Err(ReturnUrlError::NotCanonical(
+                "https://app.example.com/x?…#…".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn path_entries_allow_their_prefix_or_their_exact_path_only() {
+        let list = AllowedOrigins::parse(
+            "https://m.example.com/app/,https://m.example.com/cb,https://*.shop.example.com/login/",
+        )
+        .unwrap();
+        let allowed = |raw: &str| ReturnUrl::parse(raw, &list).is_ok();
+        // The prefix: that path and below, at the boundary and one past it.
+        assert!(allowed("https://m.example.com/app/"));
+        assert!(allowed("https://m.example.com/app/x/y?q=1#f"));
+        assert!(!allowed("https://m.example.com/app"));
+        assert!(!allowed("https://m.example.com/application/"));
+        assert!(!allowed("https://m.example.com/ap/"));
+        // Dot segments are not canonical: a browser would leave the prefix.
+        assert!(!allowed("https://m.example.com/app/../go"));
+        assert!(!allowed("https://m.example.com/app/%2e%2e/go"));
+        // An encoded slash is refused under a prefix.
+        assert!(!allowed("https://m.example.com/app/..%2Fgo"));
+        assert!(!allowed("https://m.example.com/app/%5cgo"));
+        // The exact entry: that path with any query, nothing below or beside it.
+        assert!(allowed("https://m.example.com/cb"));
+        assert!(allowed("https://m.example.com/cb?next=1"));
+        assert!(!allowed("https://m.example.com/cb/"));
+        assert!(!allowed("https://m.example.com/cbx"));
+        assert!(!allowed("https://m.example.com/"));
+        assert!(!allowed("https://m.example.com/go?to=https://evil.example"));
+        // A wildcard entry with a path.
+        assert!(allowed("https://a.shop.example.com/login/done"));
+        assert!(!allowed("https://a.shop.example.com/go"));
+        assert!(!allowed("https://shop.example.com/login/"));
     }
 }

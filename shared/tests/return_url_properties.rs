@@ -83,6 +83,19 @@ fn attacker_url() -> impl Strategy<Value = String> {
     (start, prop::collection::vec(pieces(), 0..10)).prop_map(|(s, rest)| s + &rest.concat())
 }
 
+const PATH_ENTRIES: &str = "https://app.example.com/app/,https://app.example.com/cb";
+
+fn path_attacker_url() -> impl Strategy<Value = String> {
+    let start = prop_oneof![
+        Just("https://app.example.com/app/".to_owned()),
+        Just("https://app.example.com/app".to_owned()),
+        Just("https://app.example.com/cb".to_owned()),
+        Just("https://app.example.com/".to_owned()),
+        Just("https://app.example.com".to_owned()),
+    ];
+    (start, prop::collection::vec(pieces(), 0..8)).prop_map(|(s, rest)| s + &rest.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(5_000))]
 
@@ -133,6 +146,22 @@ proptest! {
         }
     }
 
+    /// Under path entries, an accepted URL's path, as a browser reads it, is under the
+    /// prefix or is the exact path, and holds no encoded slash under the prefix.
+    #[test]
+    fn accepted_urls_under_path_entries_keep_to_their_paths(raw in path_attacker_url()) {
+        let allowed = AllowedOrigins::parse(PATH_ENTRIES).unwrap();
+        if ReturnUrl::parse(&raw, &allowed).is_ok() {
+            let browser = Url::parse(&raw).expect("accepted URLs parse");
+            prop_assert_eq!(browser.origin().ascii_serialization(), "https://app.example.com");
+            let path = browser.path();
+            let lower = path.to_ascii_lowercase();
+            let under_prefix = path.starts_with("/app/") && !lower.contains("%2f") && !lower.contains("%5c");
+            prop_assert!(under_prefix || path == "/cb", "{raw} has path {path}");
+            prop_assert!(!path.split('/').any(|s| s == ".." || s == "."), "{raw}");
+        }
+    }
+
     #[test]
     fn parsing_never_panics_on_arbitrary_input(raw in any::<String>()) {
         let allowed = AllowedOrigins::parse(ALLOWED).unwrap();
@@ -140,6 +169,27 @@ proptest! {
         let _ = AllowedOrigins::parse(&raw);
         let _ = wxauth_core::query::parse_query(Some(&raw), &["url", "scope"]);
     }
+}
+
+/// The path property is only worth something if its generator reaches accepted URLs and
+/// refused ones alike.
+#[test]
+fn the_path_generator_produces_accepted_and_refused_urls() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let allowed = AllowedOrigins::parse(PATH_ENTRIES).unwrap();
+    let mut runner = TestRunner::deterministic();
+    let strategy = path_attacker_url();
+    let accepted = (0..2000)
+        .filter(|_| {
+            let raw = strategy.new_tree(&mut runner).unwrap().current();
+            ReturnUrl::parse(&raw, &allowed).is_ok()
+        })
+        .count();
+    assert!(
+        (50..1950).contains(&accepted),
+        "{accepted} of 2000 accepted"
+    );
 }
 
 /// The property above is only worth something if the generator reaches accepted URLs.

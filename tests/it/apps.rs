@@ -233,14 +233,14 @@ async fn app_names_an_app_and_its_scopes_and_origins_are_its_own() {
             ("scope", "snsapi_base"),
         ],
         "invalid_request",
-        "not in ALLOWED_RETURN_ORIGINS",
+        "is not allowed by ALLOWED_RETURN_ORIGINS",
     )
     .await;
     // scope=auto outside WeChat checks the origin against the app it chose.
     refused(
         vec![("url", "https://app.example.com/"), ("scope", "auto")],
         "invalid_request",
-        "not in ALLOWED_RETURN_ORIGINS",
+        "is not allowed by ALLOWED_RETURN_ORIGINS",
     )
     .await;
 }

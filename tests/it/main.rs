@@ -22,6 +22,7 @@ mod lost_answers;
 mod metrics;
 mod oidc;
 mod pages;
+mod return_paths;
 mod store_contract;
 mod store_faults;
 mod template_drift;

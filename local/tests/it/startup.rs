@@ -41,7 +41,10 @@ async fn configuration_errors_name_every_variable_and_no_secret() {
 #[tokio::test]
 async fn the_demo_is_validated_like_a_deployment() {
     let err = start_with(&[
-        ("ALLOWED_RETURN_ORIGINS", "https://app.example.com/path"),
+        (
+            "ALLOWED_RETURN_ORIGINS",
+            "https://app.example.com/path#frag",
+        ),
         ("WECHAT_TIMEOUT_MS", "60000"),
     ])
     .await

@@ -12,7 +12,7 @@ use crate::store::Claim;
 /// on the allowlist, for an OpenID Connect login the client still registers it.
 pub(crate) fn return_still_allowed(config: &Config, login: &LoginState) -> bool {
     match &login.oidc {
-        None => origin_still_allowed(config, login),
+        None => return_url_still_allowed(config, login),
         Some(oidc) => config
             .oidc
             .clients
@@ -23,8 +23,8 @@ pub(crate) fn return_still_allowed(config: &Config, login: &LoginState) -> bool 
     }
 }
 
-/// Whether the login's app (still configured) allows its return URL's origin.
-fn origin_still_allowed(config: &Config, login: &LoginState) -> bool {
+/// Whether the login's app (still configured) allows its return URL (its origin, and its path where the entry names one).
+fn return_url_still_allowed(config: &Config, login: &LoginState) -> bool {
     config
         .apps
         .get(&login.app)
@@ -39,7 +39,7 @@ pub(crate) fn restartable(
     problem: StateProblem,
     login: &LoginState,
 ) -> RequestError {
-    let allowed = origin_still_allowed(config, login);
+    let allowed = return_url_still_allowed(config, login);
     if login.oidc.is_none() && allowed && problem != StateProblem::ReturnUrlNotAllowed {
         RequestError::Restartable {
             problem,

@@ -242,7 +242,10 @@ pub(crate) mod tests {
     fn every_problem_is_reported_by_name() {
         let err = config(&[
             ("WECHAT_APP_SECRET", "s3cr3t value"),
-            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com/path"),
+            (
+                "ALLOWED_RETURN_ORIGINS",
+                "https://app.example.com/path?query",
+            ),
             ("TOKEN_SIGNING_KEY", "short-key-s3cr3t"),
             ("STATE_TTL_SECONDS", "ten"),
             ("PUBLIC_BASE_URL", "gw.example.com"),
