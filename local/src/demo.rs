@@ -58,6 +58,9 @@ pub(crate) struct Demo {
     oidc_keys: String,
 }
 
+/// The demo's apps allow every response mode.
+const ALL_MODES: &str = "query,fragment,form_post";
+
 impl Demo {
     pub(crate) fn new(port: u16) -> Self {
         let (signing_key, signing_key_text) = SigningKey::generate();
@@ -67,15 +70,16 @@ impl Demo {
         let wechat = format!("http://127.0.0.1:{port}{SIMULATOR_PREFIX}");
 
         // Both bound to one Open Platform account: logins show the unionid that ties a
-        // visitor's QR login to their login inside WeChat.
+        // visitor's QR login to their login inside WeChat. Every response mode, fragment
+        // too (off by default in a deployment), so the browser helper's can be tried.
         let mut simulator_config = SimulatorConfig::new(DEMO_APP_ID, app_secret.clone())
             .with_app(SimApp::website(DEMO_WEB_APP_ID, web_secret.clone()).bound());
         simulator_config.bound_to_open_platform = true;
         let apps = serde_json::json!([
             {"name": "mp", "kind": "official_account", "app_id": DEMO_APP_ID,
-             "app_secret": app_secret, "qr_app": "web"},
+             "app_secret": app_secret, "qr_app": "web", "response_modes": ALL_MODES},
             {"name": "web", "kind": "website", "app_id": DEMO_WEB_APP_ID,
-             "app_secret": web_secret},
+             "app_secret": web_secret, "response_modes": ALL_MODES},
         ]);
 
         let overlay = HashMap::from([

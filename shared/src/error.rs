@@ -37,6 +37,11 @@ pub enum RequestError {
     NoQrApp,
     #[error("response_mode must be query, fragment or form_post")]
     ResponseMode,
+    /// Holds the modes the app allows (`RESPONSE_MODES`, the app's `response_modes`).
+    #[error(
+        "response_mode {mode} is not allowed for this app (it allows {allowed}; fragment must be listed in RESPONSE_MODES or the app's response_modes)"
+    )]
+    ResponseModeNotAllowed { mode: &'static str, allowed: String },
     #[error("nonce must be 1 to 256 printable ASCII characters")]
     Nonce,
     #[error("client_id is not a client registered with this provider")]
@@ -80,7 +85,9 @@ pub enum StateProblem {
         "this login was started in another browser (its cookie is missing); start the login again here"
     )]
     OtherBrowser,
-    #[error("this login's return URL is no longer in ALLOWED_RETURN_ORIGINS")]
+    #[error(
+        "this login's return URL is no longer in ALLOWED_RETURN_ORIGINS, or its response mode no longer in RESPONSE_MODES"
+    )]
     ReturnUrlNotAllowed,
     #[error("this login's WeChat app is no longer configured; start the login again")]
     AppRemoved,
@@ -104,6 +111,7 @@ impl RequestError {
             | Self::Missing(_)
             | Self::ReturnUrl(_)
             | Self::ResponseMode
+            | Self::ResponseModeNotAllowed { .. }
             | Self::Nonce
             | Self::UnknownApp
             | Self::RedirectUriNotRegistered => "invalid_request",

@@ -28,6 +28,7 @@ pub mod oidc;
 pub mod query;
 pub mod redirect;
 pub(crate) mod response;
+pub mod response_modes;
 pub mod return_url;
 pub mod route;
 pub mod scope;

@@ -179,7 +179,7 @@ async fn snapshot_visitors_are_flagged() {
 
 #[tokio::test]
 async fn fragment_mode_merges_into_hash_routes() {
-    let env = TestEnv::start().await;
+    let env = TestEnv::start_with(all_response_modes).await;
     let cases = [
         (
             "https://app.example.com/",

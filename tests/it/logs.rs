@@ -34,7 +34,7 @@ async fn logs_follow_each_request_and_never_hold_a_secret() {
     // Debug level (more than production logs); the SDK and HTTP stacks are capped at info
     // whatever the filter says (wxauth_core::logging), which is part of what is tested.
     let (captured, _guard) = CapturedLogs::start("debug");
-    let env = TestEnv::start().await;
+    let env = TestEnv::start_with(all_response_modes).await;
     let secrets = a_busy_day(&env).await;
     let text = captured.text();
     assert!(text.lines().count() >= 15, "too few log lines:\n{text}");

@@ -22,6 +22,7 @@ mod lost_answers;
 mod metrics;
 mod oidc;
 mod pages;
+mod response_modes;
 mod return_paths;
 mod store_contract;
 mod store_faults;

@@ -9,7 +9,7 @@ use wxauth_tests::*;
 #[tokio::test]
 async fn every_request_emits_one_embedded_metric_line_by_outcome() {
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let env = TestEnv::start()
+    let env = TestEnv::start_with(all_response_modes)
         .await
         .with_metrics(MetricsSink::Memory(Arc::clone(&lines)));
     a_busy_day(&env).await;

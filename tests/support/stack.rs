@@ -518,7 +518,15 @@ async fn gateway_from(vars: &HashMap<&'static str, String>) -> Gateway {
     Gateway::with_dynamodb(config).await.expect("gateway")
 }
 
-/// Every kind of request once or twice; returns the values that must never be logged.
+/// Lets the default app's logins use every response mode, fragment included (off by
+/// default).
+pub fn all_response_modes(s: &mut Settings) {
+    s.vars
+        .insert("RESPONSE_MODES", "query,fragment,form_post".to_owned());
+}
+
+/// Every kind of request once or twice (a fragment-mode login among them: start the
+/// environment with [`all_response_modes`]); returns the values that must never be logged.
 pub async fn a_busy_day(env: &TestEnv) -> Vec<String> {
     let mut secrets = vec![APP_SECRET.to_owned(), SIGNING_KEY.to_owned()];
     let base = env

@@ -10,6 +10,7 @@
 
 mod app_secret;
 mod parse;
+mod return_rules;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -18,6 +19,7 @@ pub use app_secret::{secret_refs, secret_variable, valid_secret};
 pub use parse::{AppsInput, parse_apps};
 
 use crate::allowed_origins::AllowedOrigins;
+use crate::response_modes::ResponseModes;
 use crate::scope::Scope;
 use crate::secret::Secret;
 
@@ -70,6 +72,8 @@ pub struct WeChatApp {
     pub secret: Option<Secret>,
     /// The return URLs this app's logins may go back to.
     pub allowed_origins: AllowedOrigins,
+    /// The response modes its redirect-mode logins may use.
+    pub response_modes: ResponseModes,
     /// For an Official Account: the Website App that `scope=auto` sends visitors outside
     /// WeChat to.
     pub qr_app: Option<String>,
@@ -189,6 +193,7 @@ mod tests {
             secret: None,
             allowed_origins: origins(),
             qr_app: qr.map(str::to_owned),
+            response_modes: ResponseModes::default(),
         };
         use AppKind::*;
         let problems = WeChatApps::new(vec![

@@ -7,8 +7,12 @@
 
 use serde_json::{Map, Value};
 
-use super::{AppKind, MAX_APP_NAME_LEN, MAX_APPS, WeChatApp, app_secret, valid_app_id, valid_name};
+use super::{
+    AppKind, MAX_APP_NAME_LEN, MAX_APPS, WeChatApp, app_secret, return_rules, valid_app_id,
+    valid_name,
+};
 use crate::allowed_origins::AllowedOrigins;
+use crate::response_modes::ResponseModes;
 
 /// How `WECHAT_APPS` is read in one process.
 pub struct AppsInput<'a> {
@@ -19,17 +23,20 @@ pub struct AppsInput<'a> {
     pub fallback_refused: bool,
     /// Whether this process keeps AppSecrets (it serves the callbacks).
     pub with_secrets: bool,
+    /// RESPONSE_MODES (or its default): the modes of an app that names none of its own.
+    pub fallback_response_modes: ResponseModes,
     /// The value of a resolved `app_secret_ref`, by [`super::secret_variable`] name.
     pub resolved: &'a dyn Fn(&str) -> Option<String>,
 }
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "name",
     "kind",
     "app_id",
     "app_secret",
     "app_secret_ref",
     "allowed_return_origins",
+    "response_modes",
     "qr_app",
 ];
 
@@ -106,8 +113,14 @@ fn parse_entry(
     let kind = read_kind(fields, &mut problem);
     let app_id = read_app_id(fields, &mut problem);
     let secret = app_secret::read(fields, name.as_deref(), input, &mut problem);
-    let allowed_origins = read_origins(fields, input, &mut problem);
+    let fallback = return_rules::Fallback {
+        origins: input.fallback_origins,
+        origins_refused: input.fallback_refused,
+        response_modes: input.fallback_response_modes,
+    };
+    let allowed_origins = return_rules::read_origins(fields, fallback, &mut problem);
     let qr_app = read_qr_app(fields, kind, &mut problem);
+    let response_modes = return_rules::read_response_modes(fields, fallback, &mut problem);
     let needs_secret = input.with_secrets;
     match (name, kind, app_id, allowed_origins) {
         (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
@@ -120,6 +133,7 @@ fn parse_entry(
                 secret,
                 allowed_origins,
                 qr_app,
+                response_modes,
             })
         }
         _ => Err(problems),
@@ -147,40 +161,6 @@ fn read_app_id(fields: &Map<String, Value>, problem: &mut dyn FnMut(String)) -> 
             );
             None
         }
-    }
-}
-
-/// The app's own return origins, else ALLOWED_RETURN_ORIGINS'.
-fn read_origins(
-    fields: &Map<String, Value>,
-    input: &AppsInput<'_>,
-    problem: &mut dyn FnMut(String),
-) -> Option<AllowedOrigins> {
-    match fields.get("allowed_return_origins") {
-        Some(Value::String(v)) => match AllowedOrigins::parse(v) {
-            Ok(origins) => Some(origins),
-            Err(e) => {
-                problem(format!("allowed_return_origins: {e}"));
-                None
-            }
-        },
-        Some(_) => {
-            problem(
-                "allowed_return_origins must be a string, as in ALLOWED_RETURN_ORIGINS".to_owned(),
-            );
-            None
-        }
-        None => match input.fallback_origins {
-            Some(origins) => Some(origins.clone()),
-            None if input.fallback_refused => None,
-            None => {
-                problem(
-                    "needs allowed_return_origins (or set ALLOWED_RETURN_ORIGINS for every app)"
-                        .to_owned(),
-                );
-                None
-            }
-        },
     }
 }
 
@@ -234,6 +214,7 @@ pub(super) mod tests {
             &AppsInput {
                 fallback_origins: Some(&fallback),
                 fallback_refused: false,
+                fallback_response_modes: ResponseModes::default(),
                 with_secrets,
                 resolved: &resolved,
             },
@@ -341,6 +322,7 @@ mod properties {
             &AppsInput {
                 fallback_origins: Some(&fallback),
                 fallback_refused: false,
+                fallback_response_modes: ResponseModes::default(),
                 with_secrets: true,
                 resolved: &|_| None,
             },

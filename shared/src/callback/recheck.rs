@@ -23,12 +23,13 @@ pub(crate) fn return_still_allowed(config: &Config, login: &LoginState) -> bool 
     }
 }
 
-/// Whether the login's app (still configured) allows its return URL (its origin, and its path where the entry names one).
+/// Whether the login's app (still configured) allows its return URL (its origin, and its
+/// path where the entry names one) and its response mode.
 fn return_url_still_allowed(config: &Config, login: &LoginState) -> bool {
-    config
-        .apps
-        .get(&login.app)
-        .is_some_and(|app| app.allowed_origins.allows(login.return_url.url()))
+    config.apps.get(&login.app).is_some_and(|app| {
+        app.allowed_origins.allows(login.return_url.url())
+            && app.response_modes.allows(login.response_mode)
+    })
 }
 
 /// A refused state, with the way back to the page that started the login when that is a

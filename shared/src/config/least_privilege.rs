@@ -6,11 +6,12 @@
 use crate::route::Route;
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 20] = [
+pub const VARIABLES: [&str; 21] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "WECHAT_APPS",
     "ALLOWED_RETURN_ORIGINS",
+    "RESPONSE_MODES",
     "TOKEN_SIGNING_KEY",
     "STATE_TABLE",
     "STATE_TTL_SECONDS",

@@ -9,6 +9,7 @@ use crate::allowed_origins::AllowedOrigins;
 use crate::apps::{
     AppKind, AppsInput, DEFAULT_APP, WeChatApp, WeChatApps, parse_apps, valid_app_id, valid_secret,
 };
+use crate::response_modes::ResponseModes;
 use crate::secret::Secret;
 
 /// The apps in order, the default app first: each one valid, not yet checked against the
@@ -44,12 +45,17 @@ pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Vec<WeChatApp> {
     } else {
         reader.optional("ALLOWED_RETURN_ORIGINS", parse_origins)
     };
+    // The response modes of every app that names none of its own.
+    let response_modes = reader
+        .optional("RESPONSE_MODES", ResponseModes::parse)
+        .unwrap_or_default();
     let listed_apps = match reader.value("WECHAT_APPS") {
         None => Vec::new(),
         Some(json) => {
             let input = AppsInput {
                 fallback_origins: allowed_origins.as_ref(),
                 fallback_refused: reader.failed("ALLOWED_RETURN_ORIGINS"),
+                fallback_response_modes: response_modes,
                 with_secrets: callback_only,
                 resolved: reader.lookup(),
             };
@@ -70,6 +76,7 @@ pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Vec<WeChatApp> {
             secret: app_secret,
             allowed_origins,
             qr_app: None,
+            response_modes,
         });
     }
     apps.extend(listed_apps);

@@ -100,6 +100,7 @@ mod tests {
             secret: None,
             allowed_origins: origins.clone(),
             qr_app: qr.map(str::to_owned),
+            response_modes: crate::response_modes::ResponseModes::default(),
         };
         WeChatApps::new(vec![
             app("mp", AppKind::OfficialAccount, mp_qr),

@@ -58,6 +58,12 @@ pub(crate) async fn start_login(
         None => ResponseMode::default(),
         Some(mode) => ResponseMode::parse(mode).ok_or(RequestError::ResponseMode)?,
     };
+    if !app.response_modes.allows(response_mode) {
+        return Err(RequestError::ResponseModeNotAllowed {
+            mode: response_mode.as_str(),
+            allowed: app.response_modes.to_string(),
+        });
+    }
     let nonce = params.get("nonce").cloned();
     if nonce.as_deref().is_some_and(|n| !is_nonce(n)) {
         return Err(RequestError::Nonce);

@@ -180,4 +180,35 @@ fn parameter_bounds_are_the_configuration_parsers_bounds() {
             );
         }
     }
+    // ResponseModes: its values are exactly the lists the parser takes without spaces or
+    // empty entries (every order of every non-empty set, each mode once), and its default
+    // is the parser's default.
+    let p = &t["Parameters"]["ResponseModes"];
+    assert_eq!(
+        scalar(&p["Default"]),
+        wxauth_core::response_modes::ResponseModes::default().to_string()
+    );
+    let allowed: BTreeSet<String> = p["AllowedValues"]
+        .as_sequence()
+        .expect("AllowedValues")
+        .iter()
+        .map(scalar)
+        .collect();
+    let names = ["query", "fragment", "form_post"];
+    let mut lists = BTreeSet::new();
+    for a in names {
+        lists.insert(a.to_owned());
+        for b in names {
+            lists.insert(format!("{a},{b}"));
+            for c in names {
+                lists.insert(format!("{a},{b},{c}"));
+            }
+        }
+    }
+    let parsed: BTreeSet<String> = lists
+        .into_iter()
+        .filter(|list| wxauth_core::response_modes::ResponseModes::parse(list).is_ok())
+        .collect();
+    assert_eq!(allowed, parsed);
+    assert_eq!(allowed.len(), 15);
 }
