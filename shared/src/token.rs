@@ -1,5 +1,7 @@
 //! The result token: a JWT (HS256) that lets the front end's backend trust the openid it
-//! received through the browser.
+//! received through the browser. Its header's `typ` is `wxauth-result+jwt`, never `JWT`, so
+//! it cannot pass for an ID token, and each carries a random `jti` a backend can remember
+//! until `exp` to refuse it a second time.
 
 use std::fmt;
 
@@ -12,6 +14,16 @@ use sha2::Sha256;
 /// How long a result token is valid: long enough for the front end to hand it to its
 /// backend, short enough that a leaked URL is soon worthless.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 300;
+
+/// The result token's `typ` header (RFC 8725 §3.11: explicit typing).
+pub const RESULT_TOKEN_TYPE: &str = "wxauth-result+jwt";
+
+/// A fresh `jti`: 128 random bits, base64url.
+pub fn new_token_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
 
 /// The shortest key HS256 should get (RFC 7518 §3.2: at least the hash size).
 pub const MIN_KEY_BYTES: usize = 32;
@@ -64,6 +76,9 @@ pub struct ResultClaims {
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
+    /// Random and unique to this token ([`new_token_id`]).
+    #[serde(default)]
+    pub jti: String,
     pub scope: String,
     /// The AppID of the WeChat app the user logged in with: an openid means something only
     /// together with it (each app gives the same person another openid).
@@ -91,6 +106,8 @@ pub enum TokenError {
     Malformed,
     #[error("the token is not signed with HS256")]
     WrongAlgorithm,
+    #[error("the token's typ is not wxauth-result+jwt")]
+    WrongType,
     #[error("the token's signature does not match")]
     BadSignature,
     #[error("the token has expired")]
@@ -99,7 +116,7 @@ pub enum TokenError {
     WrongAudience,
 }
 
-const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+const HEADER: &str = r#"{"alg":"HS256","typ":"wxauth-result+jwt"}"#;
 
 pub fn sign(claims: &ResultClaims, key: &SigningKey) -> String {
     let payload = serde_json::to_vec(claims).expect("claims serialize");
@@ -138,6 +155,9 @@ pub fn verify(
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(TokenError::WrongAlgorithm);
     }
+    if header.get("typ").and_then(|t| t.as_str()) != Some(RESULT_TOKEN_TYPE) {
+        return Err(TokenError::WrongType);
+    }
     let mut mac = key.mac();
     mac.update(&token.as_bytes()[..token.len() - signature.len() - 1]);
     mac.verify_slice(&decode(signature)?)
@@ -168,6 +188,7 @@ mod tests {
             sub: "oOPENID".into(),
             iat: 1_700_000_000,
             exp: 1_700_000_000 + TOKEN_LIFETIME_SECONDS,
+            jti: new_token_id(),
             scope: "snsapi_base".into(),
             appid: "wx0123456789abcdef".into(),
             unionid: None,
@@ -180,12 +201,19 @@ mod tests {
 
     #[test]
     fn signed_tokens_verify_and_carry_only_present_claims() {
-        let token = sign(&claims(), &key());
+        let claims = claims();
+        let token = sign(&claims, &key());
         let payload = URL_SAFE_NO_PAD
             .decode(token.split('.').nth(1).unwrap())
             .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&payload).unwrap();
         assert_eq!(json["sub"], "oOPENID");
+        let header = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+        assert_eq!(header["typ"], RESULT_TOKEN_TYPE);
+        assert_eq!(json["jti"].as_str().map(str::len), Some(22));
         assert_eq!(json["nickname"], "小明");
         assert!(json.get("unionid").is_none());
         assert!(json.get("headimgurl").is_none());
@@ -195,7 +223,7 @@ mod tests {
             Some("https://app.example.com"),
             1_700_000_001,
         );
-        assert_eq!(verified, Ok(claims()));
+        assert_eq!(verified, Ok(claims));
     }
 
     #[test]
@@ -222,6 +250,24 @@ mod tests {
         assert_eq!(
             verify(&forged, &key(), None, 0),
             Err(TokenError::BadSignature)
+        );
+        // The same claims under an ID token's `typ`, signed with the right key: refused.
+        let as_id_token = {
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+                parts[1]
+            );
+            let mut mac = key().mac();
+            mac.update(input.as_bytes());
+            format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            )
+        };
+        assert_eq!(
+            verify(&as_id_token, &key(), None, 0),
+            Err(TokenError::WrongType)
         );
         let none_alg = format!(
             "{}.{}.",

@@ -86,7 +86,31 @@ async fn silent_login_returns_openid_and_a_verifiable_token() {
     assert_eq!(claims.exp - claims.iat, 300);
     assert!(claims.unionid.is_none() && claims.nickname.is_none());
     assert!(claims.headimgurl.is_none() && claims.is_snapshotuser.is_none());
-    assert_eq!(env.sim.calls(Endpoint::AccessToken), 1);
+    // Typed as a result token, never an ID token, with a random jti of its own.
+    let header = jsonwebtoken::decode_header(&params["token"]).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("wxauth-result+jwt"));
+    let jti = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(&params["token"])
+        .unwrap()
+        .claims["jti"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(jti.len(), 22);
+    let again = env
+        .login(
+            "alice",
+            "https://app.example.com/landing",
+            Scope::Base,
+            None,
+        )
+        .await;
+    let again = &result_params(&again, false)["token"];
+    let again_jti = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(again)
+        .unwrap()
+        .claims["jti"]
+        .clone();
+    assert_ne!(again_jti, jti.as_str(), "each token has its own jti");
+    assert_eq!(env.sim.calls(Endpoint::AccessToken), 2);
     assert_eq!(
         env.sim.calls(Endpoint::UserInfo),
         0,

@@ -833,6 +833,8 @@ async fn the_redirect_mode_can_sign_with_the_provider_key_and_carry_a_nonce() {
         let token = &result["token"];
         let header = jsonwebtoken::decode_header(token).unwrap();
         assert_eq!(format!("{:?}", header.alg), alg);
+        // Typed as a result token, never as an ID token (`JWT`).
+        assert_eq!(header.typ.as_deref(), Some("wxauth-result+jwt"));
         let claims = verify_id_token(
             token,
             &jwks(&env).await,

@@ -189,6 +189,7 @@ fn token_error_zh(err: &TokenError) -> &'static str {
         TokenError::KeyTooShort => "签名密钥太短",
         TokenError::Malformed => "这不是格式正确的 JWT",
         TokenError::WrongAlgorithm => "令牌不是用 HS256 签名的",
+        TokenError::WrongType => "令牌的 typ 不是 wxauth-result+jwt",
         TokenError::BadSignature => "签名不匹配",
         TokenError::Expired => "令牌已过期",
         TokenError::WrongAudience => "令牌是签发给其他来源的",
@@ -209,6 +210,7 @@ fn claims_table(claims: &ResultClaims, lang: Lang, now: i64) -> Markup {
         ("appid", claims.appid.clone()),
         ("iat", claims.iat.to_string()),
         ("exp", exp),
+        ("jti", claims.jti.clone()),
     ];
     let optional = [
         ("unionid", claims.unionid.clone()),

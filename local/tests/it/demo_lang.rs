@@ -65,6 +65,7 @@ fn token(server: &LocalServer, sub: &str, key: Option<&SigningKey>) -> String {
         sub: sub.into(),
         iat: now,
         exp: now + 300,
+        jti: wxauth_core::token::new_token_id(),
         scope: "snsapi_base".into(),
         appid: "wx0123456789abcdef".into(),
         unionid: None,

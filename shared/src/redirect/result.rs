@@ -6,7 +6,7 @@ use crate::config::{CallbackSecrets, Config, TokenAlg};
 use crate::login::outcome::{AtWeChat, Outcome, ResultFields, fields, logged_failure};
 use crate::login_state::LoginState;
 use crate::oidc::jws;
-use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, sign};
+use crate::token::{RESULT_TOKEN_TYPE, ResultClaims, TOKEN_LIFETIME_SECONDS, new_token_id, sign};
 use crate::wechat::{SignedIn, WeChatError};
 
 /// What a redirect-mode login sends back, whatever WeChat said.
@@ -48,6 +48,7 @@ impl RedirectAnswer<'_> {
             sub: reply.openid.clone(),
             iat: now,
             exp: now + TOKEN_LIFETIME_SECONDS,
+            jti: new_token_id(),
             scope: login.scope.as_str().to_owned(),
             appid: self.app_id.to_owned(),
             unionid: unionid.clone(),
@@ -66,7 +67,7 @@ impl RedirectAnswer<'_> {
                     .as_ref()
                     .and_then(|keys| keys.signer(alg))
                     .expect("checked at start: TOKEN_SIGNING_ALG has its key");
-                jws::sign(key, jws::ID_TOKEN_TYPE, &claims)
+                jws::sign(key, RESULT_TOKEN_TYPE, &claims)
             }
         };
         let sex = profile.sex.map(|s| s.to_string());
