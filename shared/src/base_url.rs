@@ -56,6 +56,11 @@ impl BaseUrl {
         Self::parse(&format!("{scheme}://{host}")).map_err(|_| BaseUrlError::BadHost)
     }
 
+    /// Whether the gateway is reached over https.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

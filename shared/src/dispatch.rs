@@ -20,7 +20,7 @@ use crate::lang::Lang;
 use crate::oidc::authorize::{AuthorizeRequest, authorize};
 use crate::oidc::discovery;
 use crate::oidc::token_endpoint::{TokenRequest, token};
-use crate::oidc::userinfo::userinfo;
+use crate::oidc::userinfo::{UserInfoRequest, userinfo};
 use crate::redirect::start::{StartRequest, start_login};
 use crate::response::{self, GatewayResponse};
 use crate::route::Route;
@@ -65,10 +65,13 @@ impl Gateway {
         );
         async {
             let (answer, times) = measure(dispatch(self, &request)).await;
-            let Handled { response, log } = match answer {
+            let Handled { mut response, log } = match answer {
                 Ok(handled) => handled,
                 Err(err) => refused(&err, &request),
             };
+            if base_url(self.config(), &request).is_ok_and(BaseUrl::is_https) {
+                response = response::with_hsts(response);
+            }
             let latency_ms = times.total.as_millis() as u64;
             info!(
                 status = response.status().as_u16(),
@@ -182,7 +185,12 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
             Ok(token(gateway, token_request, base_url(config, request)?).await)
         }
         Route::OidcUserInfo => {
-            let bearer = text(&request.authorization);
+            let bearer = UserInfoRequest {
+                authorization: text(&request.authorization),
+                post: request.method == Method::POST,
+                content_type: text(&request.content_type),
+                body: &request.body,
+            };
             Ok(userinfo(gateway, bearer, base_url(config, request)?).await)
         }
         Route::NotFound => Err(RequestError::NotFound),

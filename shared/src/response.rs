@@ -156,6 +156,22 @@ pub fn with_headers(status: StatusCode, body: String) -> GatewayResponse {
     r
 }
 
+/// How long a browser that saw the gateway over https keeps to https for it (one year,
+/// its host only: `includeSubDomains` would bind sites wxauth does not own).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// `Strict-Transport-Security` on a response sent over https: a later plain-http link to
+/// the gateway (where a network could rewrite the redirect to WeChat or back) is upgraded
+/// by the browser first.
+pub fn with_hsts(mut r: GatewayResponse) -> GatewayResponse {
+    set(
+        &mut r,
+        header::STRICT_TRANSPORT_SECURITY,
+        STRICT_TRANSPORT_SECURITY,
+    );
+    r
+}
+
 fn set(r: &mut GatewayResponse, name: header::HeaderName, value: &'static str) {
     r.headers_mut()
         .insert(name, HeaderValue::from_static(value));

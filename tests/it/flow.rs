@@ -60,6 +60,14 @@ async fn silent_login_returns_openid_and_a_verifiable_token() {
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    // Over https every answer, a refusal too, keeps browsers to https for the gateway.
+    let refused = env.auth("scope=snsapi_base").await;
+    for answer in [&response, &refused] {
+        assert_eq!(
+            answer.headers()["strict-transport-security"],
+            "max-age=31536000"
+        );
+    }
     let landing = location(&response).unwrap();
     assert!(
         landing.starts_with("https://app.example.com/landing?from=ad&openid="),

@@ -31,6 +31,8 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
         .unwrap();
     assert_eq!(start.status(), 302);
     assert_eq!(start.headers()["cache-control"], "no-store");
+    // Plain http on loopback: no Strict-Transport-Security (it would mean nothing here).
+    assert!(start.headers().get("strict-transport-security").is_none());
     let authorize = start.headers()["location"].to_str().unwrap().to_owned();
     let binding = cookie_pair(start.headers()["set-cookie"].to_str().unwrap());
     assert!(

@@ -726,6 +726,69 @@ async fn userinfo_refuses_anything_but_a_live_access_token() {
 }
 
 #[tokio::test]
+async fn userinfo_takes_the_access_token_in_a_posted_form_body_too() {
+    let env = provider().await;
+    let answer = authorization_response(&env, "gwen", &rp_request(&[]), true).await;
+    let tokens = json_body(&redeem_rp(&env, &answer["code"]).await);
+    let access = tokens["access_token"].as_str().unwrap();
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let body = encode(&[("access_token", access)]);
+    // RFC 6750 §2.2: POST, a form body, no Authorization header.
+    let posted = env
+        .oidc_request("POST", "/oauth2/userinfo", "", &form, Some(&body))
+        .await;
+    assert_eq!(posted.status(), 200, "{}", body_text(&posted));
+    assert_eq!(
+        json_body(&posted)["openid"],
+        env.sim.openid_for("gwen").as_str()
+    );
+    // In both places: refused as ambiguous.
+    let bearer = format!("Bearer {access}");
+    let both = env
+        .oidc_request(
+            "POST",
+            "/oauth2/userinfo",
+            "",
+            &[form[0], ("authorization", &bearer)],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(both.status(), 400, "{}", body_text(&both));
+    // A body that is not a form, or a GET's body, carries no token.
+    let json = env
+        .oidc_request(
+            "POST",
+            "/oauth2/userinfo",
+            "",
+            &[("content-type", "application/json")],
+            Some(&format!("{{\"access_token\":\"{access}\"}}")),
+        )
+        .await;
+    assert_eq!(json.status(), 401);
+    let get = env
+        .oidc_request("GET", "/oauth2/userinfo", "", &form, Some(&body))
+        .await;
+    assert_eq!(get.status(), 401);
+    // A repeated access_token is a bad request; a forged one an invalid token.
+    let twice = format!("{body}&{body}");
+    let repeated = env
+        .oidc_request("POST", "/oauth2/userinfo", "", &form, Some(&twice))
+        .await;
+    assert_eq!(repeated.status(), 400);
+    let forged = env
+        .oidc_request(
+            "POST",
+            "/oauth2/userinfo",
+            "",
+            &form,
+            Some("access_token=a.b.c"),
+        )
+        .await;
+    assert_eq!(forged.status(), 401);
+    assert!(header(&forged, "www-authenticate").contains("invalid_token"));
+}
+
+#[tokio::test]
 async fn the_token_endpoint_takes_only_a_form_post_of_the_code_grant() {
     let env = provider().await;
     let get = env
@@ -787,6 +850,26 @@ async fn without_clients_the_provider_routes_do_not_exist() {
     }
     assert_eq!(authorize(&env, &rp_request(&[])).await.status(), 404);
     assert_eq!(env.token_request(&[], &[]).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_snapshot_visitor_gets_access_denied_never_a_code() {
+    let env = provider().await;
+    env.sim.put_user(wechat_simulator::SimUser {
+        snapshot: true,
+        ..wechat_simulator::SimUser::named("virtual")
+    });
+    let answer = authorization_response(&env, "virtual", &rp_request(&[]), true).await;
+    assert_eq!(answer["error"], "access_denied");
+    assert!(
+        answer["error_description"].contains("snapshot"),
+        "{answer:?}"
+    );
+    assert_eq!(answer["state"], "rp-state-1");
+    assert!(!answer.contains_key("code"), "{answer:?}");
+    // A real user of the same provider still gets a code.
+    let answer = authorization_response(&env, "real", &rp_request(&[]), true).await;
+    assert!(answer.contains_key("code"), "{answer:?}");
 }
 
 #[tokio::test]

@@ -115,9 +115,7 @@ impl Config {
         let apps = wechat_apps::read(&mut reader, serves);
         let callback = CallbackSecrets::read(&mut reader, serves);
         let (state_table, state_ttl) = read_state(&mut reader);
-        let public_base_url = reader.optional("PUBLIC_BASE_URL", |v| {
-            BaseUrl::parse(v).map_err(|e| e.to_string())
-        });
+        let public_base_url = reader.optional("PUBLIC_BASE_URL", public_base_url);
         let wechat = WeChatApi::read(&mut reader);
         let mp_verify_token = reader.optional("MP_VERIFY_TOKEN", |v| {
             let ok = v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -185,6 +183,18 @@ fn read_state(reader: &mut Reader<'_>) -> (Option<String>, Duration) {
 }
 
 /// The configuration as a whole, and the configurations the other parts' tests start from.
+/// PUBLIC_BASE_URL: https, or http on loopback only (wxauth-local, tests): over http the
+/// results, codes and binding cookies would cross the network in the clear.
+fn public_base_url(v: &str) -> Result<BaseUrl, String> {
+    let base = BaseUrl::parse(v).map_err(|e| e.to_string())?;
+    let loopback = url::Url::parse(base.as_str()).is_ok_and(|url| wechat_api::is_loopback(&url));
+    if base.is_https() || loopback {
+        Ok(base)
+    } else {
+        Err("must be https (http only on loopback: 127.0.0.1, [::1] or localhost)".to_owned())
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::HashMap;
@@ -274,6 +284,34 @@ pub(crate) mod tests {
         let text = err.to_string();
         assert!(text.contains("WECHAT_APP_ID: is required but not set"));
         assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[test]
+    fn the_public_base_url_is_https_but_on_loopback() {
+        let with = |url: &str| {
+            let mut vars = MINIMAL.to_vec();
+            vars.push(("PUBLIC_BASE_URL", url));
+            config(&vars)
+        };
+        for fine in [
+            "https://login.example.com",
+            "https://login.example.com/prod",
+            "http://127.0.0.1:3000",
+            "http://[::1]:3000",
+            "http://localhost:3000",
+        ] {
+            assert!(with(fine).is_ok(), "{fine}");
+        }
+        for refused in [
+            "http://login.example.com",
+            "http://10.0.0.1:3000",
+            "http://127.0.0.1.nip.io",
+        ] {
+            let err = with(refused).unwrap_err();
+            assert_eq!(err.problems.len(), 1, "{refused}");
+            assert_eq!(err.problems[0].0, "PUBLIC_BASE_URL");
+            assert!(err.problems[0].1.contains("must be https"), "{refused}");
+        }
     }
 
     #[test]

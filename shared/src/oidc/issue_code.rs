@@ -63,6 +63,15 @@ impl ProviderAnswer<'_> {
     /// none).
     async fn issue_code(&self, signed_in: SignedIn) -> (ResultFields, Outcome) {
         let (login, oidc, now) = (self.login, self.oidc, self.now);
+        // A snapshot page's visitor is virtual: its openid and profile are no person's,
+        // and a relying party would make an account for nobody.
+        if signed_in.reply.is_snapshot_user {
+            return self.not_issued(
+                "access_denied",
+                "WeChat signed in a virtual visitor of a snapshot page (is_snapshotuser=1), not a real user; open the page in full and log in again",
+                "snapshot_user",
+            );
+        }
         let unionid = signed_in.unionid().map(str::to_owned);
         let SignedIn { reply, profile } = signed_in;
         let profile = profile.unwrap_or_default();

@@ -13,6 +13,7 @@ use crate::base_url::BaseUrl;
 use crate::gateway::Gateway;
 use crate::handled::{Handled, Log};
 use crate::login_state::now_epoch_seconds;
+use crate::query::parse_query;
 use crate::response;
 
 use super::error::BearerError;
@@ -30,13 +31,23 @@ struct AccessClaims {
     jti: String,
 }
 
+/// What userinfo reads from the HTTP request: the token comes in the Authorization header
+/// (RFC 6750 §2.1) or, by POST, as `access_token` in a form body (§2.2; pyoidc's default).
+pub(crate) struct UserInfoRequest<'a> {
+    pub authorization: Option<&'a str>,
+    /// Whether the request is a POST, the only method whose body may carry the token.
+    pub post: bool,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
 /// The claims, or the Bearer error (RFC 6750 §3), for any origin's scripts.
 pub(crate) async fn userinfo(
     gateway: &Gateway,
-    authorization: Option<&str>,
+    request: UserInfoRequest<'_>,
     issuer: &BaseUrl,
 ) -> Handled {
-    match claims(gateway, authorization, issuer).await {
+    match claims(gateway, &request, issuer).await {
         Ok((body, grant)) => Handled::new(
             response::allow_any_origin(response::json(StatusCode::OK, &body)),
             Log::for_user("userinfo", &grant.openid),
@@ -51,18 +62,17 @@ pub(crate) async fn userinfo(
     }
 }
 
-async fn claims(
-    gateway: &Gateway,
-    authorization: Option<&str>,
-    issuer: &BaseUrl,
-) -> Result<(Value, Grant), BearerError> {
-    let keys = gateway
-        .config()
-        .oidc
-        .keys
-        .as_ref()
-        .ok_or(BearerError::Missing)?;
-    let header = authorization.ok_or(BearerError::Missing)?;
+/// The access token, from the one place the request put it.
+fn bearer_token(request: &UserInfoRequest<'_>) -> Result<String, BearerError> {
+    let from_body = form_token(request)?;
+    let Some(header) = request.authorization else {
+        return from_body.ok_or(BearerError::Missing);
+    };
+    if from_body.is_some() {
+        return Err(BearerError::InvalidRequest(
+            "send the access token in one place, not in both the Authorization header and the body",
+        ));
+    }
     let (scheme, token) = header
         .trim()
         .split_once(' ')
@@ -74,8 +84,43 @@ async fn claims(
             "the Authorization header must be `Bearer <token>`",
         ));
     }
+    Ok(token.trim().to_owned())
+}
+
+/// `access_token` of a POSTed form body, if the request has one.
+fn form_token(request: &UserInfoRequest<'_>) -> Result<Option<String>, BearerError> {
+    let form = request
+        .content_type
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !request.post || !form || request.body.is_empty() {
+        return Ok(None);
+    }
+    let bad =
+        || BearerError::InvalidRequest("the form body is not a valid form with one access_token");
+    let body = std::str::from_utf8(request.body).map_err(|_| bad())?;
+    let params = parse_query(Some(body), &["access_token"]).map_err(|_| bad())?;
+    Ok(params.get("access_token").cloned())
+}
+
+async fn claims(
+    gateway: &Gateway,
+    request: &UserInfoRequest<'_>,
+    issuer: &BaseUrl,
+) -> Result<(Value, Grant), BearerError> {
+    let keys = gateway
+        .config()
+        .oidc
+        .keys
+        .as_ref()
+        .ok_or(BearerError::Missing)?;
+    let token = bearer_token(request)?;
+    let token = token.as_str();
     let invalid = BearerError::InvalidToken;
-    let claims: AccessClaims = jws::verify(token.trim(), keys, ACCESS_TOKEN_TYPE)
+    let claims: AccessClaims = jws::verify(token, keys, ACCESS_TOKEN_TYPE)
         .map_err(|_| invalid("the access token is not one this provider issued"))?;
     if claims.iss != issuer.as_str() || claims.aud != userinfo_url(issuer) {
         return Err(invalid(
