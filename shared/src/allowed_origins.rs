@@ -34,7 +34,8 @@ enum PathRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum HostRule {
     Exact(String),
-    /// Holds the suffix without the leading `*.`.
+    /// Holds the suffix without the leading `*.`: a registrable domain or a name under one,
+    /// never a public suffix, whose subdomains belong to different people.
     AnySubdomainOf(String),
 }
 
@@ -61,6 +62,10 @@ pub enum OriginRuleError {
         "`{0}`: a wildcard must be a whole first label over a domain with a dot in it, as in *.example.com"
     )]
     Wildcard(String),
+    #[error(
+        "`{0}`: a wildcard over a public suffix (one anybody can register under, on the Public Suffix List) would let any site under it receive logins; put the wildcard under your own domain, as https://*.example.co.uk"
+    )]
+    PublicSuffixWildcard(String),
     #[error("`{0}`: the host is not a DNS host name (letters, digits and hyphens between dots)")]
     NotAHostName(String),
     #[error("`{0}` is not in canonical form; write it as `{1}`")]
@@ -161,6 +166,9 @@ impl OriginRule {
                 if !domain.contains('.') || domain.ends_with('.') {
                     return Err(OriginRuleError::Wildcard(entry.to_owned()));
                 }
+                if is_public_suffix(domain) {
+                    return Err(OriginRuleError::PublicSuffixWildcard(entry.to_owned()));
+                }
                 HostRule::AnySubdomainOf(domain.to_owned())
             }
             Some(_) if wildcard => return Err(OriginRuleError::Wildcard(entry.to_owned())),
@@ -205,6 +213,14 @@ impl OriginRule {
             _ => false,
         }
     }
+}
+
+/// Whether `domain` is itself a public suffix, from the ICANN or the private section of the
+/// list (co.uk, com.cn, github.io, vercel.app): sites under it belong to different people.
+/// The list counts an unlisted top-level label as a suffix of one label; `domain` has a dot,
+/// so only a listed rule makes it one.
+fn is_public_suffix(domain: &str) -> bool {
+    psl::suffix(domain.as_bytes()).is_some_and(|suffix| suffix == domain)
 }
 
 /// `%2F` or `%5C` (either case): a slash or backslash some servers decode before routing.
@@ -358,5 +374,78 @@ mod tests {
             AllowedOrigins::parse("https://a.example.com/x/%2F/"),
             Err(OriginRuleError::EncodedSlash(_))
         ));
+    }
+
+    fn refusal(entry: &str) -> Option<OriginRuleError> {
+        AllowedOrigins::parse(entry).err()
+    }
+
+    #[test]
+    fn wildcard_over_a_public_suffix_is_refused() {
+        // ICANN section (co.uk, com.cn, the IDN 公司.cn), private section (github.io,
+        // vercel.app, s3.amazonaws.com), and a wildcard rule of the list (*.ck: any x.ck).
+        for entry in [
+            "https://*.co.uk",
+            "https://*.com.cn",
+            "https://*.xn--55qx5d.cn",
+            "https://*.github.io",
+            "https://*.vercel.app",
+            "https://*.s3.amazonaws.com",
+            "https://*.us-east-1.amazonaws.com",
+            "https://*.anything.ck",
+            "https://*.github.io/login/",
+            "http://*.co.uk:8080",
+        ] {
+            assert_eq!(
+                refusal(entry),
+                Some(OriginRuleError::PublicSuffixWildcard(entry.to_owned())),
+                "{entry}"
+            );
+        }
+        // Still the older, plainer refusal for a single label.
+        assert_eq!(
+            refusal("https://*.com"),
+            Some(OriginRuleError::Wildcard("https://*.com".to_owned()))
+        );
+    }
+
+    #[test]
+    fn wildcard_under_a_registrable_domain_is_accepted() {
+        for entry in [
+            "https://*.example.co.uk",
+            "https://*.me.github.io",
+            "https://*.myapp.vercel.app/login/",
+            "https://*.shop.example.com.cn",
+            "https://*.bucket.s3.amazonaws.com",
+            // The list names no amazonaws.com itself: Amazon's domain, registrable.
+            "https://*.amazonaws.com",
+            // An exception rule of the list (!www.ck) is a registrable domain.
+            "https://*.www.ck",
+            // Unlisted top-level labels: only the top label counts as the suffix.
+            "https://*.app.internal",
+            "http://*.dev.localhost:3000",
+        ] {
+            assert_eq!(refusal(entry), None, "{entry}");
+        }
+    }
+
+    #[test]
+    fn exact_hosts_on_the_public_suffix_list_are_not_affected() {
+        // One host is one site, whoever runs it; only a wildcard spans many owners.
+        for entry in [
+            "https://github.io",
+            "https://co.uk",
+            "https://vercel.app/cb",
+            "https://s3.amazonaws.com",
+        ] {
+            assert_eq!(refusal(entry), None, "{entry}");
+        }
+    }
+
+    #[test]
+    fn public_suffix_refusal_names_the_entry_and_a_fix() {
+        let message = refusal("https://*.github.io").unwrap().to_string();
+        assert!(message.starts_with("`https://*.github.io`: a wildcard over a public suffix"));
+        assert!(message.contains("https://*.example.co.uk"));
     }
 }
