@@ -289,6 +289,24 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn an_apps_wildcard_over_a_public_suffix_is_refused() {
+        let app = |origins: &str| {
+            format!(
+                r#"[{{"name":"web","kind":"website","app_id":"wx00000000000000bb","app_secret":"x","allowed_return_origins":"{origins}"}}]"#
+            )
+        };
+        let problems = parse(&app("https://*.github.io"), true).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "app `web`: allowed_return_origins: `https://*.github.io`: a wildcard over a public suffix"
+            ),
+            "{problems:?}"
+        );
+        assert!(parse(&app("https://*.me.github.io"), true).is_ok());
+    }
+
+    #[test]
     fn the_shape_and_size_are_checked() {
         assert!(parse("{", true).unwrap_err()[0].starts_with("is not valid JSON (line 1"));
         assert!(parse("{}", true).unwrap_err()[0].starts_with("must be a JSON array"));

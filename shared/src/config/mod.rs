@@ -315,6 +315,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_wildcard_over_a_public_suffix_is_a_problem_of_allowed_return_origins() {
+        let mut vars = MINIMAL.to_vec();
+        vars.retain(|(name, _)| *name != "ALLOWED_RETURN_ORIGINS");
+        vars.push((
+            "ALLOWED_RETURN_ORIGINS",
+            "https://app.example.com,https://*.co.uk",
+        ));
+        let err = config(&vars).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        let (name, text) = &err.problems[0];
+        assert_eq!(*name, "ALLOWED_RETURN_ORIGINS");
+        assert!(
+            text.contains("`https://*.co.uk`: a wildcard over a public suffix"),
+            "{text}"
+        );
+        vars.pop();
+        vars.push(("ALLOWED_RETURN_ORIGINS", "https://*.example.co.uk"));
+        assert!(config(&vars).is_ok());
+    }
+
+    #[test]
     fn optional_values_are_read() {
         let mut vars = MINIMAL.to_vec();
         vars.extend([

@@ -10,6 +10,10 @@ use url::{Host, Url};
 
 use crate::hostname::is_dns_hostname;
 
+mod public_suffix;
+
+use public_suffix::{is_public_suffix, under_a_public_suffix_below};
+
 /// One allowed entry: `scheme://host[:port]`, where the host may be `*.example.com` (any
 /// subdomain, not the bare domain), and the paths it allows there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +38,8 @@ enum PathRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum HostRule {
     Exact(String),
-    /// Holds the suffix without the leading `*.`.
+    /// Holds the suffix without the leading `*.`: a registrable domain or a name under one,
+    /// never a public suffix, whose subdomains belong to different people.
     AnySubdomainOf(String),
 }
 
@@ -61,6 +66,10 @@ pub enum OriginRuleError {
         "`{0}`: a wildcard must be a whole first label over a domain with a dot in it, as in *.example.com"
     )]
     Wildcard(String),
+    #[error(
+        "`{0}`: a wildcard over a public suffix (one anybody can register under, on the Public Suffix List) would let any site under it receive logins; put the wildcard under your own domain, as https://*.example.co.uk"
+    )]
+    PublicSuffixWildcard(String),
     #[error("`{0}`: the host is not a DNS host name (letters, digits and hyphens between dots)")]
     NotAHostName(String),
     #[error("`{0}` is not in canonical form; write it as `{1}`")]
@@ -161,6 +170,9 @@ impl OriginRule {
                 if !domain.contains('.') || domain.ends_with('.') {
                     return Err(OriginRuleError::Wildcard(entry.to_owned()));
                 }
+                if is_public_suffix(domain) {
+                    return Err(OriginRuleError::PublicSuffixWildcard(entry.to_owned()));
+                }
                 HostRule::AnySubdomainOf(domain.to_owned())
             }
             Some(_) if wildcard => return Err(OriginRuleError::Wildcard(entry.to_owned())),
@@ -198,10 +210,13 @@ impl OriginRule {
     fn host_matches(&self, url: &Url) -> bool {
         match (&self.host, url.host()) {
             (HostRule::Exact(expected), Some(host)) => host.to_string() == *expected,
-            (HostRule::AnySubdomainOf(suffix), Some(Host::Domain(domain))) => domain
-                .strip_suffix(suffix.as_str())
-                .and_then(|label| label.strip_suffix('.'))
-                .is_some_and(|label| !label.is_empty()),
+            (HostRule::AnySubdomainOf(suffix), Some(Host::Domain(domain))) => {
+                domain
+                    .strip_suffix(suffix.as_str())
+                    .and_then(|label| label.strip_suffix('.'))
+                    .is_some_and(|label| !label.is_empty())
+                    && !under_a_public_suffix_below(domain, suffix)
+            }
             _ => false,
         }
     }
