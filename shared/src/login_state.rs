@@ -100,6 +100,11 @@ pub struct OidcRequest {
     /// reads the profile from WeChat, so the scope alone no longer tells.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub profile: bool,
+    /// Whether the relying party asked for the `unionid` scope: without it (or `profile`,
+    /// or the unionid as `sub`) the unionid, which ties the person across a company's
+    /// apps, stays with the provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unionid: bool,
 }
 
 /// What consuming (or reading) a state found.

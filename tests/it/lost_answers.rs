@@ -151,6 +151,7 @@ fn grant(now: i64) -> Grant {
         sub: "oSUB".into(),
         openid: "oSUB".into(),
         unionid: None,
+        unionid_scope: false,
         name: None,
         picture: None,
         code_expires_at: now + CODE_LIFETIME_SECONDS,

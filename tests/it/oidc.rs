@@ -226,7 +226,7 @@ async fn discovery_and_jwks_describe_the_provider() {
     );
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["openid", "profile"])
+        serde_json::json!(["openid", "profile", "unionid"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     for claim in [
@@ -873,6 +873,51 @@ async fn a_snapshot_visitor_gets_access_denied_never_a_code() {
 }
 
 #[tokio::test]
+async fn the_unionid_reaches_a_relying_party_only_when_asked_for_or_as_its_subject() {
+    let env = provider_with(|s| s.simulator.bound_to_open_platform = true).await;
+    let unionid = env.sim.unionid_for("ulla");
+    for (scope, shown) in [
+        ("openid", false),
+        ("openid unionid", true),
+        ("openid profile", true),
+        ("openid profile unionid", true),
+    ] {
+        let params = rp_request(&[("scope", scope)]);
+        let answer = authorization_response(&env, "ulla", &params, true).await;
+        let (tokens, claims) = redeem_and_verify(&env, &answer["code"]).await;
+        assert_eq!(tokens["scope"], scope);
+        let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
+        let info = json_body(&userinfo(&env, &bearer).await);
+        for (what, seen) in [("ID token", &claims), ("userinfo", &info)] {
+            match shown {
+                true => assert_eq!(seen["unionid"], unionid.as_str(), "{scope}: {what}"),
+                false => assert!(seen.get("unionid").is_none(), "{scope}: {what} {seen}"),
+            }
+        }
+    }
+    // As the subject it is shown whatever the scope: a QR login (which always learns the
+    // unionid) with scope openid alone.
+    const DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+    let env = provider_with(|s| {
+        two_apps(s);
+        s.vars.insert("OIDC_SUBJECT", "unionid".into());
+    })
+    .await;
+    let params = rp_request(&[("scope", "openid")]);
+    let response = env
+        .get_from("/oauth2/authorize", &encode(&params), DESKTOP)
+        .await;
+    let callback = env
+        .wechat_authorize(&location(&response).unwrap(), "ulla", true)
+        .await;
+    let back = env.follow_callback(&callback).await;
+    let answer = result_params(&location(&back).unwrap(), false);
+    let (_, claims) = redeem_and_verify(&env, &answer["code"]).await;
+    assert_eq!(claims["sub"], env.sim.unionid_for("ulla").as_str());
+    assert_eq!(claims["unionid"], env.sim.unionid_for("ulla").as_str());
+}
+
+#[tokio::test]
 async fn unionid_as_subject_refuses_users_without_one() {
     let env = provider_with(|s| {
         s.vars.insert("OIDC_SUBJECT", "unionid".into());
@@ -1074,7 +1119,11 @@ async fn a_client_registered_by_the_sha256_of_its_secret_authenticates_with_the_
 async fn outside_wechat_the_default_apps_qr_app_logs_in_and_the_profile_only_when_asked() {
     const DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
     let env = provider_with(two_apps).await;
-    for (scope, profile) in [("openid profile", true), ("openid", false)] {
+    for (scope, profile) in [
+        ("openid profile", true),
+        ("openid unionid", false),
+        ("openid", false),
+    ] {
         let params = rp_request(&[("scope", scope)]);
         let response = env
             .get_from("/oauth2/authorize", &encode(&params), DESKTOP)
@@ -1095,7 +1144,12 @@ async fn outside_wechat_the_default_apps_qr_app_logs_in_and_the_profile_only_whe
             claims["sub"],
             env.sim.openid_for_app(WEB_APP_ID, "olga").as_str()
         );
-        assert_eq!(claims["unionid"], env.sim.unionid_for("olga").as_str());
+        // The unionid only where asked for (profile or unionid).
+        if scope == "openid" {
+            assert!(claims.get("unionid").is_none(), "{claims}");
+        } else {
+            assert_eq!(claims["unionid"], env.sim.unionid_for("olga").as_str());
+        }
         assert_eq!(claims.get("name").is_some(), profile, "{claims}");
     }
     // Inside WeChat (the events' default browser): the Official Account.

@@ -369,6 +369,7 @@ fn grant(now: i64) -> Grant {
         sub: "oSUB".into(),
         openid: "oSUB".into(),
         unionid: Some("uUNION".into()),
+        unionid_scope: true,
         name: Some("小明".into()),
         picture: None,
         code_expires_at: now + CODE_LIFETIME_SECONDS,
@@ -394,6 +395,7 @@ async fn an_oidc_login_round_trips_at_its_limits(store: Store) {
         state: Some("s".repeat(wxauth_core::oidc::MAX_CLIENT_STATE_LEN)),
         code_challenge: Some(CHALLENGE.into()),
         profile: true,
+        unionid: true,
     });
     store.put_new(&l).await.unwrap();
     assert_eq!(

@@ -53,7 +53,15 @@ pub(super) async fn start(
         .append_pair("client_id", DEMO_CLIENT_ID)
         .append_pair("redirect_uri", &format!("{own}{DEMO_OIDC_CALLBACK}"))
         .append_pair("response_type", "code")
-        .append_pair("scope", if profile { "openid profile" } else { "openid" })
+        // The unionid too: the demo shows it tie a person's logins across its two apps.
+        .append_pair(
+            "scope",
+            if profile {
+                "openid profile unionid"
+            } else {
+                "openid unionid"
+            },
+        )
         .append_pair("state", &state)
         .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &challenge)

@@ -148,8 +148,9 @@ pub(crate) async fn authorize(
     if !scopes.contains(&"openid") {
         return refuse("invalid_scope", "scope must include openid");
     }
-    // Other scope values are ignored, as OpenID Connect Core §3.1.2.1 asks.
-    let scope = if scopes.contains(&"profile") {
+    // Other scope values are ignored, as OpenID Connect Core §3.1.2.1 asks. WeChat tells an
+    // Official Account the unionid only for `snsapi_userinfo`, so `unionid` asks for it too.
+    let scope = if scopes.contains(&"profile") || scopes.contains(&"unionid") {
         Scope::UserInfo
     } else {
         Scope::Base
@@ -184,6 +185,7 @@ pub(crate) async fn authorize(
             state: state.map(str::to_owned),
             code_challenge,
             profile: scopes.contains(&"profile"),
+            unionid: scopes.contains(&"unionid"),
         }),
     };
     match begin(gateway, login, base_url).await {

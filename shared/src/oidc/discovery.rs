@@ -23,7 +23,7 @@ pub(crate) fn configuration(issuer: &BaseUrl, keys: &SigningKeys) -> Value {
         "id_token_signing_alg_values_supported": algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile"],
+        "scopes_supported": ["openid", "profile", "unionid"],
         "claims_supported": [
             "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
             "openid", "unionid", "name", "picture"

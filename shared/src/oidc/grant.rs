@@ -88,8 +88,12 @@ pub struct Grant {
     /// The `sub` claim: the openid, or the unionid under OIDC_SUBJECT=unionid.
     pub sub: String,
     pub openid: String,
+    /// Only where the relying party may see it: with `profile` or `unionid`, or as `sub`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
+    /// Whether the relying party asked for, and was granted, the `unionid` scope.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unionid_scope: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,9 +104,11 @@ pub struct Grant {
 impl Grant {
     /// The OIDC scope string granted.
     pub fn scope_text(&self) -> &'static str {
-        match self.scope {
-            Scope::Base => "openid",
-            Scope::UserInfo | Scope::Login => "openid profile",
+        match (self.scope.has_profile(), self.unionid_scope) {
+            (false, false) => "openid",
+            (true, false) => "openid profile",
+            (false, true) => "openid unionid",
+            (true, true) => "openid profile unionid",
         }
     }
 }
@@ -199,6 +205,7 @@ mod tests {
             sub: "o".into(),
             openid: "o".into(),
             unionid: None,
+            unionid_scope: false,
             name: None,
             picture: None,
             code_expires_at: 160,

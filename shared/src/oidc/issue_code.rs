@@ -86,12 +86,17 @@ impl ProviderAnswer<'_> {
                 );
             }
         };
-        // A QR login read the profile whatever the relying party asked for: grant it only
-        // when asked (the grant's scope is what the relying party was granted).
-        let (scope, name, picture) = match (login.scope, oidc.profile) {
-            (Scope::Login, false) => (Scope::Base, None, None),
-            (scope, _) => (scope, profile.nickname, profile.headimgurl),
+        // A QR login, or one that asked for the unionid, read the profile whatever the
+        // relying party asked for: grant it only when asked (the grant's scope is what the
+        // relying party was granted).
+        let (scope, name, picture) = match oidc.profile {
+            true => (login.scope, profile.nickname, profile.headimgurl),
+            false => (Scope::Base, None, None),
         };
+        // The unionid ties the person across every app of the Open Platform account: the
+        // relying party gets it only when it asked (`profile`, `unionid`) or it is `sub`.
+        let subject_is_unionid = self.gateway.config().oidc.subject == Subject::UnionId;
+        let unionid = unionid.filter(|_| scope.has_profile() || oidc.unionid || subject_is_unionid);
         let grant = Grant {
             client_id: oidc.client_id.clone(),
             redirect_uri: oidc.redirect_uri.clone(),
@@ -102,6 +107,7 @@ impl ProviderAnswer<'_> {
             sub,
             openid: reply.openid.clone(),
             unionid,
+            unionid_scope: oidc.unionid,
             name,
             picture,
             code_expires_at: now + CODE_LIFETIME_SECONDS,

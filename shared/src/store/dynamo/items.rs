@@ -169,6 +169,7 @@ mod tests {
                 state: Some("af0ifjsldkj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
                 profile: true,
+                unionid: true,
             }),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
