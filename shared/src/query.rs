@@ -69,6 +69,17 @@ fn decode(text: &str) -> Result<String, QueryError> {
     String::from_utf8(out).map_err(|_| QueryError::NotUtf8)
 }
 
+/// Whether a `Content-Type` names a form body (`application/x-www-form-urlencoded`, any
+/// parameters after it, any case).
+pub fn is_form(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +186,25 @@ mod tests {
                 prop_assert_eq!(parse_query(Some(&query), &KNOWN), Err(QueryError::Repeated("scope")));
             }
         }
+    }
+
+    #[test]
+    fn a_form_body_is_named_by_its_content_type_alone() {
+        for form in [
+            "application/x-www-form-urlencoded",
+            "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+            " application/x-www-form-urlencoded ;",
+        ] {
+            assert!(is_form(Some(form)), "{form}");
+        }
+        for other in [
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencodedx",
+            "",
+        ] {
+            assert!(!is_form(Some(other)), "{other}");
+        }
+        assert!(!is_form(None));
     }
 }

@@ -17,17 +17,6 @@ async fn started(env: &TestEnv, mode: &str) -> ApiGatewayV2httpResponse {
     .await
 }
 
-async fn stored_logins(env: &TestEnv) -> i32 {
-    let scan = env
-        .dynamo
-        .scan()
-        .table_name(&env.table)
-        .send()
-        .await
-        .unwrap();
-    scan.count()
-}
-
 #[tokio::test]
 async fn fragment_is_refused_unless_listed_and_nothing_is_stored() {
     let env = TestEnv::start().await;
@@ -38,7 +27,7 @@ async fn fragment_is_refused_unless_listed_and_nothing_is_stored() {
         "response_mode fragment is not allowed",
     );
     assert!(location(&refused).is_none());
-    assert_eq!(stored_logins(&env).await, 0);
+    assert_eq!(env.stored_items().await, 0);
     for allowed in ["query", "form_post"] {
         assert_eq!(started(&env, allowed).await.status(), 302, "{allowed}");
     }
@@ -50,7 +39,7 @@ async fn fragment_is_refused_unless_listed_and_nothing_is_stored() {
         ]))
         .await;
     assert_eq!(response.status(), 302);
-    assert_eq!(stored_logins(&env).await, 3);
+    assert_eq!(env.stored_items().await, 3);
     assert_eq!(env.sim.calls(Endpoint::AccessToken), 0);
 }
 

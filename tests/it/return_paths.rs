@@ -55,14 +55,7 @@ async fn a_login_starts_only_for_a_url_under_a_prefix_or_at_an_exact_path() {
         );
     }
     // Nothing was stored for the refusals: the table holds the four started logins only.
-    let items = env
-        .dynamo
-        .scan()
-        .table_name(&env.table)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(items.count(), 4);
+    assert_eq!(env.stored_items().await, 4);
 }
 
 #[tokio::test]

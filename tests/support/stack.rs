@@ -158,6 +158,12 @@ impl TestEnv {
         gateway_from(&self.vars).await
     }
 
+    /// How many items the state table holds (logins and grants).
+    pub async fn stored_items(&self) -> i32 {
+        let scan = self.dynamo.scan().table_name(&self.table).send().await;
+        scan.expect("a scan of the state table").count()
+    }
+
     pub fn vars(&self) -> &HashMap<&'static str, String> {
         &self.vars
     }

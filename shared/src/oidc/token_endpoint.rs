@@ -13,7 +13,7 @@ use crate::base_url::BaseUrl;
 use crate::gateway::Gateway;
 use crate::handled::{Handled, Log};
 use crate::login_state::now_epoch_seconds;
-use crate::query::{QueryError, parse_query};
+use crate::query::{QueryError, is_form, parse_query};
 use crate::response;
 
 use super::clients::OidcClient;
@@ -58,14 +58,7 @@ async fn redeem(
     issuer: &BaseUrl,
 ) -> Result<(Value, Grant), TokenRequestError> {
     let invalid = |text: &str| TokenRequestError::InvalidRequest(text.to_owned());
-    let form = request
-        .content_type
-        .and_then(|t| t.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !form {
+    if !is_form(request.content_type) {
         return Err(invalid(
             "the body must be application/x-www-form-urlencoded",
         ));

@@ -13,7 +13,7 @@ use crate::base_url::BaseUrl;
 use crate::gateway::Gateway;
 use crate::handled::{Handled, Log};
 use crate::login_state::now_epoch_seconds;
-use crate::query::parse_query;
+use crate::query::{is_form, parse_query};
 use crate::response;
 
 use super::error::BearerError;
@@ -89,14 +89,7 @@ fn bearer_token(request: &UserInfoRequest<'_>) -> Result<String, BearerError> {
 
 /// `access_token` of a POSTed form body, if the request has one.
 fn form_token(request: &UserInfoRequest<'_>) -> Result<Option<String>, BearerError> {
-    let form = request
-        .content_type
-        .and_then(|t| t.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !request.post || !form || request.body.is_empty() {
+    if !request.post || !is_form(request.content_type) || request.body.is_empty() {
         return Ok(None);
     }
     let bad =
