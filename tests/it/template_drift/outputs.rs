@@ -101,3 +101,22 @@ fn arns_are_built_with_the_partition_so_china_regions_work() {
         "https://HttpApi-physical-id.execute-api.cn-north-1.amazonaws.com.cn/auth"
     );
 }
+
+#[test]
+fn the_execute_api_endpoint_is_turned_off_only_when_asked() {
+    let t = template::load();
+    let setting = &resources(&t)["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"];
+    for (value, disabled) in [("true", true), ("false", false)] {
+        let params = plain_parameters(&[
+            ("PublicBaseUrl", "https://login.example.com"),
+            ("DisableExecuteApiEndpoint", value),
+        ]);
+        assert_eq!(
+            Evaluator::new(&t, &params).truth(setting),
+            disabled,
+            "{value}"
+        );
+    }
+    // By default the execute-api URL keeps answering (a first test needs it).
+    assert!(!Evaluator::new(&t, &plain_parameters(&[])).truth(setting));
+}
