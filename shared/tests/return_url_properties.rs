@@ -171,21 +171,25 @@ proptest! {
     }
 }
 
-/// The path property is only worth something if its generator reaches accepted URLs and
-/// refused ones alike.
-#[test]
-fn the_path_generator_produces_accepted_and_refused_urls() {
+/// How many of 2,000 URLs `strategy` generates (deterministically) `list` accepts.
+fn accepted_of_2000(list: &str, strategy: impl Strategy<Value = String>) -> usize {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-    let allowed = AllowedOrigins::parse(PATH_ENTRIES).unwrap();
+    let allowed = AllowedOrigins::parse(list).unwrap();
     let mut runner = TestRunner::deterministic();
-    let strategy = path_attacker_url();
-    let accepted = (0..2000)
+    (0..2000)
         .filter(|_| {
             let raw = strategy.new_tree(&mut runner).unwrap().current();
             ReturnUrl::parse(&raw, &allowed).is_ok()
         })
-        .count();
+        .count()
+}
+
+/// The path property is only worth something if its generator reaches accepted URLs and
+/// refused ones alike.
+#[test]
+fn the_path_generator_produces_accepted_and_refused_urls() {
+    let accepted = accepted_of_2000(PATH_ENTRIES, path_attacker_url());
     assert!(
         (50..1950).contains(&accepted),
         "{accepted} of 2000 accepted"
@@ -195,17 +199,7 @@ fn the_path_generator_produces_accepted_and_refused_urls() {
 /// The property above is only worth something if the generator reaches accepted URLs.
 #[test]
 fn the_generator_produces_accepted_urls_too() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let allowed = AllowedOrigins::parse(ALLOWED).unwrap();
-    let mut runner = TestRunner::deterministic();
-    let strategy = attacker_url();
-    let accepted = (0..2000)
-        .filter(|_| {
-            let raw = strategy.new_tree(&mut runner).unwrap().current();
-            ReturnUrl::parse(&raw, &allowed).is_ok()
-        })
-        .count();
+    let accepted = accepted_of_2000(ALLOWED, attacker_url());
     assert!(
         accepted > 50,
         "only {accepted} of 2000 generated URLs were accepted"
