@@ -32,6 +32,7 @@ pub mod response_modes;
 pub mod return_url;
 pub mod route;
 pub mod scope;
+pub mod sealing_key;
 pub mod secret;
 pub mod store;
 pub mod timing;

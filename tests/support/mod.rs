@@ -21,6 +21,7 @@ pub const APP_ID: &str = "wx0123456789abcdef";
 /// Distinctive so that a leak anywhere is easy to find.
 pub const APP_SECRET: &str = "APPSECRET-must-never-leak-7c1f";
 pub const SIGNING_KEY: &str = "SIGNINGKEY-must-never-leak-0123456789abcdef";
+pub const SEALING_KEY: &str = "SEALINGKEY-must-never-leak-0123456789abcdef";
 pub const DOMAIN: &str = "abc123.execute-api.us-east-1.amazonaws.com";
 pub const ALLOWED_ORIGINS: &str =
     "https://app.example.com,https://*.shop.example.com,http://127.0.0.1:8080";

@@ -13,7 +13,9 @@ use wxauth_core::{Config, Gateway, Scope};
 use crate::events::{ResponseExt, api_gateway_event, body_text, location, result_params};
 use crate::functions::function_for;
 use crate::http::{browser, encode, parse_set_cookie};
-use crate::{ALLOWED_ORIGINS, APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, WEB_APP_ID, WEB_SECRET};
+use crate::{
+    ALLOWED_ORIGINS, APP_ID, APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, WEB_APP_ID, WEB_SECRET,
+};
 
 /// Configures WECHAT_APPS alone (its first app is the default): the Official Account (the
 /// simulator's primary app) as `mp`, paired with the Website App `web`, whose site is
@@ -113,6 +115,7 @@ pub fn test_vars(wechat_base: &str, table: &str) -> HashMap<&'static str, String
         ("WECHAT_APP_SECRET", APP_SECRET.to_owned()),
         ("ALLOWED_RETURN_ORIGINS", ALLOWED_ORIGINS.to_owned()),
         ("TOKEN_SIGNING_KEY", SIGNING_KEY.to_owned()),
+        ("SEALING_KEY", SEALING_KEY.to_owned()),
         ("STATE_TABLE", table.to_owned()),
         ("WECHAT_OPEN_BASE", wechat_base.to_owned()),
         ("WECHAT_API_BASE", wechat_base.to_owned()),
@@ -404,7 +407,7 @@ impl TestEnv {
         let transcript = self.transcript.lock().unwrap();
         assert!(!transcript.is_empty(), "no responses were recorded");
         for response in transcript.iter() {
-            for secret in [APP_SECRET, WEB_SECRET, SIGNING_KEY] {
+            for secret in [APP_SECRET, WEB_SECRET, SIGNING_KEY, SEALING_KEY] {
                 assert!(
                     !response.contains(secret),
                     "a secret leaked in:\n{response}"
@@ -534,7 +537,11 @@ pub fn all_response_modes(s: &mut Settings) {
 /// Every kind of request once or twice (a fragment-mode login among them: start the
 /// environment with [`all_response_modes`]); returns the values that must never be logged.
 pub async fn a_busy_day(env: &TestEnv) -> Vec<String> {
-    let mut secrets = vec![APP_SECRET.to_owned(), SIGNING_KEY.to_owned()];
+    let mut secrets = vec![
+        APP_SECRET.to_owned(),
+        SIGNING_KEY.to_owned(),
+        SEALING_KEY.to_owned(),
+    ];
     let base = env
         .login("ann", "https://app.example.com/a", Scope::Base, None)
         .await;

@@ -150,7 +150,7 @@ pub(crate) async fn finish_login(
             .await
         }
     };
-    let sealed = seal(&fields, &secrets.signing_key, &state, code.unwrap_or(""));
+    let sealed = seal(&fields, &secrets.sealing_key, &state, code.unwrap_or(""));
     record(gateway, &deadline, &state, &sealed).await;
     let finished = answered(login, fields, outcome);
     Ok(finished.into_handled(scope, cookie, base_url, request.accept_language))

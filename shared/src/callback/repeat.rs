@@ -68,7 +68,7 @@ impl Repeat {
         }
         sealed
             .filter(|s| !s.is_empty())
-            .and_then(|s| open(&s, &secrets.signing_key, state, code.unwrap_or("")))
+            .and_then(|s| open(&s, &secrets.sealing_key, state, code.unwrap_or("")))
             .ok_or_else(refused)
     }
 }

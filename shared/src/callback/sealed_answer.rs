@@ -3,8 +3,8 @@
 //! spent after the first).
 //!
 //! It holds the openid, profile and token, and DynamoDB's TTL deletes items hours late, so
-//! it is stored sealed (AES-256-GCM) under a key derived from the signing key, the state
-//! and the authorization code. Only a request that presents the same code can open it, and
+//! it is stored sealed (AES-256-GCM) under a key derived from `SEALING_KEY` (a secret of
+//! its own, never the token's signing key), the state and the authorization code. Only a request that presents the same code can open it, and
 //! once the code is forgotten the stored bytes are useless.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -13,12 +13,12 @@ use sha2::Sha256;
 
 use crate::login::outcome::ResultFields;
 use crate::login_state::StateId;
-use crate::token::SigningKey;
+use crate::sealing_key::SealingKey;
 
 /// How long a repeat of the same callback gets the same answer.
 pub const REPLAY_WINDOW_SECONDS: i64 = 60;
 
-pub fn seal(fields: &ResultFields, key: &SigningKey, state: &StateId, code: &str) -> Vec<u8> {
+pub fn seal(fields: &ResultFields, key: &SealingKey, state: &StateId, code: &str) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).expect("the operating system's random source failed");
     let mut data = serde_json::to_vec(fields).expect("fields serialize");
@@ -35,7 +35,7 @@ pub fn seal(fields: &ResultFields, key: &SigningKey, state: &StateId, code: &str
 }
 
 /// The fields, if `code` is the one the outcome was sealed with.
-pub fn open(sealed: &[u8], key: &SigningKey, state: &StateId, code: &str) -> Option<ResultFields> {
+pub fn open(sealed: &[u8], key: &SealingKey, state: &StateId, code: &str) -> Option<ResultFields> {
     if sealed.len() < NONCE_LEN {
         return None;
     }
@@ -48,7 +48,7 @@ pub fn open(sealed: &[u8], key: &SigningKey, state: &StateId, code: &str) -> Opt
     serde_json::from_slice(plain).ok()
 }
 
-fn aead_key(key: &SigningKey, state: &StateId, code: &str) -> LessSafeKey {
+fn aead_key(key: &SealingKey, state: &StateId, code: &str) -> LessSafeKey {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(b"wxauth duplicate-callback outcome v1\0");
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn only_the_same_code_opens_the_outcome() {
-        let key = SigningKey::new("k".repeat(32)).unwrap();
+        let key = SealingKey::new(&"k".repeat(32)).unwrap();
         let state = StateId::generate();
         // An openid of WeChat's length: a two-byte one would turn up by chance in random
         // ciphertext (about once in a thousand runs) and fail the check below.
@@ -78,7 +78,7 @@ mod tests {
         assert_eq!(open(&sealed, &key, &state, "CODE1"), Some(fields.clone()));
         assert_eq!(open(&sealed, &key, &state, "CODE2"), None);
         assert_eq!(open(&sealed, &key, &StateId::generate(), "CODE1"), None);
-        let other_key = SigningKey::new("x".repeat(32)).unwrap();
+        let other_key = SealingKey::new(&"x".repeat(32)).unwrap();
         assert_eq!(open(&sealed, &other_key, &state, "CODE1"), None);
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;

@@ -6,13 +6,14 @@
 use crate::route::Route;
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 21] = [
+pub const VARIABLES: [&str; 22] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "WECHAT_APPS",
     "ALLOWED_RETURN_ORIGINS",
     "RESPONSE_MODES",
     "TOKEN_SIGNING_KEY",
+    "SEALING_KEY",
     "STATE_TABLE",
     "STATE_TTL_SECONDS",
     "PUBLIC_BASE_URL",
@@ -33,10 +34,11 @@ pub const VARIABLES: [&str; 21] = [
 
 /// `(reference variable, the variable it stands for)`: where a secret is named instead of
 /// given, resolved by the Lambda functions at cold start (`wxauth_lambda::secret_refs`).
-pub const REFERENCE_VARIABLES: [(&str, &str); 5] = [
+pub const REFERENCE_VARIABLES: [(&str, &str); 6] = [
     ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
     ("WECHAT_APPS_REF", "WECHAT_APPS"),
     ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
+    ("SEALING_KEY_REF", "SEALING_KEY"),
     ("OIDC_CLIENTS_REF", "OIDC_CLIENTS"),
     ("OIDC_SIGNING_KEYS_REF", "OIDC_SIGNING_KEYS"),
 ];
@@ -121,11 +123,13 @@ impl Serves {
 }
 
 /// The secrets only the callbacks use (with their `_REF` forms).
-pub const CALLBACK_ONLY_SECRETS: [&str; 4] = [
+pub const CALLBACK_ONLY_SECRETS: [&str; 6] = [
     "WECHAT_APP_SECRET",
     "TOKEN_SIGNING_KEY",
+    "SEALING_KEY",
     "WECHAT_APP_SECRET_REF",
     "TOKEN_SIGNING_KEY_REF",
+    "SEALING_KEY_REF",
 ];
 
 // --- Secrets exposed to functions that never use them ---------------------------------

@@ -9,7 +9,8 @@ use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
 use wxauth_core::config::CALLBACK_ONLY_SECRETS;
 use wxauth_core::config::REFERENCE_VARIABLES;
 use wxauth_tests::{
-    APP_SECRET, DOMAIN, SIGNING_KEY, exclusive, result_params, serves_of_binary, test_vars,
+    APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, exclusive, result_params, serves_of_binary,
+    test_vars,
 };
 
 use super::{
@@ -29,6 +30,8 @@ fn fill_secrets(double: &SecretsDouble) {
         OIDC_SECRET_ARN,
         &serde_json::json!({ "signing_keys": oidc_signing_keys() }).to_string(),
     );
+    // As the template's generated secret holds it: the whole SecretString.
+    double.put_secret(SEALING_SECRET_ARN, SEALING_KEY);
 }
 
 /// The secrets stored in a loopback SSM / Secrets Manager double.
@@ -42,9 +45,11 @@ async fn secrets_double() -> (SecretsDouble, RunningSecretsDouble) {
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:wxauth-AbCdEf";
 const OIDC_SECRET_ARN: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:wxauth-oidc-XyZ123";
+const SEALING_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:SealingKeySecret-Gh7Jk9";
 
 /// `(reference variable, its reference, the call that reads it)`.
-fn references() -> [(&'static str, String, String); 4] {
+fn references() -> [(&'static str, String, String); 5] {
     [
         (
             "WECHAT_APP_SECRET_REF",
@@ -55,6 +60,11 @@ fn references() -> [(&'static str, String, String); 4] {
             "TOKEN_SIGNING_KEY_REF",
             format!("secretsmanager:{SECRET_ARN}#signing_key"),
             format!("secretsmanager.GetSecretValue {SECRET_ARN}"),
+        ),
+        (
+            "SEALING_KEY_REF",
+            format!("secretsmanager:{SEALING_SECRET_ARN}"),
+            format!("secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"),
         ),
         (
             "OIDC_CLIENTS_REF",
@@ -132,7 +142,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     }
     // Spelled out: auth reads the clients only, userinfo the keys only, the token
     // endpoint both, the callbacks all but the keys (they sign result tokens with
-    // TOKEN_SIGNING_KEY here, and no ID token).
+    // TOKEN_SIGNING_KEY here, and no ID token), their sealing key included.
     assert_eq!(
         calls_of("auth"),
         ["AmazonSSM.GetParameter /wxauth/oidc-clients"]
@@ -142,7 +152,10 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         [format!("secretsmanager.GetSecretValue {OIDC_SECRET_ARN}")]
     );
     assert_eq!(calls_of("oidc-token").len(), 2);
-    assert_eq!(calls_of("base-callback").len(), 3);
+    assert_eq!(calls_of("base-callback").len(), 4);
+    assert!(calls_of("base-callback").contains(&format!(
+        "secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"
+    )));
 
     // WeChat accepts the exchange only with the right app secret, and the token verifies
     // only with the right signing key: both came from the doubles.
@@ -174,12 +187,12 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         );
     }
     let total: usize = FUNCTIONS.iter().map(|f| calls_of(f).len()).sum();
-    assert_eq!(total, 1 + 3 + 3 + 2 + 1, "secrets are read at init only");
+    assert_eq!(total, 1 + 4 + 4 + 2 + 1, "secrets are read at init only");
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
     assert!(!logs.contains("gives client_secret in plain"), "{logs}");
-    for secret in [APP_SECRET, SIGNING_KEY, CLIENT_SECRET] {
+    for secret in [APP_SECRET, SIGNING_KEY, SEALING_KEY, CLIENT_SECRET] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
     assert!(

@@ -59,7 +59,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
     // With a list of apps, the default app's variables are not needed.
     assert_eq!(
         required_variables(Serves::Callbacks, Some(APPS_INLINE)),
-        BTreeSet::from(["TOKEN_SIGNING_KEY"])
+        BTreeSet::from(["SEALING_KEY", "TOKEN_SIGNING_KEY"])
     );
     assert!(required_variables(Serves::StartOnly, Some(APPS_INLINE)).is_empty());
 

@@ -143,6 +143,7 @@ fn test_value(variable: &str) -> String {
     match variable {
         "WECHAT_APP_SECRET" => "app-secret-value".into(),
         "TOKEN_SIGNING_KEY" => "0123456789abcdef0123456789abcdef".into(),
+        "SEALING_KEY" => "a-sealing-key-of-its-own-0123456789abcdef".into(),
         "OIDC_CLIENTS" => OIDC_CLIENTS.into(),
         "OIDC_SIGNING_KEYS" => oidc_signing_keys().into(),
         "WECHAT_APPS" => APPS_BY_REF.into(),
