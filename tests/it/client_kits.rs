@@ -2,7 +2,9 @@
 //! a user runs it, against tokens from real logins through the gateway and WeChat
 //! simulator. The real tokens and a token signed here must verify and print exactly the
 //! token's claims; a tampered signature or payload, a wrong audience or issuer, an expired
-//! token, `alg: none` and HS512 must be refused, each for its own reason.
+//! token, `alg: none`, HS512, and a correctly signed JWT whose header's `typ` is `JWT` or
+//! missing (an ID token's, or another JWT of the same key) must be refused, each for its
+//! own reason.
 //!
 //! The toolchains and libraries come from `scripts/clients.sh` (which `scripts/test` runs
 //! first). When one is missing, its test fails under CI (`CI` set) and otherwise says
@@ -231,6 +233,13 @@ async fn check_kit(kit: &str, verifier: Option<Command>) {
     assert_eq!(claims["iss"], issuer.as_str());
     assert_eq!(claims["aud"], AUDIENCE);
     assert_eq!(payload_of(&snapshot["token"])["is_snapshotuser"], 1);
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["typ"], wxauth_core::token::RESULT_TOKEN_TYPE);
 
     let key = SigningKey::new(SIGNING_KEY).unwrap();
     let as_claims: ResultClaims = serde_json::from_value(claims.clone()).unwrap();
@@ -263,6 +272,19 @@ async fn check_kit(kit: &str, verifier: Option<Command>) {
         &jsonwebtoken::EncodingKey::from_secret(SIGNING_KEY.as_bytes()),
     )
     .unwrap();
+    // The token's own claims, correctly signed, under another header: all that differs
+    // from a result token is its `typ`.
+    let with_typ = |typ: Option<&str>| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header {
+                typ: typ.map(str::to_owned),
+                ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+            },
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SIGNING_KEY.as_bytes()),
+        )
+        .unwrap()
+    };
 
     let case = |name, token: String, refused_for| Case {
         name,
@@ -326,6 +348,16 @@ async fn check_kit(kit: &str, verifier: Option<Command>) {
             Some(ALGORITHM),
         ),
         case("HS512 with the right key", hs512, Some(ALGORITHM)),
+        case(
+            "typ JWT, signed with the right key",
+            with_typ(Some("JWT")),
+            Some(&["typ"]),
+        ),
+        case(
+            "no typ, signed with the right key",
+            with_typ(None),
+            Some(&["typ"]),
+        ),
     ];
 
     // All cases at once: each is its own process (a JVM takes half a second to start).

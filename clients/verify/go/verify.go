@@ -19,6 +19,10 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 )
 
+// resultTokenType is the header's typ of a result token: no ID token or other JWT signed
+// with the same key has it.
+const resultTokenType = "wxauth-result+jwt"
+
 // leeway is the clock difference allowed between the gateway and this machine, in seconds.
 const leeway = 30
 
@@ -41,6 +45,10 @@ func verify(token string, key []byte, issuer, audience string) (jwt.MapClaims, e
 	}
 	if !parsed.Valid {
 		return nil, errors.New("token is not valid")
+	}
+	// golang-jwt has no typ check of its own: the verified header is read.
+	if typ, _ := parsed.Header["typ"].(string); typ != resultTokenType {
+		return nil, errors.New("typ is not " + resultTokenType)
 	}
 	now := time.Now().Unix()
 	if !claims.VerifyExpiresAt(now-leeway, true) {

@@ -31,6 +31,8 @@ public final class Verify {
         }
     }
 
+    /** The header's typ of a result token: no ID token or other JWT signed with the same key has it. */
+    public static final String RESULT_TOKEN_TYPE = "wxauth-result+jwt";
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Seconds of clock difference allowed between the gateway and this machine. */
     private static final long LEEWAY_SECONDS = 30;
@@ -63,6 +65,9 @@ public final class Verify {
         }
         if (!MessageDigest.isEqual(expected, base64url(parts[2]))) { // constant time
             throw new RefusedException("signature does not match");
+        }
+        if (!header.path("typ").isTextual() || !header.get("typ").asText().equals(RESULT_TOKEN_TYPE)) {
+            throw new RefusedException("typ is not " + RESULT_TOKEN_TYPE);
         }
         JsonNode claims = json(parts[1]);
         if (!claims.isObject()) {

@@ -19,6 +19,7 @@ try {
   // The key is TOKEN_SIGNING_KEY's text itself, as bytes (UTF-8).
   const { payload } = await jwtVerify(token, new TextEncoder().encode(key), {
     algorithms: ["HS256"], // only HS256: "none" and every other algorithm are refused
+    typ: "wxauth-result+jwt", // a result token, not an ID token or another JWT of this key
     issuer, // iss must equal the gateway's base URL
     audience, // aud must be your origin
     requiredClaims: ["exp", "sub"], // jose checks exp only when present: require it

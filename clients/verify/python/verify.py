@@ -14,10 +14,18 @@ import sys
 
 import jwt
 
+# The header's typ of a result token: no ID token or other JWT signed with the same key has it.
+RESULT_TOKEN_TYPE = "wxauth-result+jwt"
+
+
+class WrongTokenType(jwt.InvalidTokenError):
+    """A correctly signed JWT that is not a result token (its header's typ)."""
+
 
 def verify(token: str, key: str, issuer: str, audience: str) -> dict:
     """The token's claims if it verifies; raises jwt.InvalidTokenError otherwise."""
-    return jwt.decode(
+    # decode_complete: PyJWT has no typ check of its own, so the verified header is read.
+    verified = jwt.decode_complete(
         token,
         key,  # TOKEN_SIGNING_KEY's text itself is the key (UTF-8 bytes)
         algorithms=["HS256"],  # only HS256: "none" and every other algorithm are refused
@@ -29,6 +37,9 @@ def verify(token: str, key: str, issuer: str, audience: str) -> dict:
         # when the gateway's clock is a second ahead.
         leeway=30,
     )
+    if verified["header"].get("typ") != RESULT_TOKEN_TYPE:
+        raise WrongTokenType(f"typ is not {RESULT_TOKEN_TYPE}")
+    return verified["payload"]
 
 
 def main() -> int:

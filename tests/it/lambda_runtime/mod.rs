@@ -15,6 +15,7 @@ mod flows;
 mod oidc;
 mod qr_login;
 mod relying_parties;
+mod return_rules;
 mod secrets;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
