@@ -27,13 +27,18 @@ fn verify(token: &str, env: &TestEnv, audience: &str) -> Claims {
     validation.set_audience(&[audience]);
     validation.set_issuer(&[env.base_url()]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    jsonwebtoken::decode::<Claims>(
+    let verified = jsonwebtoken::decode::<Claims>(
         token,
         &DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
         &validation,
     )
-    .expect("the token verifies")
-    .claims
+    .expect("the token verifies");
+    // jsonwebtoken does not check `typ` itself; a backend pins it.
+    assert_eq!(
+        verified.header.typ.as_deref(),
+        Some(wxauth_core::token::RESULT_TOKEN_TYPE)
+    );
+    verified.claims
 }
 
 #[tokio::test]

@@ -417,13 +417,18 @@ fn verify(token: &str, issuer: &str) -> serde_json::Value {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_audience(&["https://app.example.com"]);
     validation.set_issuer(&[issuer]);
-    jsonwebtoken::decode::<serde_json::Value>(
+    let verified = jsonwebtoken::decode::<serde_json::Value>(
         token,
         &jsonwebtoken::DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
         &validation,
     )
-    .expect("a valid token")
-    .claims
+    .expect("a valid token");
+    // jsonwebtoken does not check `typ` itself; a backend pins it.
+    assert_eq!(
+        verified.header.typ.as_deref(),
+        Some(wxauth_core::token::RESULT_TOKEN_TYPE)
+    );
+    verified.claims
 }
 
 const CLIENT_ID: &str = "shop-backend";
