@@ -141,7 +141,7 @@ fn holds(operator: &str, values: &[String], leading_keys: &[&str]) -> bool {
 }
 
 /// IAM's `StringLike`: case-sensitive, `*` any run of characters, `?` any one.
-pub fn string_like(pattern: &str, text: &str) -> bool {
+fn string_like(pattern: &str, text: &str) -> bool {
     assert!(
         !pattern.contains("${"),
         "policy variables are not modelled: {pattern}"
