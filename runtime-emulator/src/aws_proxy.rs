@@ -1,8 +1,8 @@
 //! A recording proxy for AWS JSON-protocol services (DynamoDB, SSM …): put it between a
 //! function and the endpoint it would call (`AWS_ENDPOINT_URL_DYNAMODB=<proxy>`), and it
 //! forwards every request unchanged while recording the operation each one names in
-//! `X-Amz-Target`. Tests compare what a function really calls with what its IAM role
-//! grants.
+//! `X-Amz-Target` and, for DynamoDB, the partition keys it names. Tests compare what a
+//! function really calls, and on which keys, with what its IAM role grants.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -15,28 +15,42 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::task::JoinHandle;
 
+/// One forwarded request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// Its `X-Amz-Target` (`DynamoDB_20120810.PutItem` …), `(none)` without one.
+    pub target: String,
+    /// The values of the partition key it names (the `Key` of a read or an update, the
+    /// `Item` of a put): what IAM's `dynamodb:LeadingKeys` sees. A string key as it is,
+    /// another type as its JSON; empty for a call naming none (DescribeTable).
+    pub leading_keys: Vec<String>,
+}
+
 #[derive(Clone)]
 struct Proxy {
     upstream: String,
+    partition_key: String,
     client: reqwest::Client,
-    calls: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
 }
 
 /// The proxy on a loopback port until dropped.
 pub struct RecordingProxy {
     pub addr: SocketAddr,
-    calls: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
     task: JoinHandle<()>,
 }
 
 impl RecordingProxy {
-    /// Forwards to `upstream` (e.g. DynamoDB Local's `http://127.0.0.1:PORT`).
-    pub async fn serve(upstream: &str) -> std::io::Result<Self> {
+    /// Forwards to `upstream` (e.g. DynamoDB Local's `http://127.0.0.1:PORT`), recording
+    /// each call's values of `partition_key`, the attribute the table is keyed by.
+    pub async fn serve(upstream: &str, partition_key: &str) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let calls = Arc::new(Mutex::new(Vec::new()));
         let proxy = Proxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
+            partition_key: partition_key.to_owned(),
             client: reqwest::Client::new(),
             calls: Arc::clone(&calls),
         };
@@ -51,18 +65,46 @@ impl RecordingProxy {
         format!("http://{}", self.addr)
     }
 
+    /// Every call forwarded so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
     /// Every `X-Amz-Target` forwarded so far, in order (`DynamoDB_20120810.PutItem` …).
     pub fn targets(&self) -> Vec<String> {
-        self.calls.lock().unwrap().clone()
+        self.calls().into_iter().map(|c| c.target).collect()
     }
 
     /// The operations called, as IAM names them for `service`: `dynamodb:PutItem` …
     pub fn iam_actions(&self, service: &str) -> BTreeSet<String> {
-        self.targets()
-            .iter()
-            .map(|t| format!("{service}:{}", t.rsplit('.').next().unwrap_or(t)))
-            .collect()
+        self.calls().iter().map(|c| c.iam_action(service)).collect()
     }
+}
+
+impl Call {
+    /// The operation as IAM names it for `service`: `dynamodb:PutItem` …
+    pub fn iam_action(&self, service: &str) -> String {
+        let operation = self.target.rsplit('.').next().unwrap_or(&self.target);
+        format!("{service}:{operation}")
+    }
+}
+
+/// The values of `partition_key` in a DynamoDB request's `Key` or `Item` (the single-item
+/// calls; a batch or a query names its keys elsewhere, and is recorded with none).
+fn leading_keys(body: &[u8], partition_key: &str) -> Vec<String> {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    ["Key", "Item"]
+        .iter()
+        .filter_map(|field| request.get(field)?.get(partition_key))
+        .map(
+            |value| match value.get("S").and_then(serde_json::Value::as_str) {
+                Some(s) => s.to_owned(),
+                None => value.to_string(),
+            },
+        )
+        .collect()
 }
 
 impl Drop for RecordingProxy {
@@ -82,7 +124,11 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("(none)")
         .to_owned();
-    proxy.calls.lock().unwrap().push(target);
+    let leading_keys = leading_keys(&body, &proxy.partition_key);
+    proxy.calls.lock().unwrap().push(Call {
+        target,
+        leading_keys,
+    });
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut upstream = proxy
         .client

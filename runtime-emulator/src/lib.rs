@@ -16,7 +16,7 @@
 //!   `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
 //!
 //! - [`aws_proxy::RecordingProxy`]: forwards AWS JSON-protocol calls (DynamoDB) and records
-//!   which operations a function really makes.
+//!   which operations a function really makes, and on which partition keys.
 //!
 //! Only loopback addresses are used.
 

@@ -2,13 +2,15 @@
 //! simulator on its own loopback port, and the real Lambda handlers driven with API Gateway
 //! HTTP API (payload 2.0) events. The browser's part (following WeChat's redirects) is
 //! played over real HTTP against the simulator. One file per purpose; the tests use the
-//! names re-exported here, and `template` (the one reading of template.yaml) by its path.
+//! names re-exported here, and `template` (the one reading of template.yaml) and
+//! `table_rights` (how IAM judges a call on the state table) by their paths.
 
 mod events;
 mod functions;
 mod http;
 mod logs;
 mod stack;
+pub mod table_rights;
 pub mod template;
 
 pub use self::events::*;

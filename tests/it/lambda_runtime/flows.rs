@@ -1,10 +1,12 @@
 //! Both redirect flows and the OpenID Connect flow through the five binaries, on a named
-//! stage and on `$default`, each function's DynamoDB calls against its role, and a warm
-//! callback function's one connection to WeChat.
+//! stage and on `$default`, each function's DynamoDB calls and their keys against its
+//! role, and a warm callback function's one connection to WeChat.
 
 use std::collections::BTreeSet;
 
+use lambda_runtime_emulator::aws_proxy::Call;
 use wechat_simulator::Endpoint;
+use wxauth_tests::table_rights::{DESCRIBE_TABLE, table_statements};
 use wxauth_tests::template;
 use wxauth_tests::{APP_SECRET, DOMAIN, SIGNING_KEY, exclusive, result_params};
 
@@ -131,7 +133,7 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
     }
 
     // Least privilege, checked against behaviour: each function made exactly the DynamoDB
-    // calls its role in template.yaml grants (these flows reach every store call: a new
+    // calls its role in template.yaml grants, on the keys it grants them (these flows reach every store call: a new
     // login, a consumed state, a recorded outcome, a repeated callback, a read without
     // the browser's cookie, a grant stored by each callback, redeemed, replayed and
     // revoked, and read by userinfo).
@@ -141,6 +143,51 @@ async fn both_flows_through_the_function_binaries_on_a_named_stage() {
             granted_dynamodb_actions(name),
             "{name}: the DynamoDB calls it made differ from what its role grants"
         );
+        calls_name_only_the_keys_the_role_allows(name, &stack.dynamodb[name].calls());
+    }
+}
+
+/// Each of `calls` (made by the function built from `binary`) is allowed by its role as
+/// IAM evaluates the conditions on `dynamodb:LeadingKeys`; each item call names one key
+/// and is allowed by a statement that restricts the keys; and every action of every
+/// statement on the table is used on a key that statement allows (the role grants no
+/// items the function never touches).
+fn calls_name_only_the_keys_the_role_allows(binary: &str, calls: &[Call]) {
+    let t = template::cached();
+    let role = template::role_of(template::function_building(t, binary));
+    let statements = table_statements(t, role);
+    for call in calls {
+        let action = call.iam_action("dynamodb");
+        let keys: Vec<&str> = call.leading_keys.iter().map(String::as_str).collect();
+        let allowing: Vec<_> = statements
+            .iter()
+            .filter(|s| s.allows(&action, &keys))
+            .collect();
+        assert!(
+            !allowing.is_empty(),
+            "{role} does not allow {binary}'s {action} on {keys:?}"
+        );
+        if action != DESCRIBE_TABLE {
+            assert_eq!(keys.len(), 1, "{binary}: {action}");
+            assert!(
+                allowing.iter().all(|s| s.is_conditioned()),
+                "{role} allows {action} on any key"
+            );
+        }
+    }
+    for s in &statements {
+        for action in &s.actions {
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c.iam_action("dynamodb") == *action && {
+                        let keys: Vec<&str> = c.leading_keys.iter().map(String::as_str).collect();
+                        s.allows(action, &keys)
+                    }),
+                "{role} allows {action} on keys {binary} never names ({:?})",
+                s.conditions
+            );
+        }
     }
 }
 

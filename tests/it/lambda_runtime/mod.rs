@@ -29,6 +29,7 @@ use lambda_runtime_emulator::{
     ExecutionEnvironment, FunctionSpec, HttpApi, HttpApiConfig, InitOutcome,
 };
 use wechat_simulator::{RunningSimulator, SimulatorConfig, WeChatSimulator};
+use wxauth_core::store::attr;
 use wxauth_tests::template::{self, Evaluator};
 use wxauth_tests::{
     APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, create_state_table, dynamo_client, encode,
@@ -239,7 +240,7 @@ impl Stack {
         let mut dynamodb = BTreeMap::new();
         let mut doubles = BTreeMap::new();
         for name in FUNCTIONS {
-            let proxy = RecordingProxy::serve(&env["AWS_ENDPOINT_URL_DYNAMODB"])
+            let proxy = RecordingProxy::serve(&env["AWS_ENDPOINT_URL_DYNAMODB"], attr::STATE)
                 .await
                 .unwrap();
             let mut env = as_deployed(name, &env);

@@ -14,6 +14,7 @@ mod outputs;
 mod parameters;
 mod roles;
 mod routes;
+mod table_keys;
 
 use std::collections::BTreeMap;
 

@@ -377,8 +377,9 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
 fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
     let t = template::load();
     // What each function's code calls on the state table: DescribeTable once at init
-    // (wxauth_core::warm_up), then its own item calls. Adding a call means adding it here
-    // and to that role's Action list in template.yaml.
+    // (wxauth_core::warm_up), then its own item calls. Adding a call means adding it here,
+    // in table_keys.rs with the items it names, and to the statement of those items'
+    // keys in template.yaml.
     let expected: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
         ("auth", vec!["dynamodb:DescribeTable", "dynamodb:PutItem"]),
         (
