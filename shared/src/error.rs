@@ -44,6 +44,11 @@ pub enum RequestError {
     ResponseModeNotAllowed { mode: &'static str, allowed: String },
     #[error("nonce must be 1 to 256 printable ASCII characters")]
     Nonce,
+    /// `/auth` has no back-channel mode of its own: the OpenID Provider is that.
+    #[error(
+        "response_type is not a parameter of /auth: for a code your backend redeems, use the OpenID Provider (/oauth2/authorize)"
+    )]
+    ResponseTypeOnAuth,
     #[error("client_id is not a client registered with this provider")]
     UnknownClient,
     #[error("redirect_uri is not registered for this client (it must match exactly)")]
@@ -113,6 +118,7 @@ impl RequestError {
             | Self::ResponseMode
             | Self::ResponseModeNotAllowed { .. }
             | Self::Nonce
+            | Self::ResponseTypeOnAuth
             | Self::UnknownApp
             | Self::RedirectUriNotRegistered => "invalid_request",
             Self::UnknownClient => "unauthorized_client",
@@ -150,6 +156,7 @@ mod tests {
             (RequestError::AutoScope, 400, "invalid_scope"),
             (RequestError::NoQrApp, 400, "invalid_scope"),
             (RequestError::UnknownApp, 400, "invalid_request"),
+            (RequestError::ResponseTypeOnAuth, 400, "invalid_request"),
             (StateProblem::Expired.into(), 400, "invalid_state"),
             (
                 StoreError::Unavailable("connection refused to 10.0.0.1".into()).into(),

@@ -126,3 +126,21 @@ async fn a_mode_taken_off_the_list_is_refused_at_the_callback() {
         "WeChat was not asked"
     );
 }
+
+#[tokio::test]
+async fn auth_has_no_back_channel_mode_and_says_where_it_is() {
+    let env = TestEnv::start_with(all_response_modes).await;
+    // Whatever the value: ignored, `code` would still have put the token in the URL.
+    for value in ["code", "token", "id_token", ""] {
+        let refused = env
+            .auth(&encode(&[
+                ("url", "https://app.example.com/"),
+                ("scope", "snsapi_base"),
+                ("response_type", value),
+            ]))
+            .await;
+        assert_refused(&refused, "invalid_request", "use the OpenID Provider");
+        assert!(location(&refused).is_none(), "{value:?}");
+    }
+    assert_eq!(env.stored_items().await, 0);
+}

@@ -33,8 +33,13 @@ pub(crate) async fn start_login(
             "nonce",
             "app",
             "auto_scope",
+            "response_type",
         ],
     )?;
+    // Silently ignored, `response_type=code` would still put the token in the URL.
+    if params.contains_key("response_type") {
+        return Err(RequestError::ResponseTypeOnAuth);
+    }
     let url = params.get("url").ok_or(RequestError::Missing("url"))?;
     let scope = params.get("scope").ok_or(RequestError::Missing("scope"))?;
     let auto_scope = params.get("auto_scope").map(String::as_str);
