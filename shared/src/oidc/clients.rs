@@ -389,10 +389,10 @@ mod tests {
         assert_eq!(requires(Some(SECRET), Some(false.into())), Ok(false));
         // A public client has nothing else to protect its codes: refused, by name, among
         // the other problems.
-        let err = clients(&format!(
-            r#"[{{"client_id":"spa","redirect_uris":["https://spa.example.com/"],"require_pkce":false}},
-               {{"client_id":"rp","client_secret":"tiny-secret-value","redirect_uris":["https://rp.example.com/"],"require_pkce":false}}]"#
-        ))
+        let err = clients(
+            r#"[{"client_id":"spa","redirect_uris":["https://spa.example.com/"],"require_pkce":false},
+               {"client_id":"rp","client_secret":"tiny-secret-value","redirect_uris":["https://rp.example.com/"],"require_pkce":false}]"#,
+        )
         .unwrap_err();
         assert!(
             err.contains("client spa: a public client (no client_secret) must use PKCE"),
