@@ -21,6 +21,7 @@ mod logs;
 mod lost_answers;
 mod metrics;
 mod oidc;
+mod oidc_pkce;
 mod pages;
 mod response_modes;
 mod return_paths;

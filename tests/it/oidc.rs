@@ -14,10 +14,10 @@ use sha2::{Digest, Sha256};
 use wxauth_core::oidc::keys::SigningKeys;
 use wxauth_tests::*;
 
-const RP_SECRET: &str = "rp-client-secret+0123456789%41bcdef-xyz";
-const RP_REDIRECT: &str = "https://rp.example.com/oidc/callback";
+pub(crate) const RP_SECRET: &str = "rp-client-secret+0123456789%41bcdef-xyz";
+pub(crate) const RP_REDIRECT: &str = "https://rp.example.com/oidc/callback";
 const SPA_REDIRECT: &str = "http://127.0.0.1:8080/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// One key set for the whole run: RSA generation is slow in debug builds.
@@ -34,11 +34,11 @@ fn clients() -> String {
     .to_string()
 }
 
-async fn provider() -> TestEnv {
+pub(crate) async fn provider() -> TestEnv {
     provider_with(|_| {}).await
 }
 
-async fn provider_with(customize: impl FnOnce(&mut Settings)) -> TestEnv {
+pub(crate) async fn provider_with(customize: impl FnOnce(&mut Settings)) -> TestEnv {
     TestEnv::start_with(|s| {
         s.vars.insert("OIDC_CLIENTS", clients());
         s.vars.insert("OIDC_SIGNING_KEYS", keys_pem().to_owned());
@@ -47,7 +47,7 @@ async fn provider_with(customize: impl FnOnce(&mut Settings)) -> TestEnv {
     .await
 }
 
-async fn authorize(
+pub(crate) async fn authorize(
     env: &TestEnv,
     params: &[(&str, &str)],
 ) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {
@@ -55,7 +55,7 @@ async fn authorize(
         .await
 }
 
-fn rp_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn rp_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut p = vec![
         ("client_id", "rp"),
         ("redirect_uri", RP_REDIRECT),
@@ -77,7 +77,7 @@ fn rp_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 
 /// Authorization request → WeChat as `user` → callback; the parameters the relying party
 /// receives at its redirect URI.
-async fn authorization_response(
+pub(crate) async fn authorization_response(
     env: &TestEnv,
     user: &str,
     params: &[(&str, &str)],
@@ -95,7 +95,7 @@ async fn authorization_response(
     result_params(&location, false)
 }
 
-fn basic(id: &str, secret: &str) -> String {
+pub(crate) fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 

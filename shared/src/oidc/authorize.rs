@@ -166,7 +166,7 @@ pub(crate) async fn authorize(
     let code_challenge = match pkce::challenge_of_request(
         params.get("code_challenge_method").map(String::as_str),
         params.get("code_challenge").map(String::as_str),
-        client.is_public(),
+        client.requires_pkce(),
     ) {
         Ok(challenge) => challenge,
         Err(description) => return refuse("invalid_request", description),

@@ -33,6 +33,9 @@ pub struct OidcClient {
     /// user is sent to.
     redirect_uris: Vec<(String, ReturnUrl)>,
     pub name: Option<String>,
+    /// Whether an authorization request must bring a PKCE challenge: always for a public
+    /// client; for a confidential one unless it was registered with `require_pkce: false`.
+    require_pkce: bool,
 }
 
 impl fmt::Debug for OidcClient {
@@ -49,6 +52,7 @@ impl fmt::Debug for OidcClient {
                     .collect::<Vec<_>>(),
             )
             .field("name", &self.name)
+            .field("require_pkce", &self.require_pkce)
             .finish()
     }
 }
@@ -70,6 +74,10 @@ struct ClientEntry {
     redirect_uris: Vec<String>,
     #[serde(default)]
     name: Option<String>,
+    /// Absent: required. Only a confidential client may turn it off, for a relying party
+    /// that cannot send PKCE; its secret then alone guards a stolen code.
+    #[serde(default)]
+    require_pkce: Option<bool>,
 }
 
 impl OidcClients {
@@ -79,7 +87,7 @@ impl OidcClients {
         let entries: Vec<ClientEntry> = serde_json::from_str(json).map_err(|e| {
             // serde's message can quote a value; keep only where it went wrong.
             format!(
-                "must be a JSON array of {{\"client_id\", \"client_secret\" or \"client_secret_sha256\" (optional), \"redirect_uris\": [...], \"name\" (optional)}} (error at line {} column {})",
+                "must be a JSON array of {{\"client_id\", \"client_secret\" or \"client_secret_sha256\" (optional), \"redirect_uris\": [...], \"name\" (optional), \"require_pkce\" (optional, true or false)}} (error at line {} column {})",
                 e.line(),
                 e.column()
             )
@@ -151,6 +159,12 @@ impl OidcClients {
                     "{at}: name must be at most 100 characters, no control characters"
                 ));
             }
+            let public = entry.client_secret.is_none() && hashed.is_none();
+            if public && entry.require_pkce == Some(false) {
+                problems.push(format!(
+                    "{at}: a public client (no client_secret) must use PKCE: require_pkce cannot be false"
+                ));
+            }
             clients.push(OidcClient {
                 client_id: entry.client_id,
                 secret: match (entry.client_secret, hashed) {
@@ -162,6 +176,7 @@ impl OidcClients {
                 },
                 redirect_uris,
                 name: entry.name,
+                require_pkce: entry.require_pkce.unwrap_or(true),
             });
         }
         if problems.is_empty() {
@@ -183,6 +198,12 @@ impl OidcClients {
 impl OidcClient {
     pub fn is_public(&self) -> bool {
         self.secret.is_none()
+    }
+
+    /// Whether this client's authorization requests must bring a PKCE challenge, and so its
+    /// token requests the verifier.
+    pub fn requires_pkce(&self) -> bool {
+        self.require_pkce
     }
 
     /// The registered redirect URI that is exactly `uri`, parsed.
@@ -341,6 +362,54 @@ mod tests {
             ))
             .unwrap_err();
             assert!(err.contains("64 hex digits"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pkce_is_required_unless_a_confidential_client_turns_it_off() {
+        let json = |secret: Option<&str>, require: Option<serde_json::Value>| {
+            let mut client = serde_json::json!({"client_id": "rp", "redirect_uris": ["https://rp.example.com/cb"]});
+            if let Some(secret) = secret {
+                client["client_secret"] = secret.into();
+            }
+            if let Some(require) = require {
+                client["require_pkce"] = require;
+            }
+            serde_json::json!([client]).to_string()
+        };
+        let requires = |secret, require| {
+            clients(&json(secret, require)).map(|c| c.get("rp").unwrap().requires_pkce())
+        };
+        // By default, for either kind of client.
+        assert_eq!(requires(None, None), Ok(true));
+        assert_eq!(requires(Some(SECRET), None), Ok(true));
+        assert_eq!(requires(None, Some(serde_json::Value::Null)), Ok(true));
+        assert_eq!(requires(Some(SECRET), Some(true.into())), Ok(true));
+        assert_eq!(requires(None, Some(true.into())), Ok(true));
+        assert_eq!(requires(Some(SECRET), Some(false.into())), Ok(false));
+        // A public client has nothing else to protect its codes: refused, by name, among
+        // the other problems.
+        let err = clients(
+            r#"[{"client_id":"spa","redirect_uris":["https://spa.example.com/"],"require_pkce":false},
+               {"client_id":"rp","client_secret":"tiny-secret-value","redirect_uris":["https://rp.example.com/"],"require_pkce":false}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("client spa: a public client (no client_secret) must use PKCE"),
+            "{err}"
+        );
+        assert!(err.contains("client rp: client_secret must be"), "{err}");
+        assert!(!err.contains("client rp: a public client"), "{err}");
+        assert!(!err.contains("tiny-secret-value"), "{err}");
+        // Only a boolean: "false" or 0 must not be read as either.
+        for wrong in [
+            serde_json::json!("false"),
+            serde_json::json!(0),
+            serde_json::json!([]),
+        ] {
+            let err = clients(&json(Some(SECRET), Some(wrong.clone()))).unwrap_err();
+            assert!(err.contains("require_pkce"), "{wrong}: {err}");
+            assert!(!err.contains(SECRET), "{err}");
         }
     }
 

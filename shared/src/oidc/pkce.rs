@@ -11,11 +11,12 @@ use sha2::{Digest, Sha256};
 const S256_CHALLENGE_LEN: usize = 43;
 
 /// The challenge of an authorization request, checked: `None` when the request brings
-/// none (allowed only to confidential clients); otherwise what to tell the relying party.
+/// none (allowed only to a client that does not require PKCE); otherwise what to tell the
+/// relying party.
 pub(crate) fn challenge_of_request(
     method: Option<&str>,
     challenge: Option<&str>,
-    public_client: bool,
+    required: bool,
 ) -> Result<Option<String>, &'static str> {
     match (method, challenge) {
         (Some("S256"), Some(_)) | (None, None) => {}
@@ -25,8 +26,8 @@ pub(crate) fn challenge_of_request(
     if challenge.is_some_and(|c| !is_pkce_value(c) || c.len() != S256_CHALLENGE_LEN) {
         return Err("code_challenge must be the 43-character base64url SHA-256 of the verifier");
     }
-    if public_client && challenge.is_none() {
-        return Err("a public client must send a PKCE code_challenge (S256)");
+    if required && challenge.is_none() {
+        return Err("this client must send a PKCE code_challenge (S256)");
     }
     Ok(challenge.map(str::to_owned))
 }

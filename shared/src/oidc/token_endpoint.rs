@@ -98,6 +98,14 @@ async fn redeem(
             invalid("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
         })?),
     };
+    // The authorization endpoint already refused such a client's requests without a
+    // challenge; this holds also for a code issued before `require_pkce` was turned on (the
+    // auth and token functions take a new configuration at different moments).
+    if client.requires_pkce() && challenge.is_none() {
+        return Err(TokenRequestError::InvalidGrant(
+            "the code_verifier is missing",
+        ));
+    }
     let id = GrantId::of_code(code).ok_or(TokenRequestError::InvalidGrant(
         "the code is not one this provider issues",
     ))?;
