@@ -7,6 +7,7 @@
 mod events;
 mod functions;
 mod http;
+mod jar;
 mod logs;
 mod stack;
 pub mod template;
