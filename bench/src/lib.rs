@@ -77,11 +77,13 @@ pub fn binding_cookie(response: &reqwest::Response) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| cookie::Cookie::parse(v).ok())
-        // `__Secure-wxauth_…` when the gateway's base URL is https.
+        // `__Host-wxauth_…` when the gateway's base URL is https; an empty value is one
+        // the gateway expires (a browser's oldest pending login).
         .find(|c| {
             c.name()
-                .trim_start_matches("__Secure-")
+                .trim_start_matches("__Host-")
                 .starts_with("wxauth_")
+                && !c.value().is_empty()
         })
         .map(|c| format!("{}={}", c.name(), c.value()))
 }
@@ -140,14 +142,18 @@ mod tests {
             .header("set-cookie", "other=1; Path=/")
             .header(
                 "set-cookie",
-                "wxauth_Ab12=v4lue; Path=/getOpenId; Max-Age=600; HttpOnly; SameSite=Lax",
+                "__Host-wxauth_Old1=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure",
+            )
+            .header(
+                "set-cookie",
+                "__Host-wxauth_Ab12=v4lue; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure",
             )
             .body("")
             .unwrap();
         let answer = reqwest::Response::from(answer);
         assert_eq!(
             binding_cookie(&answer).as_deref(),
-            Some("wxauth_Ab12=v4lue")
+            Some("__Host-wxauth_Ab12=v4lue")
         );
         let none = reqwest::Response::from(http::Response::new(""));
         assert_eq!(binding_cookie(&none), None);

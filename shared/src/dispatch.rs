@@ -135,6 +135,7 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
             let start = StartRequest {
                 raw_query: text(&request.raw_query),
                 user_agent: text(&request.user_agent),
+                cookie_header: text(&request.cookie_header),
             };
             start_login(gateway, start, base_url(config, request)?).await
         }
@@ -173,6 +174,7 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
                 raw_query: text(&request.raw_query),
                 user_agent: text(&request.user_agent),
                 accept_language: text(&request.accept_language),
+                cookie_header: text(&request.cookie_header),
             };
             authorize(gateway, authorization, base_url(config, request)?).await
         }

@@ -30,7 +30,7 @@ async fn a_documented_payload_2_event_starts_a_login() {
     // return URL is stored exactly as sent.
     assert!(authorize.ends_with("#wechat_redirect"), "{authorize}");
     assert_eq!(response.cookies.len(), 1, "the binding cookie");
-    assert!(response.cookies[0].starts_with("__Secure-wxauth_"));
+    assert!(response.cookies[0].starts_with("__Host-wxauth_"));
     let state = state_of(authorize);
     let code = env.sim.issue_code("ann", wechat_simulator::Scope::Base);
     let cookie = cookie_pair(&response.cookies[0]);

@@ -84,15 +84,14 @@ async fn a_login_through_the_local_server_keeps_state_in_dynamodb() {
 }
 
 /// wxauth-local routes by path: `/getUserInfo` (the seed gateway's name) reaches the
-/// profile callback too. Binding is off: the binding cookie's path is `/getWxUserInfo`.
+/// profile callback too, and the binding cookie (`Path=/`) with it.
 #[tokio::test]
 async fn the_get_user_info_alias_completes_a_profile_login() {
     let sim = WeChatSimulator::new(SimulatorConfig::new(APP_ID, APP_SECRET));
     let sim_server = sim.serve_on_loopback().await.unwrap();
     let dynamo = dynamo_client().await;
     let table = create_state_table(&dynamo).await;
-    let mut vars = test_vars(&sim_server.base_url, &table);
-    vars.insert("BROWSER_BINDING", "off".into());
+    let vars = test_vars(&sim_server.base_url, &table);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = wxauth_local::start(|name| vars.get(name).cloned(), listener)
         .await
@@ -112,6 +111,7 @@ async fn the_get_user_info_alias_completes_a_profile_login() {
         .unwrap();
     assert_eq!(start.status(), 302);
     let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let binding = cookie_pair(start.headers()["set-cookie"].to_str().unwrap());
     let consent = browser
         .get(wechat_simulator::consent_url(&authorize, true))
         .header("x-wechat-sim-user", "sven")
@@ -125,6 +125,7 @@ async fn the_get_user_info_alias_completes_a_profile_login() {
 
     let finished = browser
         .get(format!("{}/getUserInfo?{query}", server.base_url))
+        .header("cookie", &binding)
         .send()
         .await
         .unwrap();

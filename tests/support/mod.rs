@@ -8,6 +8,7 @@
 mod events;
 mod functions;
 mod http;
+mod jar;
 mod logs;
 mod stack;
 pub mod table_rights;

@@ -12,7 +12,8 @@ use wxauth_core::{Config, Gateway, Scope};
 
 use crate::events::{ResponseExt, api_gateway_event, body_text, location, result_params};
 use crate::functions::function_for;
-use crate::http::{browser, encode, parse_set_cookie};
+use crate::http::{browser, encode};
+use crate::jar::Jar;
 use crate::{
     ALLOWED_ORIGINS, APP_ID, APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, WEB_APP_ID, WEB_SECRET,
 };
@@ -56,8 +57,8 @@ pub struct TestEnv {
     pub stage: String,
     vars: HashMap<&'static str, String>,
     transcript: Mutex<Vec<String>>,
-    /// The browser's cookies: name → (value, path).
-    jar: Mutex<HashMap<String, (String, String)>>,
+    /// The browser's cookies.
+    jar: Mutex<Jar>,
 }
 
 /// The SDK client the gateway itself would build, from the environment scripts/test sets.
@@ -152,7 +153,7 @@ impl TestEnv {
             stage: settings.stage,
             vars,
             transcript: Mutex::new(Vec::new()),
-            jar: Mutex::new(HashMap::new()),
+            jar: Mutex::new(Jar::default()),
         }
     }
 
@@ -195,26 +196,19 @@ impl TestEnv {
         }
     }
 
-    /// The values of the browser's cookies (secrets, like codes).
-    /// The `name=value` pairs this browser sends to `path`.
+    /// The `name=value` pairs this browser sends to `path`, oldest first.
     pub fn cookies_for(&self, path: &str) -> Vec<String> {
-        let raw_path = self.raw_path(path);
-        self.jar
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, (_, cookie_path))| raw_path.starts_with(cookie_path.as_str()))
-            .map(|(name, (value, _))| format!("{name}={value}"))
-            .collect()
+        self.jar.lock().unwrap().for_path(&self.raw_path(path))
     }
 
+    /// The values of the browser's cookies (secrets, like codes).
     pub fn cookie_values(&self) -> Vec<String> {
-        self.jar
-            .lock()
-            .unwrap()
-            .values()
-            .map(|(value, _)| value.clone())
-            .collect()
+        self.jar.lock().unwrap().values()
+    }
+
+    /// The names of the browser's cookies, oldest first.
+    pub fn cookie_names(&self) -> Vec<String> {
+        self.jar.lock().unwrap().names()
     }
 
     pub fn config_var(&self, name: &str) -> Option<&str> {
@@ -255,12 +249,7 @@ impl TestEnv {
             http::HeaderValue::from_str(user_agent).expect("a header value"),
         );
         let response = self.invoke_event(&self.gateway, path, event).await;
-        let mut jar = self.jar.lock().unwrap();
-        for set_cookie in &response.cookies {
-            let cookie = parse_set_cookie(set_cookie);
-            let path = cookie.path().unwrap_or("/").to_owned();
-            jar.insert(cookie.name().to_owned(), (cookie.value().to_owned(), path));
-        }
+        self.keep_cookies(&response);
         response
     }
 
@@ -297,18 +286,16 @@ impl TestEnv {
         let response = self
             .invoke_with_cookies(gateway, path, query, accept, cookies)
             .await;
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// What the browser does with an answer's `Set-Cookie` headers.
+    fn keep_cookies(&self, response: &ApiGatewayV2httpResponse) {
         let mut jar = self.jar.lock().unwrap();
         for set_cookie in &response.cookies {
-            let cookie = parse_set_cookie(set_cookie);
-            let name = cookie.name().to_owned();
-            if cookie.max_age() == Some(cookie::time::Duration::ZERO) {
-                jar.remove(&name);
-            } else {
-                let path = cookie.path().unwrap_or("/").to_owned();
-                jar.insert(name, (cookie.value().to_owned(), path));
-            }
+            jar.store(set_cookie);
         }
-        response
     }
 
     /// Invokes with exactly these cookies (another browser, a stolen URL …).

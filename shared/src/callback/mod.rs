@@ -101,7 +101,7 @@ pub(crate) async fn finish_login(
                 .answer(gateway, secrets, &claim, code, &deadline)
                 .await?;
             let repeated = answered(repeat.login, fields, Outcome::Repeated);
-            return Ok(repeated.into_handled(scope, cookie, base_url, request.accept_language));
+            return Ok(repeated.into_handled(cookie, base_url, request.accept_language));
         }
         Consumed::Fresh(login) => login,
     };
@@ -153,7 +153,7 @@ pub(crate) async fn finish_login(
     let sealed = seal(&fields, &secrets.sealing_key, &state, code.unwrap_or(""));
     record(gateway, &deadline, &state, &sealed).await;
     let finished = answered(login, fields, outcome);
-    Ok(finished.into_handled(scope, cookie, base_url, request.accept_language))
+    Ok(finished.into_handled(cookie, base_url, request.accept_language))
 }
 
 /// A callback's answer: where the user goes back to, with what.
@@ -166,7 +166,6 @@ struct Answered {
 impl Answered {
     fn into_handled(
         self,
-        scope: Scope,
         cookie: Option<&str>,
         base_url: &BaseUrl,
         accept_language: Option<&str>,
@@ -183,7 +182,6 @@ impl Answered {
                 &login.state,
                 cookie,
                 base_url,
-                scope,
                 REPLAY_WINDOW_SECONDS as u64,
             );
             response = response::with_cookies(response, &[refreshed]);

@@ -12,13 +12,13 @@ use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 use crate::wechat::authorize_url;
 
-use super::browser_binding::BindingCookie;
+use super::browser_binding::{self, BindingCookie};
 
-/// The start of a login: where to send the user, and the browser-binding cookie to set
-/// (unless binding is off).
+/// The start of a login: where to send the user, and the browser-binding cookies to set
+/// (unless binding is off): the new one, and the oldest pending ones expired.
 pub struct StartedLogin {
     pub authorize_url: String,
-    pub set_cookie: Option<String>,
+    pub set_cookies: Vec<String>,
     /// The name of the app the login goes through (for the logs).
     pub app: String,
 }
@@ -27,9 +27,8 @@ impl StartedLogin {
     /// The user on the way to WeChat, with the binding cookie.
     pub(crate) fn into_handled(self) -> Handled {
         let redirect = response::redirect(&self.authorize_url);
-        let cookies: Vec<String> = self.set_cookie.into_iter().collect();
         Handled::new(
-            response::with_cookies(redirect, &cookies),
+            response::with_cookies(redirect, &self.set_cookies),
             Log::plain("login_started").with_app(&self.app),
         )
     }
@@ -43,6 +42,8 @@ pub(crate) struct NewLogin<'a> {
     pub response_mode: ResponseMode,
     pub nonce: Option<String>,
     pub oidc: Option<OidcRequest>,
+    /// The browser's `Cookie` header: the binding cookies of its pending logins.
+    pub cookie_header: Option<&'a str>,
 }
 
 /// A nonce is carried into a token as it came: 1 to [`MAX_NONCE_LEN`] printable ASCII
@@ -83,10 +84,18 @@ pub(crate) async fn begin(
         new.scope,
         &login.state,
     );
-    let set_cookie = cookie.map(|c| c.set_cookie(base_url, new.scope, config.state_ttl.as_secs()));
+    // The cookie lives as long as the login can still finish, and no longer.
+    let set_cookies = match cookie {
+        Some(cookie) => {
+            let mut set = browser_binding::expire_oldest(new.cookie_header, base_url);
+            set.push(cookie.set_cookie(base_url, config.state_ttl.as_secs()));
+            set
+        }
+        None => Vec::new(),
+    };
     Ok(StartedLogin {
         authorize_url,
-        set_cookie,
+        set_cookies,
         app: new.app.name.clone(),
     })
 }

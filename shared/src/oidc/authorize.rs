@@ -44,6 +44,8 @@ pub(crate) struct AuthorizeRequest<'a> {
     pub user_agent: Option<&'a str>,
     /// The language of a `form_post` error page.
     pub accept_language: Option<&'a str>,
+    /// The binding cookies of the browser's pending logins, to keep their number down.
+    pub cookie_header: Option<&'a str>,
 }
 
 pub(crate) async fn authorize(
@@ -187,6 +189,7 @@ pub(crate) async fn authorize(
             profile: scopes.contains(&"profile"),
             unionid: scopes.contains(&"unionid"),
         }),
+        cookie_header: request.cookie_header,
     };
     match begin(gateway, login, base_url).await {
         Ok(started) => Ok(started.into_handled()),

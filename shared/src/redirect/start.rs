@@ -16,6 +16,8 @@ pub struct StartRequest<'a> {
     pub raw_query: Option<&'a str>,
     /// Decides `scope=auto`.
     pub user_agent: Option<&'a str>,
+    /// The binding cookies of the browser's pending logins, to keep their number down.
+    pub cookie_header: Option<&'a str>,
 }
 
 pub(crate) async fn start_login(
@@ -80,6 +82,7 @@ pub(crate) async fn start_login(
         response_mode,
         nonce,
         oidc: None,
+        cookie_header: request.cookie_header,
     };
     Ok(begin(gateway, login, base_url).await?.into_handled())
 }

@@ -79,8 +79,7 @@ fn binaries() -> &'static BTreeMap<String, PathBuf> {
     })
 }
 
-/// A browser: no automatic redirects, and a cookie jar that honours `Path` (the gateway
-/// scopes its binding cookie to the callback path).
+/// A browser: no automatic redirects, and a cookie jar that honours `Path`.
 struct Browser {
     client: reqwest::Client,
     cookies: std::sync::Mutex<Vec<(String, String, String)>>,
