@@ -56,6 +56,9 @@ pub(crate) struct Demo {
     demo_client: serde_json::Value,
     /// Generated at start (RSA 2048, then EC P-256) unless OIDC_SIGNING_KEYS is given.
     oidc_keys: String,
+    /// The result tokens' own keys, generated the first time TOKEN_SIGNING_ALG asks for
+    /// them (RS256 / ES256) and no RESULT_SIGNING_KEYS is given.
+    result_keys: std::sync::OnceLock<String>,
 }
 
 /// The demo's apps allow every response mode.
@@ -104,6 +107,7 @@ impl Demo {
             own_origins: format!("http://127.0.0.1:{port},http://localhost:{port}"),
             demo_client,
             oidc_keys: SigningKeys::generate_pem(),
+            result_keys: std::sync::OnceLock::new(),
         }
     }
 
@@ -136,6 +140,17 @@ impl Demo {
             return real(name)
                 .filter(|v| !v.trim().is_empty())
                 .or_else(|| Some(self.oidc_keys.clone()));
+        }
+        if name == "RESULT_SIGNING_KEYS" {
+            let signs_with_keys = real("TOKEN_SIGNING_ALG")
+                .is_some_and(|alg| matches!(alg.trim(), "RS256" | "ES256"));
+            return real(name).filter(|v| !v.trim().is_empty()).or_else(|| {
+                signs_with_keys.then(|| {
+                    self.result_keys
+                        .get_or_init(SigningKeys::generate_pem)
+                        .clone()
+                })
+            });
         }
         if name == "WECHAT_APP_SECRET" {
             // The demo's apps carry their own secrets.

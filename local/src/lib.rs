@@ -9,6 +9,7 @@ mod banner;
 mod demo;
 mod favicon;
 mod host;
+mod jwks_command;
 mod log_format;
 mod pages;
 mod port;
@@ -25,6 +26,7 @@ use wxauth_core::store::{DynamoStateStore, MemoryStateStore};
 use wxauth_core::{Config, Gateway, StateStore, WeChatClient};
 
 pub use demo::{DEMO_APP_ID, DEMO_WEB_APP_ID};
+pub use jwks_command::{JWKS_COMMAND, public_jwks};
 pub use log_format::{LogFormat, parse_log_format};
 pub use port::{DEFAULT_PORT, parse_port};
 

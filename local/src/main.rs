@@ -10,13 +10,32 @@ use tokio::net::TcpListener;
 use tracing::subscriber::set_global_default;
 use tracing::{info, warn};
 use wxauth_core::logging::{LogFilter, json_logs, text_logs};
-use wxauth_local::{LogFormat, StartError, parse_log_format, parse_port, start};
+use wxauth_local::{
+    JWKS_COMMAND, LogFormat, StartError, parse_log_format, parse_port, public_jwks, start,
+};
 
 /// Exit status for a configuration the server cannot run with.
 const BAD_CONFIG: u8 = 2;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => {}
+        [command] if *command == JWKS_COMMAND => return print_jwks(),
+        _ => {
+            eprintln!(
+                "usage: wxauth-local            the gateway on 127.0.0.1:$PORT\n       \
+                 wxauth-local jwks < keys.pem  the public JWK Set of PEM private keys"
+            );
+            return ExitCode::from(BAD_CONFIG);
+        }
+    }
     let log_format = parse_log_format(var("LOG_FORMAT").as_deref());
     let port = parse_port(var("PORT").as_deref());
     let (log_format, port) = match (log_format, port) {
@@ -64,6 +83,25 @@ async fn main() -> ExitCode {
     info!("shutting down");
     server.shutdown(Duration::from_secs(5)).await;
     ExitCode::SUCCESS
+}
+
+/// `wxauth-local jwks`: stdin's PEM private keys, their public JWK Set on stdout.
+fn print_jwks() -> ExitCode {
+    let mut pem = String::new();
+    if let Err(err) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut pem) {
+        eprintln!("cannot read the PEM keys on stdin: {err}");
+        return ExitCode::from(BAD_CONFIG);
+    }
+    match public_jwks(&pem) {
+        Ok(jwks) => {
+            println!("{jwks}");
+            ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            eprintln!("{problem}");
+            ExitCode::from(BAD_CONFIG)
+        }
+    }
 }
 
 /// A variable's value; one that is not UTF-8 is kept (mangled) for its parser to refuse.

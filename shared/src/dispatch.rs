@@ -156,17 +156,24 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
         },
         Route::OidcDiscovery => {
             let issuer = base_url(config, request)?;
-            let keys = config.oidc.keys.as_ref().expect("served");
+            let keys = config.oidc.public_keys.as_ref().expect("served");
             Ok(Handled::new(
                 response::public_json(&discovery::configuration(issuer, keys)),
                 Log::plain("discovery"),
             ))
         }
         Route::OidcJwks => {
-            let keys = config.oidc.keys.as_ref().expect("served");
+            let keys = config.oidc.public_keys.as_ref().expect("served");
             Ok(Handled::new(
-                response::public_json(&discovery::jwks(keys)),
+                response::public_json(&keys.jwks()),
                 Log::plain("jwks"),
+            ))
+        }
+        Route::ResultJwks => {
+            let keys = config.result_keys.public.as_ref().expect("served");
+            Ok(Handled::new(
+                response::public_json(&keys.jwks()),
+                Log::plain("result_jwks"),
             ))
         }
         Route::OidcAuthorize => {
@@ -210,8 +217,10 @@ fn served_here(config: &Config, route: &Route) -> bool {
         Route::OidcAuthorize => oidc.clients.is_some(),
         Route::OidcToken => oidc.clients.is_some() && oidc.keys.is_some(),
         Route::OidcDiscovery | Route::OidcJwks | Route::OidcUserInfo => {
-            oidc.keys.is_some() && (oidc.clients.is_some() || !config.serves.reads("OIDC_CLIENTS"))
+            oidc.public_keys.is_some()
+                && (oidc.clients.is_some() || !config.serves.reads("OIDC_CLIENTS"))
         }
+        Route::ResultJwks => config.result_keys.public.is_some(),
         _ => true,
     };
     provider && (*route == Route::NotFound || config.serves.serves(route))
@@ -223,7 +232,7 @@ fn methods(route: &Route) -> (&'static str, bool) {
     match route {
         Route::OidcToken => ("POST", true),
         Route::OidcUserInfo => ("GET, POST", true),
-        Route::OidcDiscovery | Route::OidcJwks => ("GET", true),
+        Route::OidcDiscovery | Route::OidcJwks | Route::ResultJwks => ("GET", true),
         _ => ("GET", false),
     }
 }

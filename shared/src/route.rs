@@ -17,6 +17,8 @@ pub enum Route {
     OidcDiscovery,
     /// `GET /.well-known/jwks.json`.
     OidcJwks,
+    /// `GET /.well-known/result-jwks.json`: the result tokens' own public keys.
+    ResultJwks,
     /// `GET /oauth2/authorize`.
     OidcAuthorize,
     /// `POST /oauth2/token`.
@@ -38,6 +40,7 @@ impl Route {
             "/getQrUserInfo" => Self::Callback(Scope::Login),
             oidc::DISCOVERY_PATH => Self::OidcDiscovery,
             oidc::JWKS_PATH => Self::OidcJwks,
+            oidc::RESULT_JWKS_PATH => Self::ResultJwks,
             oidc::AUTHORIZE_PATH => Self::OidcAuthorize,
             oidc::TOKEN_PATH => Self::OidcToken,
             oidc::USERINFO_PATH => Self::OidcUserInfo,
@@ -74,6 +77,7 @@ impl Route {
             Self::MpVerify(_) => "mp-verify",
             Self::OidcDiscovery => "oidc-discovery",
             Self::OidcJwks => "oidc-jwks",
+            Self::ResultJwks => "result-jwks",
             Self::OidcAuthorize => "oidc-authorize",
             Self::OidcToken => "oidc-token",
             Self::OidcUserInfo => "oidc-userinfo",
@@ -116,6 +120,10 @@ mod tests {
             Route::OidcDiscovery
         );
         assert_eq!(Route::from_path("/.well-known/jwks.json"), Route::OidcJwks);
+        assert_eq!(
+            Route::from_path("/.well-known/result-jwks.json"),
+            Route::ResultJwks
+        );
         assert_eq!(Route::from_path("/oauth2/authorize"), Route::OidcAuthorize);
         assert_eq!(Route::from_path("/oauth2/token"), Route::OidcToken);
         assert_eq!(Route::from_path("/oauth2/userinfo"), Route::OidcUserInfo);

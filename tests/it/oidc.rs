@@ -130,11 +130,19 @@ async fn redeem_and_verify(env: &TestEnv, code: &str) -> (Value, Value) {
 }
 
 async fn jwks(env: &TestEnv) -> JwkSet {
-    let response = env
-        .oidc_request("GET", "/.well-known/jwks.json", "", &[], None)
-        .await;
-    assert_eq!(response.status(), 200);
+    jwks_at(env, "/.well-known/jwks.json").await
+}
+
+async fn jwks_at(env: &TestEnv, path: &str) -> JwkSet {
+    let response = env.oidc_request("GET", path, "", &[], None).await;
+    assert_eq!(response.status(), 200, "{path}");
     serde_json::from_value(json_body(&response)).expect("a JWK set")
+}
+
+/// RESULT_SIGNING_KEYS: the result tokens' own keys, never [`keys_pem`]'s.
+fn result_keys_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(SigningKeys::generate_pem)
 }
 
 /// Verifies `token` as a relying party does: the key by `kid` from the JWKS, the
@@ -939,10 +947,12 @@ async fn unionid_as_subject_refuses_users_without_one() {
 }
 
 #[tokio::test]
-async fn the_redirect_mode_can_sign_with_the_provider_key_and_carry_a_nonce() {
+async fn the_redirect_mode_can_sign_with_keys_of_its_own_and_carry_a_nonce() {
     for alg in ["RS256", "ES256"] {
         let env = provider_with(|s| {
             s.vars.insert("TOKEN_SIGNING_ALG", alg.into());
+            s.vars
+                .insert("RESULT_SIGNING_KEYS", result_keys_pem().to_owned());
         })
         .await;
         let authorize = env
@@ -963,9 +973,20 @@ async fn the_redirect_mode_can_sign_with_the_provider_key_and_carry_a_nonce() {
         assert_eq!(format!("{:?}", header.alg), alg);
         // Typed as a result token, never as an ID token (`JWT`).
         assert_eq!(header.typ.as_deref(), Some("wxauth-result+jwt"));
+        // Its key is published at the result tokens' own JWKS, not at the ID tokens'.
+        let kid = header.kid.clone().expect("a kid");
+        let id_jwks = jwks(&env).await;
+        assert!(id_jwks.find(&kid).is_none());
+        let result_jwks = jwks_at(&env, "/.well-known/result-jwks.json").await;
+        assert!(result_jwks.keys.iter().all(|k| {
+            k.common
+                .key_id
+                .as_deref()
+                .is_some_and(|id| id_jwks.find(id).is_none())
+        }));
         let claims = verify_id_token(
             token,
-            &jwks(&env).await,
+            &result_jwks,
             &env.issuer(),
             "https://app.example.com",
         );

@@ -7,7 +7,9 @@
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use wxauth_core::Route;
 use wxauth_core::config::Serves;
-use wxauth_core::oidc::{AUTHORIZE_PATH, DISCOVERY_PATH, JWKS_PATH, TOKEN_PATH, USERINFO_PATH};
+use wxauth_core::oidc::{
+    AUTHORIZE_PATH, DISCOVERY_PATH, JWKS_PATH, RESULT_JWKS_PATH, TOKEN_PATH, USERINFO_PATH,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Function {
@@ -50,7 +52,8 @@ pub const USERINFO_CALLBACK: Function = Function {
 };
 
 /// `POST /oauth2/token`: a relying party redeems an authorization code. Holds the clients'
-/// secrets and the OpenID Provider's signing keys, not the WeChat AppSecret.
+/// secrets and the OpenID Provider's signing keys (the only function that does), not the
+/// WeChat AppSecret.
 pub const OIDC_TOKEN: Function = Function {
     name: "oidc-token",
     serves: Serves::OidcToken,
@@ -59,12 +62,12 @@ pub const OIDC_TOKEN: Function = Function {
 };
 
 /// `GET`/`POST /oauth2/userinfo`, and the public documents a relying party starts from:
-/// discovery and the JWKS. Holds the signing keys (to publish them and check access
-/// tokens), not the clients' secrets.
+/// discovery and the JWKS (and the result tokens' own JWKS). Holds public keys only (to
+/// publish them and check access tokens), not the clients' secrets.
 pub const OIDC_USERINFO: Function = Function {
     name: "oidc-userinfo",
     serves: Serves::OidcUserInfo,
-    paths: &[USERINFO_PATH, DISCOVERY_PATH, JWKS_PATH],
+    paths: &[USERINFO_PATH, DISCOVERY_PATH, JWKS_PATH, RESULT_JWKS_PATH],
     mp_verify: false,
 };
 

@@ -678,8 +678,10 @@ mod tests {
                     .is_empty(),
                 "{serves:?}"
             );
-            if serves == Serves::OidcToken {
-                continue; // its configuration needs the OpenID Provider's keys besides
+            if serves != Serves::StartOnly {
+                // Their configurations need keys besides: the token function the
+                // provider's, the userinfo function a public set to publish.
+                continue;
             }
             let config = Config::for_routes(serves, resolved.overlay(&env)).unwrap();
             assert_eq!(config.apps.len(), 2, "{serves:?}");

@@ -108,3 +108,45 @@ async fn the_demo_prints_its_banner_serves_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// `wxauth-local ARGS` with `stdin` on its standard input, to its end.
+async fn command_with_input(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut command = program(&[]);
+    command.args(args).stdin(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the command should end on its own")
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn jwks_prints_the_public_set_of_the_keys_on_stdin() {
+    let pem = wxauth_core::oidc::keys::SigningKeys::generate_pem();
+    let (code, stdout, stderr) = command_with_input(&["jwks"], &pem).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let keys = wxauth_core::oidc::keys::SigningKeys::from_pem(&pem).unwrap();
+    let printed: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(printed, keys.jwks());
+    assert!(!stdout.contains("PRIVATE"));
+    // Not keys: a clear error, exit 2, nothing on stdout and nothing of the input echoed.
+    let (code, stdout, stderr) = command_with_input(&["jwks"], "not-a-key-4f2a").await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("the PEM on stdin"), "{stderr}");
+    assert!(!stderr.contains("not-a-key-4f2a"), "{stderr}");
+    // An unknown command is a usage error, not a server started.
+    let (code, stdout, stderr) = command_with_input(&["serve"], "").await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("usage: wxauth-local"), "{stderr}");
+}

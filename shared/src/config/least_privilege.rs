@@ -6,7 +6,7 @@
 use crate::route::Route;
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
-pub const VARIABLES: [&str; 22] = [
+pub const VARIABLES: [&str; 25] = [
     "WECHAT_APP_ID",
     "WECHAT_APP_SECRET",
     "WECHAT_APPS",
@@ -25,8 +25,11 @@ pub const VARIABLES: [&str; 22] = [
     "MP_VERIFY_TOKEN",
     "OIDC_CLIENTS",
     "OIDC_SIGNING_KEYS",
+    "OIDC_JWKS",
     "OIDC_SUBJECT",
     "TOKEN_SIGNING_ALG",
+    "RESULT_SIGNING_KEYS",
+    "RESULT_JWKS",
     "INIT_WARM_UP",
     // Its file is read here too (wechat::ExtraRoots) and handed to WeChatClient.
     "WECHAT_API_EXTRA_CA_FILE",
@@ -34,13 +37,17 @@ pub const VARIABLES: [&str; 22] = [
 
 /// `(reference variable, the variable it stands for)`: where a secret is named instead of
 /// given, resolved by the Lambda functions at cold start (`wxauth_lambda::secret_refs`).
-pub const REFERENCE_VARIABLES: [(&str, &str); 6] = [
+pub const REFERENCE_VARIABLES: [(&str, &str); 9] = [
     ("WECHAT_APP_SECRET_REF", "WECHAT_APP_SECRET"),
     ("WECHAT_APPS_REF", "WECHAT_APPS"),
     ("TOKEN_SIGNING_KEY_REF", "TOKEN_SIGNING_KEY"),
     ("SEALING_KEY_REF", "SEALING_KEY"),
     ("OIDC_CLIENTS_REF", "OIDC_CLIENTS"),
     ("OIDC_SIGNING_KEYS_REF", "OIDC_SIGNING_KEYS"),
+    ("RESULT_SIGNING_KEYS_REF", "RESULT_SIGNING_KEYS"),
+    // Public, but long: a reference keeps them out of a function's 4 KB environment.
+    ("OIDC_JWKS_REF", "OIDC_JWKS"),
+    ("RESULT_JWKS_REF", "RESULT_JWKS"),
 ];
 
 /// Which routes a process answers decides which secrets it may hold: least privilege, so
@@ -50,20 +57,22 @@ pub const REFERENCE_VARIABLES: [(&str, &str); 6] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serves {
     /// `/auth`, `/oauth2/authorize` and the MP_verify file. Reads neither
-    /// [`CALLBACK_ONLY_SECRETS`] nor `OIDC_SIGNING_KEYS` (or their `_REF`s), even when set.
+    /// [`CALLBACK_ONLY_SECRETS`] nor any key (or their `_REF`s), even when set.
     StartOnly,
-    /// `/oauth2/token`: the clients and the signing keys, not the WeChat AppSecret nor
-    /// `TOKEN_SIGNING_KEY`.
+    /// `/oauth2/token`: the clients and the provider's signing keys, not the WeChat
+    /// AppSecret nor the result tokens' keys.
     OidcToken,
-    /// `/oauth2/userinfo`, discovery and the JWKS: the signing keys only (to publish them
-    /// and check access tokens), not the clients' secrets.
+    /// `/oauth2/userinfo`, discovery and both JWKS: public keys only (`OIDC_JWKS`,
+    /// `RESULT_JWKS`), to check access tokens and publish them; no private key and not the
+    /// clients' secrets.
     OidcUserInfo,
-    /// WeChat's callbacks (`/getOpenId`, `/getWxUserInfo`, `/getQrUserInfo`): the AppSecrets
-    /// and `TOKEN_SIGNING_KEY`; the OpenID Provider's keys only where they sign the result
-    /// token (`TOKEN_SIGNING_ALG` RS256 or ES256): a callback issues a code for an OpenID
-    /// Connect login, and the token endpoint signs what the code is redeemed for.
+    /// WeChat's callbacks (`/getOpenId`, `/getWxUserInfo`, `/getQrUserInfo`): the AppSecrets,
+    /// `TOKEN_SIGNING_KEY`, `SEALING_KEY`, and `RESULT_SIGNING_KEYS` where they sign the
+    /// result token with it (`TOKEN_SIGNING_ALG` RS256 or ES256). Never the provider's keys:
+    /// a callback issues a code for an OpenID Connect login, and the token endpoint signs
+    /// what the code is redeemed for.
     Callbacks,
-    /// Every route: wxauth-local.
+    /// Every route: wxauth-local (which derives the public keys from the private ones).
     Everything,
 }
 
@@ -82,7 +91,10 @@ impl Serves {
                 | (Self::OidcToken, Route::OidcToken)
                 | (
                     Self::OidcUserInfo,
-                    Route::OidcUserInfo | Route::OidcDiscovery | Route::OidcJwks
+                    Route::OidcUserInfo
+                        | Route::OidcDiscovery
+                        | Route::OidcJwks
+                        | Route::ResultJwks
                 )
         )
     }
@@ -91,26 +103,27 @@ impl Serves {
     /// environment; [`Serves::reads_in`] says whether it does in a given one.
     pub fn reads(self, variable: &str) -> bool {
         let name = variable.strip_suffix("_REF").unwrap_or(variable);
+        let public_keys = matches!(name, "OIDC_JWKS" | "RESULT_JWKS");
+        let callback_only = CALLBACK_ONLY_SECRETS.contains(&variable);
         match self {
-            Self::Everything | Self::Callbacks => true,
-            Self::StartOnly => {
-                !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_SIGNING_KEYS"
-            }
-            Self::OidcToken => !CALLBACK_ONLY_SECRETS.contains(&variable),
+            Self::Everything => !public_keys,
+            Self::Callbacks => !public_keys && name != "OIDC_SIGNING_KEYS",
+            Self::StartOnly => !callback_only && !public_keys && name != "OIDC_SIGNING_KEYS",
+            Self::OidcToken => !callback_only && !public_keys,
             Self::OidcUserInfo => {
-                !CALLBACK_ONLY_SECRETS.contains(&variable) && name != "OIDC_CLIENTS"
+                !callback_only && !matches!(name, "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS")
             }
         }
     }
 
     /// Whether this process reads `variable` in the environment `lookup` reads: the
-    /// callbacks read the OpenID Provider's keys only when `TOKEN_SIGNING_ALG` makes them
-    /// sign the result token.
+    /// callbacks read the result tokens' keys only when `TOKEN_SIGNING_ALG` makes them sign
+    /// with them.
     pub fn reads_in(self, variable: &str, lookup: impl Fn(&str) -> Option<String>) -> bool {
         let name = variable.strip_suffix("_REF").unwrap_or(variable);
         self.reads(variable)
             && (self != Self::Callbacks
-                || name != "OIDC_SIGNING_KEYS"
+                || name != "RESULT_SIGNING_KEYS"
                 || lookup("TOKEN_SIGNING_ALG")
                     .is_some_and(|alg| matches!(alg.trim(), "RS256" | "ES256")))
     }
@@ -123,13 +136,15 @@ impl Serves {
 }
 
 /// The secrets only the callbacks use (with their `_REF` forms).
-pub const CALLBACK_ONLY_SECRETS: [&str; 6] = [
+pub const CALLBACK_ONLY_SECRETS: [&str; 8] = [
     "WECHAT_APP_SECRET",
     "TOKEN_SIGNING_KEY",
     "SEALING_KEY",
+    "RESULT_SIGNING_KEYS",
     "WECHAT_APP_SECRET_REF",
     "TOKEN_SIGNING_KEY_REF",
     "SEALING_KEY_REF",
+    "RESULT_SIGNING_KEYS_REF",
 ];
 
 // --- Secrets exposed to functions that never use them ---------------------------------
@@ -190,152 +205,4 @@ fn entries_with(json: Option<String>, id_field: &str, secret_field: &str) -> Vec
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-    use crate::config::tests::{MINIMAL, config_for};
-    use crate::oidc::keys::SigningKeys;
-
-    fn warnings_for(vars: &[(&str, &str)]) -> Vec<String> {
-        exposed_secret_warnings(|name| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
-    }
-
-    #[test]
-    fn inline_app_secrets_and_plain_client_secrets_are_named_never_shown() {
-        let apps = r#"[{"name":"mp","app_secret":"mp-s3cr3t"},{"name":"web","app_secret_ref":"ssm:/w"},{"name":"h5","app_secret":"h5-s3cr3t"}]"#;
-        let clients = r#"[{"client_id":"shop","client_secret":"shop-s3cr3t-0123456789abcdef0123"},{"client_id":"spa","redirect_uris":[]},{"client_id":"crm","client_secret_sha256":"ab"}]"#;
-        let found = warnings_for(&[("WECHAT_APPS", apps), ("OIDC_CLIENTS", clients)]);
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].starts_with("WECHAT_APPS gives app_secret inline (apps: mp, h5)"));
-        assert!(found[1].starts_with("OIDC_CLIENTS gives client_secret in plain (clients: shop)"));
-        for text in &found {
-            assert!(!text.contains("s3cr3t"), "{text}");
-        }
-    }
-
-    #[test]
-    fn references_digests_and_unparsable_values_give_no_warning() {
-        for vars in [
-            vec![],
-            vec![(
-                "WECHAT_APPS",
-                r#"[{"name":"mp","app_secret_ref":"ssm:/mp"}]"#,
-            )],
-            vec![("WECHAT_APPS", r#"[{"name":"mp","app_secret":""}]"#)],
-            vec![(
-                "OIDC_CLIENTS",
-                r#"[{"client_id":"c","client_secret_sha256":"00"}]"#,
-            )],
-            vec![("WECHAT_APPS", "not json"), ("OIDC_CLIENTS", "{}")],
-        ] {
-            assert_eq!(warnings_for(&vars), Vec::<String>::new(), "{vars:?}");
-        }
-    }
-
-    #[test]
-    fn the_start_function_neither_needs_nor_reads_the_secrets() {
-        let without_secrets: Vec<(&str, &str)> = MINIMAL
-            .iter()
-            .copied()
-            .filter(|(name, _)| !CALLBACK_ONLY_SECRETS.contains(name))
-            .collect();
-        let start = Config::for_routes(Serves::StartOnly, |name| {
-            without_secrets
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap();
-        assert!(start.callback.is_none());
-        // Set anyway, they are not read: the process never holds them.
-        let read = std::cell::RefCell::new(Vec::new());
-        let with_secrets = Config::for_routes(Serves::StartOnly, |name| {
-            read.borrow_mut().push(name.to_owned());
-            MINIMAL
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap();
-        assert!(with_secrets.callback.is_none());
-        for secret in CALLBACK_ONLY_SECRETS {
-            assert!(
-                !read.borrow().iter().any(|n| n == secret),
-                "{secret} was read"
-            );
-        }
-        // The callbacks need both.
-        let err = Config::for_routes(Serves::Everything, |name| {
-            without_secrets
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap_err();
-        let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["WECHAT_APP_SECRET", "TOKEN_SIGNING_KEY"]);
-    }
-
-    #[test]
-    fn the_callbacks_read_the_provider_keys_only_to_sign_result_tokens() {
-        let pem = SigningKeys::generate_pem();
-        let clients = r#"[{"client_id":"rp","client_secret":"rp-secret-0123456789abcdef0123456789","redirect_uris":["https://app.example.com/cb"]}]"#;
-        for (alg, signs) in [
-            (None, false),
-            (Some("HS256"), false),
-            (Some("RS256"), true),
-            (Some("ES256"), true),
-        ] {
-            let mut vars: Vec<(&str, &str)> = MINIMAL.to_vec();
-            vars.push(("OIDC_CLIENTS", clients));
-            vars.push(("OIDC_SIGNING_KEYS", &pem));
-            if let Some(alg) = alg {
-                vars.push(("TOKEN_SIGNING_ALG", alg));
-            }
-            let read = std::cell::RefCell::new(Vec::new());
-            let c = Config::for_routes(Serves::Callbacks, |name| {
-                read.borrow_mut().push(name.to_owned());
-                vars.iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| v.to_string())
-            })
-            .unwrap();
-            assert!(c.oidc.clients.is_some(), "{alg:?}: they issue the codes");
-            assert_eq!(c.oidc.keys.is_some(), signs, "{alg:?}");
-            let read_keys = read
-                .borrow()
-                .iter()
-                .any(|n| n.starts_with("OIDC_SIGNING_KEYS"));
-            assert_eq!(read_keys, signs, "{alg:?}: the keys were looked up");
-            // wxauth-local serves the token endpoint too: it holds them whatever the alg.
-            let local = config_for(Serves::Everything, &vars).unwrap();
-            assert!(local.oidc.keys.is_some(), "{alg:?}");
-        }
-        // Signing result tokens with them, the callbacks need them.
-        let err = config_for(
-            Serves::Callbacks,
-            &[MINIMAL, &[("TOKEN_SIGNING_ALG", "ES256")]].concat(),
-        )
-        .unwrap_err();
-        assert_eq!(err.problems[0].0, "OIDC_SIGNING_KEYS", "{err}");
-        // Issuing codes, they do not (the token function signs the ID tokens).
-        assert!(
-            config_for(
-                Serves::Callbacks,
-                &[MINIMAL, &[("OIDC_CLIENTS", clients)]].concat()
-            )
-            .is_ok()
-        );
-        assert!(
-            config_for(
-                Serves::Everything,
-                &[MINIMAL, &[("OIDC_CLIENTS", clients)]].concat()
-            )
-            .is_err()
-        );
-    }
-}
+mod tests;

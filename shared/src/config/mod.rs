@@ -7,6 +7,7 @@ mod callback_secrets;
 mod least_privilege;
 mod oidc;
 mod reader;
+mod result_keys;
 mod wechat_api;
 mod wechat_apps;
 
@@ -21,6 +22,7 @@ pub use least_privilege::{
 };
 pub use oidc::{OidcConfig, Subject, TokenAlg};
 use reader::{Reader, on_off, seconds_in};
+pub use result_keys::ResultKeys;
 use wechat_api::WeChatApi;
 pub use wechat_api::{
     DEFAULT_WECHAT_API_BASE, DEFAULT_WECHAT_API_FALLBACK, DEFAULT_WECHAT_OPEN_BASE,
@@ -57,6 +59,8 @@ pub struct Config {
     pub browser_binding: bool,
     pub oidc: OidcConfig,
     pub token_alg: TokenAlg,
+    /// The result tokens' own keys, with TOKEN_SIGNING_ALG RS256 / ES256.
+    pub result_keys: ResultKeys,
     /// Whether a Lambda function opens its connections during init (`warm_up`).
     pub init_warm_up: bool,
     /// Roots the WeChat client trusts besides the compiled-in ones (rarely set).
@@ -121,6 +125,8 @@ impl Config {
         let init_warm_up = reader.optional("INIT_WARM_UP", on_off).unwrap_or(true);
         let wechat_extra_roots = reader.optional(EXTRA_ROOTS_VARIABLE, ExtraRoots::read);
         let (oidc, token_alg) = OidcConfig::read(&mut reader, serves);
+        let result_keys =
+            ResultKeys::read(&mut reader, serves, token_alg, oidc.public_keys.as_ref());
         let Some(apps) = wechat_apps::checked(&mut reader, apps) else {
             return Err(reader.into_error());
         };
@@ -139,6 +145,7 @@ impl Config {
             browser_binding,
             oidc,
             token_alg,
+            result_keys,
             init_warm_up,
             wechat_extra_roots,
         })

@@ -1,12 +1,14 @@
-//! The OpenID Provider's part of the configuration: its clients, its signing keys, which
-//! WeChat identifier becomes `sub`, and how the redirect mode signs its result token (with
-//! `TOKEN_SIGNING_KEY`, or with one of the provider's keys). Which process needs the keys
-//! follows from what it signs.
+//! The OpenID Provider's part of the configuration: its clients, its signing keys (or, in
+//! the function that only verifies and publishes, their public halves), which WeChat
+//! identifier becomes `sub`, and how the redirect mode signs its result token (with
+//! `TOKEN_SIGNING_KEY`, or with a key of `RESULT_SIGNING_KEYS`: see `result_keys.rs`).
+//! Which process needs which keys follows from what it signs.
 
 use super::Serves;
 use super::reader::Reader;
 use crate::oidc::clients::OidcClients;
 use crate::oidc::keys::{Alg, SigningKeys};
+use crate::oidc::public_keys::PublicKeys;
 
 /// Which WeChat identifier becomes the OpenID Connect `sub`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -25,7 +27,8 @@ pub enum TokenAlg {
     /// With TOKEN_SIGNING_KEY (verifiers hold the same key).
     #[default]
     Hs256,
-    /// With the OpenID Provider's key of this algorithm; verifiers use the JWKS.
+    /// With the key of this algorithm in `RESULT_SIGNING_KEYS`; verifiers use the result
+    /// tokens' own JWKS.
     Jws(Alg),
 }
 
@@ -34,13 +37,18 @@ pub enum TokenAlg {
 pub struct OidcConfig {
     /// `None`: no client configured (the OIDC routes answer 404), or not read here.
     pub clients: Option<OidcClients>,
+    /// The private keys that sign ID and access tokens: read by the token function and
+    /// wxauth-local only.
     pub keys: Option<SigningKeys>,
+    /// Their public halves, which check access tokens and make the JWKS: `OIDC_JWKS` in the
+    /// userinfo function, elsewhere derived from `keys`.
+    pub public_keys: Option<PublicKeys>,
     pub subject: Subject,
 }
 
 impl OidcConfig {
-    /// OIDC_CLIENTS, OIDC_SIGNING_KEYS, OIDC_SUBJECT and TOKEN_SIGNING_ALG, then what the
-    /// process serving `serves` needs of them.
+    /// OIDC_CLIENTS, OIDC_SIGNING_KEYS (or OIDC_JWKS), OIDC_SUBJECT and TOKEN_SIGNING_ALG,
+    /// then what the process serving `serves` needs of them.
     pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> (Self, TokenAlg) {
         let clients = reader.optional("OIDC_CLIENTS", OidcClients::parse);
         let keys = reader.optional("OIDC_SIGNING_KEYS", |v| {
@@ -50,6 +58,14 @@ impl OidcConfig {
                 None => Err("must include an RSA key: OpenID Connect requires RS256".to_owned()),
             }
         });
+        let published = reader.optional("OIDC_JWKS", |v| {
+            let keys = PublicKeys::from_jwks(v).map_err(|e| e.to_string())?;
+            match keys.algs().contains(&Alg::RS256) {
+                true => Ok(keys),
+                false => Err("must include an RSA key: OpenID Connect requires RS256".to_owned()),
+            }
+        });
+        let public_keys = published.or_else(|| keys.as_ref().map(SigningKeys::public));
         let subject = reader
             .optional("OIDC_SUBJECT", |v| match v {
                 "openid" => Ok(Subject::OpenId),
@@ -68,50 +84,24 @@ impl OidcConfig {
         let config = Self {
             clients,
             keys,
+            public_keys,
             subject,
         };
-        config.require_keys(reader, serves, token_alg);
+        config.require_keys(reader, serves);
         (config, token_alg)
     }
 
-    /// Reports the keys missing for what this process signs, and a TOKEN_SIGNING_ALG the
-    /// keys cannot sign with.
-    fn require_keys(&self, reader: &mut Reader<'_>, serves: Serves, token_alg: TokenAlg) {
-        // What needs the keys in a process that reads them (a process that does not,
-        // such as the start function, has nothing to sign).
-        if serves.reads("OIDC_SIGNING_KEYS")
-            && self.keys.is_none()
-            && !reader.failed("OIDC_SIGNING_KEYS")
-        {
-            // The callbacks issue codes for the clients, but sign nothing for them.
-            if serves == Serves::OidcToken
-                || (self.clients.is_some()
-                    && serves.reads("OIDC_CLIENTS")
-                    && serves != Serves::Callbacks)
-            {
-                reader.problem(
-                    "OIDC_SIGNING_KEYS",
-                    "is required with OIDC_CLIENTS (the ID tokens' keys)",
-                );
-            }
-            if let TokenAlg::Jws(alg) = token_alg
-                && serves.finishes_logins()
-            {
-                reader.problem(
-                    "OIDC_SIGNING_KEYS",
-                    &format!("is required with TOKEN_SIGNING_ALG={}", alg.as_str()),
-                );
-            }
-        }
-        if let (Some(keys), TokenAlg::Jws(alg)) = (&self.keys, token_alg)
-            && keys.signer(alg).is_none()
-        {
+    /// Reports the keys missing for what this process signs.
+    fn require_keys(&self, reader: &mut Reader<'_>, serves: Serves) {
+        // The token function always signs; wxauth-local does with clients. The callbacks
+        // issue codes for the clients but sign nothing for them, and the userinfo function
+        // only verifies (OIDC_JWKS switches it on).
+        let signs =
+            serves == Serves::OidcToken || (serves == Serves::Everything && self.clients.is_some());
+        if signs && self.keys.is_none() && !reader.failed("OIDC_SIGNING_KEYS") {
             reader.problem(
-                "TOKEN_SIGNING_ALG",
-                &format!(
-                    "is {} but OIDC_SIGNING_KEYS has no key for it",
-                    alg.as_str()
-                ),
+                "OIDC_SIGNING_KEYS",
+                "is required with OIDC_CLIENTS (the ID tokens' keys)",
             );
         }
     }

@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 
 use crate::base_url::BaseUrl;
 
-use super::keys::SigningKeys;
+use super::public_keys::PublicKeys;
 use super::{AUTHORIZE_PATH, JWKS_PATH, TOKEN_PATH, userinfo_url};
 
-pub(crate) fn configuration(issuer: &BaseUrl, keys: &SigningKeys) -> Value {
+pub(crate) fn configuration(issuer: &BaseUrl, keys: &PublicKeys) -> Value {
     let algs: Vec<&str> = keys.algs().into_iter().map(|a| a.as_str()).collect();
     json!({
         "issuer": issuer.as_str(),
@@ -33,8 +33,4 @@ pub(crate) fn configuration(issuer: &BaseUrl, keys: &SigningKeys) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
     })
-}
-
-pub(crate) fn jwks(keys: &SigningKeys) -> Value {
-    keys.jwks()
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::keys::{SigningKey, SigningKeys};
+use super::keys::SigningKey;
+use super::public_keys::PublicKeys;
 
 /// `typ` of ID tokens (plain JWT) and access tokens (RFC 9068), so that neither can stand
 /// in for the other.
@@ -41,7 +42,7 @@ pub fn sign(key: &SigningKey, typ: &str, claims: &impl Serialize) -> String {
 /// Expiry and audience are the caller's to check.
 pub fn verify<T: DeserializeOwned>(
     token: &str,
-    keys: &SigningKeys,
+    keys: &PublicKeys,
     typ: &str,
 ) -> Result<T, JwsError> {
     let mut parts = token.split('.');
@@ -80,11 +81,17 @@ mod tests {
     use std::sync::OnceLock;
 
     use super::*;
-    use crate::oidc::keys::Alg;
+    use crate::oidc::keys::{Alg, SigningKeys};
 
     fn keys() -> &'static SigningKeys {
         static KEYS: OnceLock<SigningKeys> = OnceLock::new();
         KEYS.get_or_init(|| SigningKeys::from_pem(&SigningKeys::generate_pem()).unwrap())
+    }
+
+    /// What a verifying process holds: the public halves alone.
+    fn public() -> &'static PublicKeys {
+        static PUBLIC: OnceLock<PublicKeys> = OnceLock::new();
+        PUBLIC.get_or_init(|| keys().public())
     }
 
     fn forge(header: Value, payload: Value, signature: &[u8]) -> String {
@@ -101,10 +108,10 @@ mod tests {
         for alg in [Alg::RS256, Alg::ES256] {
             let key = keys().signer(alg).unwrap();
             let token = sign(key, ID_TOKEN_TYPE, &json!({"sub": "o1"}));
-            let claims: Value = verify(&token, keys(), ID_TOKEN_TYPE).unwrap();
+            let claims: Value = verify(&token, public(), ID_TOKEN_TYPE).unwrap();
             assert_eq!(claims["sub"], "o1");
             assert_eq!(
-                verify::<Value>(&token, keys(), ACCESS_TOKEN_TYPE),
+                verify::<Value>(&token, public(), ACCESS_TOKEN_TYPE),
                 Err(JwsError::WrongHeader)
             );
         }
@@ -122,7 +129,7 @@ mod tests {
             b"",
         );
         assert_eq!(
-            verify::<Value>(&none, keys(), "JWT"),
+            verify::<Value>(&none, public(), "JWT"),
             Err(JwsError::WrongHeader)
         );
         // HS256 "signed" with the public key's JSON as the secret: refused by the header.
@@ -132,7 +139,7 @@ mod tests {
             b"x",
         );
         assert_eq!(
-            verify::<Value>(&hs, keys(), "JWT"),
+            verify::<Value>(&hs, public(), "JWT"),
             Err(JwsError::WrongHeader)
         );
         // An ES256 header on the RSA key.
@@ -142,7 +149,7 @@ mod tests {
             b"x",
         );
         assert_eq!(
-            verify::<Value>(&es, keys(), "JWT"),
+            verify::<Value>(&es, public(), "JWT"),
             Err(JwsError::WrongHeader)
         );
         let unknown = forge(
@@ -151,7 +158,7 @@ mod tests {
             b"x",
         );
         assert_eq!(
-            verify::<Value>(&unknown, keys(), "JWT"),
+            verify::<Value>(&unknown, public(), "JWT"),
             Err(JwsError::WrongHeader)
         );
         let crit = forge(
@@ -160,7 +167,7 @@ mod tests {
             b"x",
         );
         assert_eq!(
-            verify::<Value>(&crit, keys(), "JWT"),
+            verify::<Value>(&crit, public(), "JWT"),
             Err(JwsError::WrongHeader)
         );
     }
@@ -176,19 +183,19 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"sub":"o2"}"#)
         );
         assert_eq!(
-            verify::<Value>(&other, keys(), "JWT"),
+            verify::<Value>(&other, public(), "JWT"),
             Err(JwsError::BadSignature)
         );
         assert_eq!(
-            verify::<Value>("a.b", keys(), "JWT"),
+            verify::<Value>("a.b", public(), "JWT"),
             Err(JwsError::Malformed)
         );
         assert_eq!(
-            verify::<Value>("a.b.c.d", keys(), "JWT"),
+            verify::<Value>("a.b.c.d", public(), "JWT"),
             Err(JwsError::Malformed)
         );
         assert_eq!(
-            verify::<Value>("!.b.c", keys(), "JWT"),
+            verify::<Value>("!.b.c", public(), "JWT"),
             Err(JwsError::Malformed)
         );
     }
@@ -201,18 +208,24 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::oidc::keys::Alg;
+    use crate::oidc::keys::{Alg, SigningKeys};
 
     fn keys() -> &'static SigningKeys {
         static KEYS: OnceLock<SigningKeys> = OnceLock::new();
         KEYS.get_or_init(|| SigningKeys::from_pem(&SigningKeys::generate_pem()).unwrap())
     }
 
+    /// What a verifying process holds: the public halves alone.
+    fn public() -> &'static PublicKeys {
+        static PUBLIC: OnceLock<PublicKeys> = OnceLock::new();
+        PUBLIC.get_or_init(|| keys().public())
+    }
+
     proptest! {
         /// Arbitrary text is never taken for a token.
         #[test]
         fn arbitrary_text_never_verifies(token in "[A-Za-z0-9_.-]{0,300}") {
-            prop_assert!(verify::<Value>(&token, keys(), ID_TOKEN_TYPE).is_err());
+            prop_assert!(verify::<Value>(&token, public(), ID_TOKEN_TYPE).is_err());
         }
 
         /// Changing any one character of a signed token breaks it.
@@ -232,7 +245,7 @@ mod properties {
                 URL_SAFE_NO_PAD.decode(a).ok() == URL_SAFE_NO_PAD.decode(b).ok()
             });
             prop_assume!(!same_bytes);
-            prop_assert!(verify::<Value>(&changed, keys(), ID_TOKEN_TYPE).is_err());
+            prop_assert!(verify::<Value>(&changed, public(), ID_TOKEN_TYPE).is_err());
         }
     }
 }

@@ -16,31 +16,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-/// The JWS algorithms the provider signs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Alg {
-    RS256,
-    ES256,
-}
+use super::public_keys::{PublicKeys, VerifyingKey, published, thumbprint};
 
-impl Alg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RS256 => "RS256",
-            Self::ES256 => "ES256",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "RS256" => Some(Self::RS256),
-            "ES256" => Some(Self::ES256),
-            _ => None,
-        }
-    }
-}
+pub use super::alg::Alg;
 
 /// Why a PEM text is not a set of signing keys. Never quotes key material.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,14 +79,8 @@ impl SigningKey {
                 )
             }
         };
-        // RFC 7638: SHA-256 over the required members, in lexicographic order without
-        // white space. serde_json's map keeps keys sorted, and the members above are
-        // exactly the required ones.
-        let kid = b64(&Sha256::digest(public.to_string().as_bytes()));
-        let mut jwk = public;
-        jwk["kid"] = json!(kid);
-        jwk["alg"] = json!(alg.as_str());
-        jwk["use"] = json!("sig");
+        let kid = thumbprint(&public);
+        let jwk = published(public, &kid, alg);
         Self {
             kid,
             alg,
@@ -261,6 +234,20 @@ impl SigningKeys {
         json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 
+    /// The public halves alone, as a process that only verifies holds them.
+    pub fn public(&self) -> PublicKeys {
+        PublicKeys::from_keys(
+            self.keys
+                .iter()
+                .enumerate()
+                .map(|(index, key)| {
+                    VerifyingKey::from_jwk(&key.jwk, index + 1)
+                        .expect("a signing key's own JWK is a valid public key")
+                })
+                .collect(),
+        )
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &SigningKey> {
         self.keys.iter().map(Arc::as_ref)
     }
@@ -288,6 +275,7 @@ mod tests {
     use std::sync::OnceLock;
 
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn generated() -> &'static str {
         static PEM: OnceLock<String> = OnceLock::new();

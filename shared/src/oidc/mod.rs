@@ -4,6 +4,7 @@
 //! whether it answers an authorization request, and then the callback issues a code
 //! (`issue_code.rs`) instead of the result.
 
+pub mod alg;
 pub(crate) mod authorize;
 pub mod clients;
 pub(crate) mod discovery;
@@ -14,6 +15,7 @@ pub(crate) mod issue_code;
 pub mod jws;
 pub mod keys;
 pub mod pkce;
+pub mod public_keys;
 pub(crate) mod token_endpoint;
 pub(crate) mod userinfo;
 
@@ -23,6 +25,9 @@ use grant::Grant;
 
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The public keys of result tokens signed with RS256 / ES256 (`RESULT_SIGNING_KEYS`): a set
+/// of their own, so no ID-token verifier that trusts `JWKS_PATH` trusts them.
+pub const RESULT_JWKS_PATH: &str = "/.well-known/result-jwks.json";
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";

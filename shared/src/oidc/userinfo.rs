@@ -107,7 +107,7 @@ async fn claims(
     let keys = gateway
         .config()
         .oidc
-        .keys
+        .public_keys
         .as_ref()
         .ok_or(BearerError::Missing)?;
     let token = bearer_token(request)?;

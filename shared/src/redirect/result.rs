@@ -62,8 +62,8 @@ impl RedirectAnswer<'_> {
             TokenAlg::Jws(alg) => {
                 let key = self
                     .config
-                    .oidc
-                    .keys
+                    .result_keys
+                    .signing
                     .as_ref()
                     .and_then(|keys| keys.signer(alg))
                     .expect("checked at start: TOKEN_SIGNING_ALG has its key");

@@ -15,6 +15,7 @@ mod flows;
 mod oidc;
 mod qr_login;
 mod relying_parties;
+mod result_keys;
 mod return_rules;
 mod secrets;
 
@@ -221,6 +222,7 @@ impl Stack {
         env.insert("RUST_LOG".into(), "info".into());
         env.insert("OIDC_CLIENTS".into(), oidc_clients());
         env.insert("OIDC_SIGNING_KEYS".into(), oidc_signing_keys().into());
+        env.insert("OIDC_JWKS".into(), oidc_jwks());
         // What Lambda would give (credentials) and what points the SDK at DynamoDB Local.
         for name in [
             "AWS_ENDPOINT_URL_DYNAMODB",
@@ -454,4 +456,9 @@ fn oidc_clients() -> String {
 fn oidc_signing_keys() -> &'static str {
     static KEYS: OnceLock<String> = OnceLock::new();
     KEYS.get_or_init(wxauth_core::oidc::keys::SigningKeys::generate_pem)
+}
+
+/// OIDC_JWKS: the public set of [`oidc_signing_keys`], as `wxauth-local jwks` prints it.
+fn oidc_jwks() -> String {
+    wxauth_local::public_jwks(oidc_signing_keys()).unwrap()
 }

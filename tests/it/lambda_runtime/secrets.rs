@@ -14,8 +14,8 @@ use wxauth_tests::{
 };
 
 use super::{
-    Browser, CLIENT_SECRET, FUNCTIONS, INIT_LIMIT, Stack, oidc_clients, oidc_signing_keys, spawn,
-    template_variables, verify,
+    Browser, CLIENT_SECRET, FUNCTIONS, INIT_LIMIT, Stack, oidc_clients, oidc_jwks,
+    oidc_signing_keys, spawn, template_variables, verify,
 };
 
 /// Every secret, as the references of [`use_references`] name them.
@@ -32,6 +32,7 @@ fn fill_secrets(double: &SecretsDouble) {
     );
     // As the template's generated secret holds it: the whole SecretString.
     double.put_secret(SEALING_SECRET_ARN, SEALING_KEY);
+    double.put_parameter("/wxauth/oidc-jwks", &oidc_jwks());
 }
 
 /// The secrets stored in a loopback SSM / Secrets Manager double.
@@ -49,7 +50,7 @@ const SEALING_SECRET_ARN: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:SealingKeySecret-Gh7Jk9";
 
 /// `(reference variable, its reference, the call that reads it)`.
-fn references() -> [(&'static str, String, String); 5] {
+fn references() -> [(&'static str, String, String); 6] {
     [
         (
             "WECHAT_APP_SECRET_REF",
@@ -75,6 +76,11 @@ fn references() -> [(&'static str, String, String); 5] {
             "OIDC_SIGNING_KEYS_REF",
             format!("secretsmanager:{OIDC_SECRET_ARN}#signing_keys"),
             format!("secretsmanager.GetSecretValue {OIDC_SECRET_ARN}"),
+        ),
+        (
+            "OIDC_JWKS_REF",
+            "ssm:/wxauth/oidc-jwks".into(),
+            "AmazonSSM.GetParameter /wxauth/oidc-jwks".into(),
         ),
     ]
 }
@@ -140,8 +146,8 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         expected.sort();
         assert_eq!(calls_of(name), expected, "{name}");
     }
-    // Spelled out: auth reads the clients only, userinfo the keys only, the token
-    // endpoint both, the callbacks all but the keys (they sign result tokens with
+    // Spelled out: auth reads the clients only, userinfo the public keys only, the token
+    // endpoint the clients and the private keys, the callbacks all but the keys (they sign result tokens with
     // TOKEN_SIGNING_KEY here, and no ID token), their sealing key included.
     assert_eq!(
         calls_of("auth"),
@@ -149,7 +155,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     );
     assert_eq!(
         calls_of("oidc-userinfo"),
-        [format!("secretsmanager.GetSecretValue {OIDC_SECRET_ARN}")]
+        ["AmazonSSM.GetParameter /wxauth/oidc-jwks"]
     );
     assert_eq!(calls_of("oidc-token").len(), 2);
     assert_eq!(calls_of("base-callback").len(), 4);
@@ -289,9 +295,11 @@ async fn the_openid_provider_functions_read_only_their_own_secrets() {
     let (double, server) = secrets_double().await;
     // Each is given every reference (the app secret's unreadable) except those it needs,
     // which it gets as plain values: it starts without reading a single one.
+    // The userinfo function keeps OIDC_SIGNING_KEYS_REF in its environment, and never
+    // reads it: it holds public keys only.
     for (name, needs) in [
         ("oidc-token", &["OIDC_CLIENTS", "OIDC_SIGNING_KEYS"][..]),
-        ("oidc-userinfo", &["OIDC_SIGNING_KEYS"][..]),
+        ("oidc-userinfo", &["OIDC_JWKS"][..]),
     ] {
         let mut env = unreadable_reference_env(&server);
         for variable in needs {
@@ -300,7 +308,12 @@ async fn the_openid_provider_functions_read_only_their_own_secrets() {
         if needs.contains(&"OIDC_CLIENTS") {
             env.insert("OIDC_CLIENTS".into(), oidc_clients());
         }
-        env.insert("OIDC_SIGNING_KEYS".into(), oidc_signing_keys().into());
+        if needs.contains(&"OIDC_SIGNING_KEYS") {
+            env.insert("OIDC_SIGNING_KEYS".into(), oidc_signing_keys().into());
+        } else {
+            env.insert("OIDC_JWKS".into(), oidc_jwks());
+            assert!(env.contains_key("OIDC_SIGNING_KEYS_REF"));
+        }
         let environment = spawn(name, &env).await;
         let outcome = environment.wait_for_init(INIT_LIMIT).await;
         assert!(

@@ -13,7 +13,7 @@ use wxauth_tests::template::{self, Evaluator, created_functions, resources};
 
 use super::{
     APPS_BY_REF, APPS_INLINE, OIDC_CLIENTS, apps_parameters, broken_rules, oidc_parameters,
-    oidc_signing_keys, plain_parameters, start, test_value,
+    plain_parameters, result_jwks, result_signing_keys, start, test_value,
 };
 
 /// Variables a function may have besides the configuration's: the log filter.
@@ -84,12 +84,18 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         ]),
         // The OpenID Provider, with every OIDC parameter away from its default.
         oidc_parameters(
-            &[("OidcSubject", "unionid"), ("TokenSigningAlg", "ES256")],
+            &[
+                ("OidcSubject", "unionid"),
+                ("TokenSigningAlg", "ES256"),
+                ("ResultSigningKeys", result_signing_keys()),
+                ("ResultJwks", result_jwks()),
+            ],
             OIDC_CLIENTS,
         ),
-        // No clients, but result tokens signed with RS256: the JWKS is published.
+        // No clients, but result tokens signed with RS256: their JWKS is published.
         plain_parameters(&[
-            ("OidcSigningKeys", oidc_signing_keys()),
+            ("ResultSigningKeys", result_signing_keys()),
+            ("ResultJwks", result_jwks()),
             ("TokenSigningAlg", "RS256"),
         ]),
         // Several apps beside the default one.
@@ -102,7 +108,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         // Their AppSecrets by reference, the list itself by reference.
         apps_parameters(APPS_BY_REF, &[("OidcClients", OIDC_CLIENTS)])
             .into_iter()
-            .chain([("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys")])
+            .chain([
+                ("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys"),
+                ("OidcJwksRef", "ssm:/wxauth/oidc-jwks"),
+            ])
             .collect(),
         vec![
             ("WeChatAppsRef", "ssm:/wxauth/apps-list"),
@@ -116,7 +125,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             ("MpVerifyToken", "AbC123"),
             ("OidcClients", OIDC_CLIENTS),
             ("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys"),
+            ("OidcJwksRef", "ssm:/wxauth/oidc-jwks"),
             ("TokenSigningAlg", "RS256"),
+            ("ResultSigningKeysRef", "ssm:/wxauth/result-signing-keys"),
+            ("ResultJwksRef", "ssm:/wxauth/result-jwks"),
         ]),
     ];
     let mut seen = BTreeSet::new();
@@ -127,6 +139,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         let given = |name: &str| !parameter(name).is_empty();
         let clients_given = given("OidcClients") || given("OidcClientsRef");
         let keys_given = given("OidcSigningKeys") || given("OidcSigningKeysRef");
+        let jwks_given = given("OidcJwks") || given("OidcJwksRef");
+        let result_keys_given = given("ResultSigningKeys") || given("ResultSigningKeysRef");
+        let result_jwks_given = given("ResultJwks") || given("ResultJwksRef");
+        let asymmetric = parameter("TokenSigningAlg") != "HS256";
         // The apps every function knows: the default one, then the list's.
         let list = match (given("WeChatApps"), given("WeChatAppsRef")) {
             (true, _) => Some(parameter("WeChatApps")),
@@ -160,11 +176,11 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                     "{id} is given {name}, which it does not read"
                 );
             }
+            let has = |name: &str| env.contains_key(name) || reference_of(&env, name).is_some();
             for name in &required_variables(serves, list.as_ref().map(|_| APPS_INLINE)) {
-                assert!(
-                    env.contains_key(*name) || reference_of(&env, name).is_some(),
-                    "{id} lacks the required {name}"
-                );
+                // The userinfo function needs one public set at least: either will do.
+                let either = *name == "OIDC_JWKS" && has("RESULT_JWKS");
+                assert!(has(name) || either, "{id} lacks the required {name}");
             }
             if serves == Serves::StartOnly {
                 for secret in CALLBACK_ONLY_SECRETS {
@@ -205,14 +221,28 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                 keys_given && serves.reads_in("OIDC_SIGNING_KEYS", |n| env.get(n).cloned()),
                 "{id}: the keys"
             );
+            // The public sets exactly where they are published, the result tokens' keys
+            // exactly where result tokens are signed with them.
+            assert_eq!(
+                config.oidc.public_keys.is_some(),
+                (serves == Serves::OidcUserInfo && jwks_given)
+                    || (serves == Serves::OidcToken && keys_given),
+                "{id}: the ID tokens' public keys"
+            );
+            assert_eq!(
+                config.result_keys.signing.is_some(),
+                serves == Serves::Callbacks && result_keys_given && asymmetric,
+                "{id}: the result tokens' keys"
+            );
+            assert_eq!(
+                config.result_keys.public.is_some(),
+                (serves == Serves::OidcUserInfo && result_jwks_given)
+                    || (serves == Serves::Callbacks && result_keys_given && asymmetric),
+                "{id}: the result tokens' public keys"
+            );
             if serves == Serves::Callbacks {
-                // The callbacks sign no ID token: they hold the provider's keys only to
-                // sign result tokens with them.
-                assert_eq!(
-                    config.oidc.keys.is_some(),
-                    keys_given && parameter("TokenSigningAlg") != "HS256",
-                    "{id}: the keys"
-                );
+                // The callbacks sign no ID token: they never hold the provider's keys.
+                assert!(config.oidc.keys.is_none(), "{id}: the keys");
                 // What only the callbacks use reaches them as configured.
                 let subject = match parameter("OidcSubject").as_str() {
                     "openid" => Subject::OpenId,
@@ -228,10 +258,15 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             }
         }
         // The OpenID Provider's functions exist exactly when they have something to
-        // serve: the token endpoint with clients, the documents and userinfo with keys.
+        // serve: the token endpoint with clients, the documents and userinfo with public
+        // keys to publish.
         let has = |binary: &str| functions.values().any(|b| b == binary);
         assert_eq!(has("oidc-token"), clients_given, "{params:?}");
-        assert_eq!(has("oidc-userinfo"), keys_given, "{params:?}");
+        assert_eq!(
+            has("oidc-userinfo"),
+            clients_given || asymmetric,
+            "{params:?}"
+        );
         assert!(has("auth") && has("base-callback") && has("userinfo-callback"));
     }
     assert_eq!(seen.len(), 5, "some function was never checked: {seen:?}");

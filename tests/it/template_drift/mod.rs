@@ -51,11 +51,30 @@ fn oidc_signing_keys() -> &'static str {
     KEYS.get_or_init(wxauth_core::oidc::keys::SigningKeys::generate_pem)
 }
 
-/// [`plain_parameters`] with the OpenID Provider on: `clients` and the keys, plain.
+/// The public JWK Set of [`oidc_signing_keys`], as `wxauth-local jwks` prints it.
+fn oidc_jwks() -> &'static str {
+    static JWKS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JWKS.get_or_init(|| wxauth_local::public_jwks(oidc_signing_keys()).unwrap())
+}
+
+/// The result tokens' own keys (RS256 / ES256), and their public set.
+fn result_signing_keys() -> &'static str {
+    static KEYS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEYS.get_or_init(wxauth_core::oidc::keys::SigningKeys::generate_pem)
+}
+
+fn result_jwks() -> &'static str {
+    static JWKS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JWKS.get_or_init(|| wxauth_local::public_jwks(result_signing_keys()).unwrap())
+}
+
+/// [`plain_parameters`] with the OpenID Provider on: `clients`, the keys and their public
+/// set, plain.
 fn oidc_parameters<'a>(extra: &[(&'a str, &'a str)], clients: &'a str) -> Vec<(&'a str, &'a str)> {
     let mut p = plain_parameters(&[
         ("OidcClients", clients),
         ("OidcSigningKeys", oidc_signing_keys()),
+        ("OidcJwks", oidc_jwks()),
     ]);
     p.extend_from_slice(extra);
     p
@@ -147,6 +166,9 @@ fn test_value(variable: &str) -> String {
         "SEALING_KEY" => "a-sealing-key-of-its-own-0123456789abcdef".into(),
         "OIDC_CLIENTS" => OIDC_CLIENTS.into(),
         "OIDC_SIGNING_KEYS" => oidc_signing_keys().into(),
+        "OIDC_JWKS" => oidc_jwks().into(),
+        "RESULT_SIGNING_KEYS" => result_signing_keys().into(),
+        "RESULT_JWKS" => result_jwks().into(),
         "WECHAT_APPS" => APPS_BY_REF.into(),
         app if app.starts_with("WECHAT_APPS[") => format!(
             "secret-of-{}",

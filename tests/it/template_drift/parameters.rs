@@ -10,8 +10,8 @@ use wxauth_tests::serves_of_binary;
 use wxauth_tests::template::{self, Evaluator, created_functions, resources, scalar};
 
 use super::{
-    APPS_INLINE, OIDC_CLIENTS, apps_parameters, broken_rules, oidc_parameters, oidc_signing_keys,
-    plain_parameters, start, without,
+    APPS_INLINE, OIDC_CLIENTS, apps_parameters, broken_rules, oidc_jwks, oidc_parameters,
+    oidc_signing_keys, plain_parameters, result_jwks, result_signing_keys, start, without,
 };
 
 #[test]
@@ -21,16 +21,58 @@ fn the_rules_refuse_what_the_functions_would_refuse() {
     let clients_ref = "ssm:/wxauth/oidc-clients";
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
-            plain_parameters(&[("OidcClients", OIDC_CLIENTS)]),
+            plain_parameters(&[("OidcClients", OIDC_CLIENTS), ("OidcJwks", oidc_jwks())]),
             "OidcClients (or OidcClientsRef) needs OidcSigningKeys or OidcSigningKeysRef.",
         ),
         (
-            plain_parameters(&[("OidcClientsRef", clients_ref)]),
+            plain_parameters(&[("OidcClientsRef", clients_ref), ("OidcJwks", oidc_jwks())]),
             "OidcClients (or OidcClientsRef) needs OidcSigningKeys or OidcSigningKeysRef.",
         ),
         (
-            plain_parameters(&[("TokenSigningAlg", "ES256")]),
-            "TokenSigningAlg RS256 or ES256 needs OidcSigningKeys or OidcSigningKeysRef.",
+            without(oidc_parameters(&[], OIDC_CLIENTS), "OidcJwks"),
+            "OidcClients (or OidcClientsRef) needs OidcJwks or OidcJwksRef.",
+        ),
+        (
+            oidc_parameters(&[("OidcJwksRef", "ssm:/wxauth/oidc-jwks")], OIDC_CLIENTS),
+            "Set only one of OidcJwks and OidcJwksRef.",
+        ),
+        (
+            plain_parameters(&[("TokenSigningAlg", "ES256"), ("ResultJwks", result_jwks())]),
+            "TokenSigningAlg RS256 or ES256 needs ResultSigningKeys or ResultSigningKeysRef.",
+        ),
+        // The provider's keys do not stand in for the result tokens' own.
+        (
+            plain_parameters(&[
+                ("TokenSigningAlg", "RS256"),
+                ("ResultJwks", result_jwks()),
+                ("OidcSigningKeys", oidc_signing_keys()),
+            ]),
+            "TokenSigningAlg RS256 or ES256 needs ResultSigningKeys or ResultSigningKeysRef.",
+        ),
+        (
+            plain_parameters(&[
+                ("TokenSigningAlg", "ES256"),
+                ("ResultSigningKeys", result_signing_keys()),
+            ]),
+            "TokenSigningAlg RS256 or ES256 needs ResultJwks or ResultJwksRef.",
+        ),
+        (
+            plain_parameters(&[
+                ("TokenSigningAlg", "ES256"),
+                ("ResultSigningKeys", result_signing_keys()),
+                ("ResultSigningKeysRef", "ssm:/wxauth/result-signing-keys"),
+                ("ResultJwks", result_jwks()),
+            ]),
+            "Set only one of ResultSigningKeys and ResultSigningKeysRef.",
+        ),
+        (
+            plain_parameters(&[
+                ("TokenSigningAlg", "ES256"),
+                ("ResultSigningKeys", result_signing_keys()),
+                ("ResultJwks", result_jwks()),
+                ("ResultJwksRef", "ssm:/wxauth/result-jwks"),
+            ]),
+            "Set only one of ResultJwks and ResultJwksRef.",
         ),
         (
             oidc_parameters(&[("OidcClientsRef", clients_ref)], OIDC_CLIENTS),
@@ -160,13 +202,13 @@ fn parameter_bounds_are_the_configuration_parsers_bounds() {
         assert_eq!(scalar(&p["Default"]), default, "{parameter}");
         for value in p["AllowedValues"].as_sequence().expect("AllowedValues") {
             let value = scalar(value);
-            let keys = oidc_signing_keys();
             let vars = [
                 ("WECHAT_APP_ID", "wx0123456789abcdef"),
                 ("WECHAT_APP_SECRET", "app-secret-value"),
                 ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
                 ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
-                ("OIDC_SIGNING_KEYS", keys),
+                ("OIDC_SIGNING_KEYS", oidc_signing_keys()),
+                ("RESULT_SIGNING_KEYS", result_signing_keys()),
                 (variable, value.as_str()),
             ];
             let lookup = |name: &str| {

@@ -14,8 +14,8 @@ use wxauth_tests::template::{
 };
 
 use super::{
-    APPS_BY_REF, APPS_INLINE, OIDC_CLIENTS, apps_parameters, broken_rules, oidc_parameters,
-    plain_parameters, start, test_value,
+    APPS_BY_REF, APPS_INLINE, OIDC_CLIENTS, apps_parameters, broken_rules, oidc_jwks,
+    oidc_parameters, plain_parameters, result_jwks, start, test_value,
 };
 
 /// The `(action, resource)` a reference needs, evaluated as in [`Evaluator::eval`]'s
@@ -147,20 +147,33 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
     ]);
     every_reference.push(("TokenSigningKeyRef", key_ref.as_str()));
     every_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
+    every_reference.push(("OidcJwksRef", "ssm:/wxauth/oidc-jwks"));
+    // Result tokens signed with keys of their own, by reference too.
+    let mut asymmetric_by_reference = every_reference.clone();
+    asymmetric_by_reference.push(("TokenSigningAlg", "ES256"));
+    asymmetric_by_reference.push(("ResultSigningKeysRef", "ssm:/wxauth/result-signing-keys"));
+    asymmetric_by_reference.push((
+        "ResultJwksRef",
+        "secretsmanager:arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:wxauth-result-jwks-Q1w2E3",
+    ));
     // The keys by reference, everything else plain (the keys are too long for a
     // comfortable parameter value).
     let mut keys_by_reference = base(&[
         ("WeChatAppSecret", "app-secret-value"),
         ("TokenSigningKey", "0123456789abcdef0123456789abcdef"),
         ("OidcClients", OIDC_CLIENTS),
+        ("OidcJwks", oidc_jwks()),
         ("TokenSigningAlg", "RS256"),
+        ("ResultJwks", result_jwks()),
     ]);
     keys_by_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
+    keys_by_reference.push(("ResultSigningKeysRef", "ssm:/wxauth/result-signing-keys"));
     // Every reference, the list of apps too (beside the default app).
     every_reference.push(("WeChatAppsRef", "ssm:/wxauth/apps-list"));
     let apps_elsewhere = APPS_BY_REF.replace("wxauth/apps/", "prod/wxauth/");
     let cases = [
         every_reference,
+        asymmetric_by_reference,
         keys_by_reference,
         plain_parameters(&[]),
         oidc_parameters(&[], OIDC_CLIENTS),

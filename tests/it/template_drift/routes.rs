@@ -106,23 +106,27 @@ fn routes_reach_the_functions_whose_code_serves_them() {
         ("OPTIONS /oauth2/token", ("oidc-token", Some("OidcEnabled"))),
         (
             "GET /oauth2/userinfo",
-            ("oidc-userinfo", Some("OidcKeysGiven")),
+            ("oidc-userinfo", Some("PublicKeysPublished")),
         ),
         (
             "POST /oauth2/userinfo",
-            ("oidc-userinfo", Some("OidcKeysGiven")),
+            ("oidc-userinfo", Some("PublicKeysPublished")),
         ),
         (
             "OPTIONS /oauth2/userinfo",
-            ("oidc-userinfo", Some("OidcKeysGiven")),
+            ("oidc-userinfo", Some("PublicKeysPublished")),
         ),
         (
             "GET /.well-known/openid-configuration",
-            ("oidc-userinfo", Some("OidcKeysGiven")),
+            ("oidc-userinfo", Some("PublicKeysPublished")),
         ),
         (
             "GET /.well-known/jwks.json",
-            ("oidc-userinfo", Some("OidcKeysGiven")),
+            ("oidc-userinfo", Some("PublicKeysPublished")),
+        ),
+        (
+            "GET /.well-known/result-jwks.json",
+            ("oidc-userinfo", Some("PublicKeysPublished")),
         ),
         ("GET /getUserInfo", ("userinfo-callback", None)),
         ("GET /getQrUserInfo", ("userinfo-callback", None)),
