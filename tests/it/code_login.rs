@@ -225,7 +225,7 @@ async fn a_mobile_apps_code_gives_the_profile_and_a_token_for_its_app_id() {
     let claims = w.verify(body["token"].as_str().unwrap(), MOBILE_ID);
     assert_eq!(claims["scope"], "snsapi_userinfo");
     assert_eq!(claims["nickname"], "lin");
-    assert!(claims.get("nonce").is_none());
+    assert!(!claims.contains_key("nonce"));
     assert_eq!(w.sim.calls(Endpoint::UserInfo), 1);
     no_secret_in(&answer, &w.sim);
     assert_eq!(w.stored().await, 0);
