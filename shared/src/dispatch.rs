@@ -12,6 +12,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::accept::prefers_html;
 use crate::base_url::BaseUrl;
 use crate::callback::{CallbackRequest, finish_login};
+use crate::code_login::{CodeLoginRequest, code_login};
 use crate::config::Config;
 use crate::error::RequestError;
 use crate::gateway::Gateway;
@@ -202,6 +203,13 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
             };
             Ok(userinfo(gateway, bearer, base_url(config, request)?).await)
         }
+        Route::CodeLogin => {
+            let posted = CodeLoginRequest {
+                content_type: text(&request.content_type),
+                body: &request.body,
+            };
+            Ok(code_login(gateway, posted, base_url(config, request)?).await)
+        }
         Route::NotFound => Err(RequestError::NotFound),
     }
 }
@@ -231,6 +239,9 @@ fn served_here(config: &Config, route: &Route) -> bool {
 fn methods(route: &Route) -> (&'static str, bool) {
     match route {
         Route::OidcToken => ("POST", true),
+        // A Mini Program's wx.request and a mobile app's HTTP client are not browsers: no
+        // CORS, and no browser page's script may post a code here.
+        Route::CodeLogin => ("POST", false),
         Route::OidcUserInfo => ("GET, POST", true),
         Route::OidcDiscovery | Route::OidcJwks | Route::ResultJwks => ("GET", true),
         _ => ("GET", false),

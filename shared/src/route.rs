@@ -3,6 +3,9 @@
 use crate::oidc;
 use crate::scope::Scope;
 
+/// Where a Mini Program or mobile app posts its code.
+pub const CODE_LOGIN_PATH: &str = "/login/code";
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Route {
     /// `GET /auth`: start a login.
@@ -25,6 +28,8 @@ pub enum Route {
     OidcToken,
     /// `GET`/`POST /oauth2/userinfo`.
     OidcUserInfo,
+    /// `POST /login/code`: a Mini Program's or mobile app's code.
+    CodeLogin,
     #[default]
     NotFound,
 }
@@ -44,6 +49,7 @@ impl Route {
             oidc::AUTHORIZE_PATH => Self::OidcAuthorize,
             oidc::TOKEN_PATH => Self::OidcToken,
             oidc::USERINFO_PATH => Self::OidcUserInfo,
+            CODE_LOGIN_PATH => Self::CodeLogin,
             _ => Self::mp_verify(path).unwrap_or(Self::NotFound),
         }
     }
@@ -81,6 +87,7 @@ impl Route {
             Self::OidcAuthorize => "oidc-authorize",
             Self::OidcToken => "oidc-token",
             Self::OidcUserInfo => "oidc-userinfo",
+            Self::CodeLogin => "code-login",
             Self::NotFound => "not-found",
         }
     }
@@ -128,6 +135,8 @@ mod tests {
         assert_eq!(Route::from_path("/oauth2/token"), Route::OidcToken);
         assert_eq!(Route::from_path("/oauth2/userinfo"), Route::OidcUserInfo);
         assert_eq!(Route::from_path("/oauth2/token/"), Route::NotFound);
+        assert_eq!(Route::from_path("/login/code"), Route::CodeLogin);
+        assert_eq!(Route::from_path("/login/code/"), Route::NotFound);
         assert_eq!(Route::from_path("/auth/"), Route::NotFound);
         assert_eq!(Route::from_path("/AUTH"), Route::NotFound);
         assert_eq!(Route::from_path("/MP_verify_x.txt.bak"), Route::NotFound);

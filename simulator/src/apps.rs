@@ -1,5 +1,6 @@
 //! The WeChat apps a simulator knows: the primary Official Account plus any
-//! extra Official Accounts or Open Platform Website Apps a test registers.
+//! extra Official Accounts, Open Platform Website Apps, Mini Programs or mobile apps a
+//! test registers.
 
 /// Which console an app was registered in, which decides the login pages it may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -8,6 +9,13 @@ pub enum SimAppKind {
     OfficialAccount,
     /// 网站应用 (open.weixin.qq.com): `/connect/qrconnect`, scope snsapi_login.
     Website,
+    /// 小程序 (mp.weixin.qq.com): no login page; `wx.login()` codes
+    /// (`WeChatSimulator::wx_login_code`) exchanged at `/sns/jscode2session`.
+    MiniProgram,
+    /// 移动应用 (open.weixin.qq.com): no login page; OpenSDK `SendAuth` codes
+    /// (`WeChatSimulator::issue_code_for_app` with `Scope::UserInfo`) exchanged at
+    /// `/sns/oauth2/access_token`.
+    MobileApp,
 }
 
 /// One registered app with its own AppID/AppSecret. openids are per app; the
@@ -30,6 +38,16 @@ impl SimApp {
     /// An unbound Website App (QR login).
     pub fn website(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
         Self::new(app_id, app_secret, SimAppKind::Website)
+    }
+
+    /// An unbound Mini Program.
+    pub fn miniprogram(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        Self::new(app_id, app_secret, SimAppKind::MiniProgram)
+    }
+
+    /// An unbound mobile app (OpenSDK).
+    pub fn mobile_app(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        Self::new(app_id, app_secret, SimAppKind::MobileApp)
     }
 
     /// The same app, bound to the Open Platform account.

@@ -13,6 +13,8 @@ pub enum Endpoint {
     AccessToken,
     /// `GET /sns/userinfo`
     UserInfo,
+    /// `GET /sns/jscode2session` (Mini Programs)
+    JsCode2Session,
 }
 
 /// A misbehaviour to inject in place of (or before) an endpoint's normal answer.

@@ -54,6 +54,23 @@ pub(crate) fn random_token(bytes: usize) -> String {
     base64url(&buf)
 }
 
+/// A `session_key`: 16 random bytes in standard (padded) base64, 24 characters, as WeChat's.
+pub(crate) fn session_key() -> String {
+    const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut buf = [0u8; 16];
+    random_bytes(&mut buf);
+    let url_safe = base64url(&buf);
+    let mut key: String = url_safe
+        .bytes()
+        .map(|b| {
+            let index = URL_SAFE.iter().position(|c| *c == b).unwrap_or(0);
+            STANDARD[index] as char
+        })
+        .collect();
+    key.push_str("==");
+    key
+}
+
 /// WeChat appends `rid: …` to every errmsg so support can trace the request.
 pub(crate) fn request_id() -> String {
     let mut buf = [0u8; 12];
@@ -114,6 +131,10 @@ mod tests {
         assert!(code.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(code, random_alnum(32));
         assert_eq!(random_token(66).len(), 88);
+        let key = session_key();
+        assert_eq!(key.len(), 24);
+        assert!(key.ends_with("=="));
+        assert_ne!(key, session_key());
         let rid = request_id();
         assert_eq!(rid.len(), 26);
         assert!(rid.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));

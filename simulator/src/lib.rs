@@ -11,13 +11,17 @@
 //! bodies, dropped connections).
 //!
 //! Apps: the primary Official Account (`SimulatorConfig::new`) plus any registered with
-//! `SimulatorConfig::with_app` (`SimApp::website`, `SimApp::official_account`).
+//! `SimulatorConfig::with_app` (`SimApp::website`, `SimApp::official_account`,
+//! `SimApp::miniprogram`, `SimApp::mobile_app`). Mini Programs and mobile apps have no
+//! login page: a test mints their codes (`wx_login_code`, `issue_code_for_app`) as the
+//! client SDK would hand them to the app.
 //!
 //! Routes (at the router's root, nestable under any prefix):
 //! `GET /connect/oauth2/authorize`, `GET /connect/oauth2/authorize/confirm`
 //! (Official Accounts), `GET /connect/qrconnect`, `GET /connect/qrconnect/confirm`
 //! (Website Apps; the confirm step plays the phone that scans and confirms),
-//! `GET /sns/oauth2/access_token`, `GET /sns/userinfo` (every app).
+//! `GET /sns/oauth2/access_token`, `GET /sns/userinfo` (every app but Mini Programs),
+//! `GET /sns/jscode2session` (Mini Programs: openid, `session_key`, unionid when bound).
 //!
 //! The user "holding the phone" is taken from the `wechat_sim_user` cookie,
 //! else the `x-wechat-sim-user` header, else the `sim_user` query parameter,
@@ -112,7 +116,13 @@ struct State {
     faults: FaultBook,
     calls: HashMap<Endpoint, usize>,
     api_time: std::time::Duration,
+    /// The latest `session_key`s handed out, for `issued_secrets`.
+    session_keys: std::collections::VecDeque<String>,
 }
+
+/// How many `session_key`s are remembered for `issued_secrets`: enough for any test, a
+/// bound for a long demo.
+const SESSION_KEYS_KEPT: usize = 10_000;
 
 impl WeChatSimulator {
     pub fn new(config: SimulatorConfig) -> Self {
@@ -127,6 +137,7 @@ impl WeChatSimulator {
                     faults: FaultBook::default(),
                     calls: HashMap::new(),
                     api_time: std::time::Duration::ZERO,
+                    session_keys: std::collections::VecDeque::new(),
                 }),
                 config,
             }),
@@ -201,6 +212,13 @@ impl WeChatSimulator {
             .issue(app_id, user_name, scope, Instant::now())
     }
 
+    /// Mints a `wx.login()` code for the Mini Program `app_id`, as the Mini Program running
+    /// in `user_name`'s WeChat would get it: single use, `code_ttl` (five minutes), only
+    /// that Mini Program's credentials redeem it at `/sns/jscode2session`.
+    pub fn wx_login_code(&self, app_id: &str, user_name: &str) -> String {
+        self.issue_code_for_app(app_id, user_name, Scope::Base)
+    }
+
     /// Makes the next `times` requests to `endpoint` suffer `fault`
     /// (`usize::MAX`: until `clear_faults`). Faults queue up in injection order.
     pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: usize) {
@@ -211,16 +229,34 @@ impl WeChatSimulator {
         self.lock().faults.clear();
     }
 
-    /// Every authorization code and access token handed out and still remembered (see
-    /// `retention`): values a client must never log (tests search logs for them).
+    /// Every authorization code, access token and `session_key` handed out and still
+    /// remembered (see `retention`): values a client must never log (tests search logs for
+    /// them).
     pub fn issued_secrets(&self) -> Vec<String> {
         let state = self.lock();
         state
             .codes
             .all()
             .chain(state.tokens.all())
+            .chain(state.session_keys.iter())
             .cloned()
             .collect()
+    }
+
+    /// The `session_key`s handed out (the latest [`SESSION_KEYS_KEPT`]).
+    pub fn issued_session_keys(&self) -> Vec<String> {
+        self.lock().session_keys.iter().cloned().collect()
+    }
+
+    /// A fresh `session_key`: 16 random bytes in standard base64, as WeChat's.
+    pub(crate) fn issue_session_key(&self) -> String {
+        let key = ids::session_key();
+        let mut state = self.lock();
+        if state.session_keys.len() == SESSION_KEYS_KEPT {
+            state.session_keys.pop_front();
+        }
+        state.session_keys.push_back(key.clone());
+        key
     }
 
     /// The total time spent answering API calls (injected delays included): what a client

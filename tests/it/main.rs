@@ -6,6 +6,7 @@ mod api_gateway_event;
 mod apps;
 mod browser_binding;
 mod client_kits;
+mod code_login;
 mod concurrency;
 mod connection_reuse;
 mod duplicate_callbacks;

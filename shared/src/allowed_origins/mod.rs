@@ -92,6 +92,12 @@ impl AllowedOrigins {
         Ok(Self { rules })
     }
 
+    /// The list that allows no return URL: the origins of an app that never sends a browser
+    /// back (a Mini Program, a mobile app).
+    pub fn none() -> Self {
+        Self { rules: Vec::new() }
+    }
+
     /// Whether a parsed URL's origin (and, for entries with a path, its path) is allowed.
     pub fn allows(&self, url: &Url) -> bool {
         self.rules.iter().any(|rule| rule.matches(url))

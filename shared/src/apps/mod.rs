@@ -2,13 +2,16 @@
 //! `WECHAT_APP_SECRET`, `ALLOWED_RETURN_ORIGINS`) make the Official Account named
 //! [`DEFAULT_APP`]; `WECHAT_APPS` adds named apps, Official Accounts (in WeChat) and
 //! Website Apps (QR login outside it), each with its own AppID, AppSecret and return
-//! origins. A login remembers its app by name, so its callback exchanges the code with the
-//! AppSecret of the app that issued it.
+//! origins, and Mini Programs and mobile apps, which log in with a client SDK's code
+//! (`POST /login/code`) instead of a browser. A login remembers its app by name, so its
+//! callback exchanges the code with the AppSecret of the app that issued it.
 //!
 //! This file is the model and what a name or an AppID may be; reading `WECHAT_APPS` is
-//! [`parse`], an app's AppSecret (inline or by reference) [`app_secret`].
+//! [`parse`], an app's AppSecret (inline or by reference) [`app_secret`], a code-login
+//! app's own fields [`code_rules`].
 
 mod app_secret;
+mod code_rules;
 mod parse;
 mod return_rules;
 
@@ -16,6 +19,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 pub use app_secret::{secret_refs, secret_variable, valid_secret};
+pub use code_rules::{CodeLogin, MAX_TOKEN_AUDIENCE_LEN};
 pub use parse::{AppsInput, parse_apps};
 
 use crate::allowed_origins::AllowedOrigins;
@@ -37,6 +41,11 @@ pub enum AppKind {
     OfficialAccount,
     /// 网站应用 (open.weixin.qq.com): `snsapi_login`, by QR code outside WeChat.
     Website,
+    /// 小程序 (mp.weixin.qq.com): a `wx.login()` code, exchanged at `/sns/jscode2session`.
+    MiniProgram,
+    /// 移动应用 (open.weixin.qq.com): an OpenSDK `SendAuth` code, exchanged at
+    /// `/sns/oauth2/access_token` with the mobile app's own credentials.
+    MobileApp,
 }
 
 impl AppKind {
@@ -44,15 +53,25 @@ impl AppKind {
         match self {
             Self::OfficialAccount => "official_account",
             Self::Website => "website",
+            Self::MiniProgram => "miniprogram",
+            Self::MobileApp => "mobile_app",
         }
     }
 
-    /// Whether WeChat lets this kind of app ask for `scope`.
+    /// Whether WeChat lets this kind of app ask for `scope` in a browser login (`/auth`,
+    /// `/oauth2/authorize`): the code-login kinds never do.
     pub fn allows(self, scope: Scope) -> bool {
         match self {
             Self::OfficialAccount => matches!(scope, Scope::Base | Scope::UserInfo),
             Self::Website => scope == Scope::Login,
+            Self::MiniProgram | Self::MobileApp => false,
         }
+    }
+
+    /// Whether its logins come as a client SDK's code to `POST /login/code` rather than
+    /// through a browser and a callback.
+    pub fn logs_in_with_code(self) -> bool {
+        matches!(self, Self::MiniProgram | Self::MobileApp)
     }
 }
 
@@ -77,6 +96,8 @@ pub struct WeChatApp {
     /// For an Official Account: the Website App that `scope=auto` sends visitors outside
     /// WeChat to.
     pub qr_app: Option<String>,
+    /// For a Mini Program or a mobile app: its token's audience and scope.
+    pub code_login: Option<CodeLogin>,
 }
 
 /// Every configured app; never empty, the first is the default (`/auth` without `app`).
@@ -126,9 +147,22 @@ impl WeChatApps {
     }
 
     /// The app of `/auth` without `app`: the single-app variables' when set, else the
-    /// first of WECHAT_APPS.
+    /// first of WECHAT_APPS that logs in through a browser (a Mini Program listed first
+    /// does not take `/auth` over). Only when there is none, the first app, which `/auth`
+    /// and `/oauth2/authorize` then refuse.
     pub fn default_app(&self) -> &WeChatApp {
-        &self.0[0]
+        self.0
+            .iter()
+            .find(|app| !app.kind.logs_in_with_code())
+            .unwrap_or(&self.0[0])
+    }
+
+    /// The app of `POST /login/code` without `app`: the only Mini Program or mobile app.
+    /// `None` when there is none or several (the request must name one).
+    pub fn only_code_app(&self) -> Option<&WeChatApp> {
+        let mut code_apps = self.0.iter().filter(|app| app.kind.logs_in_with_code());
+        let only = code_apps.next()?;
+        code_apps.next().is_none().then_some(only)
     }
 
     pub fn get(&self, name: &str) -> Option<&WeChatApp> {
@@ -194,6 +228,7 @@ mod tests {
             allowed_origins: origins(),
             qr_app: qr.map(str::to_owned),
             response_modes: ResponseModes::default(),
+            code_login: None,
         };
         use AppKind::*;
         let problems = WeChatApps::new(vec![
@@ -222,5 +257,46 @@ mod tests {
         assert!(AppKind::Website.allows(Scope::Login));
         assert!(!AppKind::Website.allows(Scope::Base));
         assert!(!AppKind::Website.allows(Scope::UserInfo));
+        for kind in [AppKind::MiniProgram, AppKind::MobileApp] {
+            assert!(kind.logs_in_with_code());
+            for scope in [Scope::Base, Scope::UserInfo, Scope::Login] {
+                assert!(!kind.allows(scope), "{kind} {scope:?}");
+            }
+        }
+        assert!(!AppKind::OfficialAccount.logs_in_with_code());
+        assert!(!AppKind::Website.logs_in_with_code());
+    }
+
+    #[test]
+    fn the_default_app_logs_in_through_a_browser_and_the_only_code_app_is_unique() {
+        let app = |name: &str, kind: AppKind| WeChatApp {
+            name: name.into(),
+            kind,
+            app_id: format!("wx-{name}"),
+            secret: None,
+            allowed_origins: AllowedOrigins::none(),
+            qr_app: None,
+            response_modes: ResponseModes::default(),
+            code_login: None,
+        };
+        let apps = WeChatApps::new(vec![
+            app("mini", AppKind::MiniProgram),
+            app("mp", AppKind::OfficialAccount),
+        ])
+        .unwrap();
+        assert_eq!(apps.default_app().name, "mp");
+        assert_eq!(apps.only_code_app().unwrap().name, "mini");
+        let apps = WeChatApps::new(vec![
+            app("mini", AppKind::MiniProgram),
+            app("ios", AppKind::MobileApp),
+        ])
+        .unwrap();
+        assert_eq!(apps.default_app().name, "mini");
+        assert!(
+            apps.only_code_app().is_none(),
+            "two: the request must name one"
+        );
+        let apps = WeChatApps::new(vec![app("mp", AppKind::OfficialAccount)]).unwrap();
+        assert!(apps.only_code_app().is_none());
     }
 }

@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    AppKind, MAX_APP_NAME_LEN, MAX_APPS, WeChatApp, app_secret, return_rules, valid_app_id,
-    valid_name,
+    AppKind, MAX_APP_NAME_LEN, MAX_APPS, WeChatApp, app_secret, code_rules, return_rules,
+    valid_app_id, valid_name,
 };
 use crate::allowed_origins::AllowedOrigins;
 use crate::response_modes::ResponseModes;
@@ -29,7 +29,7 @@ pub struct AppsInput<'a> {
     pub resolved: &'a dyn Fn(&str) -> Option<String>,
 }
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 10] = [
     "name",
     "kind",
     "app_id",
@@ -38,6 +38,8 @@ const FIELDS: [&str; 8] = [
     "allowed_return_origins",
     "response_modes",
     "qr_app",
+    "token_audience",
+    "scope",
 ];
 
 /// The apps of a `WECHAT_APPS` value: a JSON array of objects. Cross-app rules are left to
@@ -118,13 +120,26 @@ fn parse_entry(
         origins_refused: input.fallback_refused,
         response_modes: input.fallback_response_modes,
     };
-    let allowed_origins = return_rules::read_origins(fields, fallback, &mut problem);
-    let qr_app = read_qr_app(fields, kind, &mut problem);
-    let response_modes = return_rules::read_response_modes(fields, fallback, &mut problem);
+    let code_kind = kind.is_some_and(AppKind::logs_in_with_code);
+    let code_login =
+        kind.and_then(|kind| code_rules::read(fields, kind, app_id.as_deref(), &mut problem));
+    // A code-login app never sends a browser back: it has no return URL to allow, and its
+    // browser-only fields were refused above.
+    let (allowed_origins, qr_app, response_modes) = if code_kind {
+        (Some(AllowedOrigins::none()), None, fallback.response_modes)
+    } else {
+        (
+            return_rules::read_origins(fields, fallback, &mut problem),
+            read_qr_app(fields, kind, &mut problem),
+            return_rules::read_response_modes(fields, fallback, &mut problem),
+        )
+    };
     let needs_secret = input.with_secrets;
     match (name, kind, app_id, allowed_origins) {
         (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
-            if problems.is_empty() && (secret.is_some() || !needs_secret) =>
+            if problems.is_empty()
+                && (secret.is_some() || !needs_secret)
+                && (code_login.is_some() || !code_kind) =>
         {
             Ok(WeChatApp {
                 name,
@@ -134,6 +149,7 @@ fn parse_entry(
                 allowed_origins,
                 qr_app,
                 response_modes,
+                code_login,
             })
         }
         _ => Err(problems),
@@ -144,8 +160,10 @@ fn read_kind(fields: &Map<String, Value>, problem: &mut dyn FnMut(String)) -> Op
     match text(fields, "kind") {
         Some("official_account") => Some(AppKind::OfficialAccount),
         Some("website") => Some(AppKind::Website),
+        Some("miniprogram") => Some(AppKind::MiniProgram),
+        Some("mobile_app") => Some(AppKind::MobileApp),
         _ => {
-            problem("kind must be official_account or website".to_owned());
+            problem("kind must be official_account, website, miniprogram or mobile_app".to_owned());
             None
         }
     }
@@ -196,197 +214,4 @@ fn printable(key: &str) -> String {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use super::*;
-    use crate::apps::WeChatApps;
-
-    fn origins() -> AllowedOrigins {
-        AllowedOrigins::parse("https://app.example.com").unwrap()
-    }
-
-    fn parse(json: &str, with_secrets: bool) -> Result<Vec<WeChatApp>, Vec<String>> {
-        let fallback = origins();
-        let resolved = |name: &str| {
-            (name == "WECHAT_APPS[web].app_secret").then(|| "resolved-web-secret".to_owned())
-        };
-        parse_apps(
-            json,
-            &AppsInput {
-                fallback_origins: Some(&fallback),
-                fallback_refused: false,
-                fallback_response_modes: ResponseModes::default(),
-                with_secrets,
-                resolved: &resolved,
-            },
-        )
-    }
-
-    pub(in crate::apps) const TWO: &str = r#"[
-        {"name":"mp","kind":"official_account","app_id":"wx00000000000000aa",
-         "app_secret":"mp-s3cr3t","qr_app":"web"},
-        {"name":"web","kind":"website","app_id":"wx00000000000000bb",
-         "app_secret_ref":"ssm:/wxauth/web","allowed_return_origins":"https://www.example.com"}
-    ]"#;
-
-    #[test]
-    fn apps_are_read_with_their_secrets_origins_and_pairing() {
-        let apps = WeChatApps::new(parse(TWO, true).unwrap()).unwrap();
-        assert_eq!(apps.len(), 2);
-        let mp = apps.default_app();
-        assert_eq!(mp.name, "mp");
-        assert_eq!(mp.kind, AppKind::OfficialAccount);
-        assert_eq!(mp.qr_app.as_deref(), Some("web"));
-        assert_eq!(mp.secret.as_ref().unwrap().expose(), "mp-s3cr3t");
-        assert!(
-            mp.allowed_origins
-                .allows(&url::Url::parse("https://app.example.com/x").unwrap())
-        );
-        let web = apps.get("web").unwrap();
-        assert_eq!(web.kind, AppKind::Website);
-        assert_eq!(web.secret.as_ref().unwrap().expose(), "resolved-web-secret");
-        assert!(
-            web.allowed_origins
-                .allows(&url::Url::parse("https://www.example.com/").unwrap())
-        );
-        assert!(
-            !web.allowed_origins
-                .allows(&url::Url::parse("https://app.example.com/").unwrap())
-        );
-        assert!(!format!("{apps:?}").contains("s3cr3t"));
-    }
-
-    #[test]
-    fn a_process_without_callbacks_keeps_no_secret_and_resolves_no_reference() {
-        let apps = parse(TWO, false).unwrap();
-        assert!(apps.iter().all(|a| a.secret.is_none()));
-    }
-
-    #[test]
-    fn every_problem_of_every_entry_is_reported_without_values() {
-        let json = r#"[
-            {"name":"bad name","kind":"mp","app_id":"wx 1","app_secret":987654321},
-            {"name":"web","kind":"website","app_id":"wx2","app_secret":"x","app_secret_ref":"ssm:/a","qr_app":"mp"},
-            {"name":"ok","kind":"official_account","app_id":"wx3","app_secret_ref":"ssm:/ok","colour":"red","allowed_return_origins":"ftp://x"},
-            "not an object"
-        ]"#;
-        let problems = parse(json, true).unwrap_err();
-        let text = problems.join("\n");
-        for expected in [
-            "app #1: name must be",
-            "app #1: kind must be official_account or website",
-            "app #1: app_id must be",
-            "app #1: app_secret must be printable ASCII",
-            "app `web`: give app_secret or app_secret_ref, not both",
-            "app `web`: qr_app belongs on an official_account app",
-            "app `ok`: unknown field `colour`",
-            "app `ok`: allowed_return_origins:",
-            "app `ok`: app_secret_ref was not resolved",
-            "app #4: must be a JSON object",
-        ] {
-            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
-        }
-        assert!(!text.contains("987654321"), "{text}");
-    }
-
-    #[test]
-    fn an_apps_wildcard_over_a_public_suffix_is_refused() {
-        let app = |origins: &str| {
-            format!(
-                r#"[{{"name":"web","kind":"website","app_id":"wx00000000000000bb","app_secret":"x","allowed_return_origins":"{origins}"}}]"#
-            )
-        };
-        let problems = parse(&app("https://*.github.io"), true).unwrap_err();
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(
-            problems[0].starts_with(
-                "app `web`: allowed_return_origins: `https://*.github.io`: a wildcard over a public suffix"
-            ),
-            "{problems:?}"
-        );
-        assert!(parse(&app("https://*.me.github.io"), true).is_ok());
-    }
-
-    #[test]
-    fn the_shape_and_size_are_checked() {
-        assert!(parse("{", true).unwrap_err()[0].starts_with("is not valid JSON (line 1"));
-        assert!(parse("{}", true).unwrap_err()[0].starts_with("must be a JSON array"));
-        assert_eq!(
-            parse("[]", true).unwrap_err(),
-            ["must list at least one app"]
-        );
-        let entry = |i: usize| {
-            format!(r#"{{"name":"a{i}","kind":"website","app_id":"wx{i}","app_secret":"s{i}"}}"#)
-        };
-        let list = |n: usize| format!("[{}]", (0..n).map(entry).collect::<Vec<_>>().join(","));
-        assert_eq!(parse(&list(MAX_APPS), true).unwrap().len(), MAX_APPS);
-        assert_eq!(
-            parse(&list(MAX_APPS + 1), true).unwrap_err(),
-            [format!("lists {} apps; at most {MAX_APPS}", MAX_APPS + 1)]
-        );
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::apps::secret_refs;
-
-    fn parse(json: &str) -> Result<Vec<WeChatApp>, Vec<String>> {
-        let fallback = AllowedOrigins::parse("https://app.example.com").unwrap();
-        parse_apps(
-            json,
-            &AppsInput {
-                fallback_origins: Some(&fallback),
-                fallback_refused: false,
-                fallback_response_modes: ResponseModes::default(),
-                with_secrets: true,
-                resolved: &|_| None,
-            },
-        )
-    }
-
-    proptest! {
-        /// Whatever an app's fields hold, the list is read or refused with messages that
-        /// never quote the secret, wherever it was put.
-        #[test]
-        fn any_app_is_read_or_refused_without_echoing_its_secret(
-            name in "\\PC{0,40}", kind in "\\PC{0,20}", app_id in "\\PC{0,70}",
-            secret in "[!-~]{12,40}", qr in proptest::option::of("\\PC{0,40}"),
-            secret_as_number in any::<bool>(),
-        ) {
-            let secret_value = if secret_as_number {
-                serde_json::json!(secret.bytes().fold(0u64, |n, b| n.wrapping_mul(31).wrapping_add(u64::from(b))))
-            } else {
-                serde_json::json!(secret)
-            };
-            let mut entry = serde_json::json!({"name": name, "kind": kind, "app_id": app_id, "app_secret": secret_value});
-            if let Some(qr) = qr {
-                entry["qr_app"] = qr.into();
-            }
-            let json = serde_json::json!([entry]).to_string();
-            match parse(&json) {
-                Ok(apps) => {
-                    prop_assert_eq!(apps.len(), 1);
-                    prop_assert!(valid_name(&apps[0].name) && valid_app_id(&apps[0].app_id));
-                    let shown = format!("{apps:?}");
-                    prop_assert!(!shown.contains(&secret));
-                }
-                Err(problems) => {
-                    let text = problems.join("\n");
-                    prop_assert!(!text.contains(&secret), "{}", text);
-                    if let serde_json::Value::Number(n) = &secret_value {
-                        prop_assert!(!text.contains(&n.to_string()) || n.to_string().len() < 4, "{}", text);
-                    }
-                }
-            }
-        }
-
-        #[test]
-        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
-            let _ = parse(&text);
-            let _ = secret_refs(&text);
-        }
-    }
-}
+pub(super) mod tests;

@@ -77,6 +77,7 @@ pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Vec<WeChatApp> {
             allowed_origins,
             qr_app: None,
             response_modes,
+            code_login: None,
         });
     }
     apps.extend(listed_apps);

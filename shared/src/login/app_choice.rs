@@ -39,6 +39,17 @@ pub fn choose<'a>(
         None => apps.default_app(),
         Some(name) => apps.get(name).ok_or(RequestError::UnknownApp)?,
     };
+    if named.kind.logs_in_with_code() {
+        // A Mini Program or mobile app logs in with POST /login/code, never by a redirect.
+        let scope = match scope {
+            ScopeRequest::Fixed(scope) => scope,
+            ScopeRequest::Auto { in_wechat } => in_wechat,
+        };
+        return Err(RequestError::ScopeNotForApp {
+            scope,
+            kind: named.kind,
+        });
+    }
     let (app, scope) = match scope {
         ScopeRequest::Fixed(scope) => (named, scope),
         ScopeRequest::Auto { .. } if named.kind == AppKind::Website => {
@@ -101,6 +112,7 @@ mod tests {
             allowed_origins: origins.clone(),
             qr_app: qr.map(str::to_owned),
             response_modes: crate::response_modes::ResponseModes::default(),
+            code_login: None,
         };
         WeChatApps::new(vec![
             app("mp", AppKind::OfficialAccount, mp_qr),
@@ -188,6 +200,48 @@ mod tests {
                 .unwrap_err()
                 .contains("app")
         );
+    }
+
+    #[test]
+    fn a_code_login_app_is_refused_whatever_the_scope() {
+        let origins = AllowedOrigins::none();
+        let apps = WeChatApps::new(vec![WeChatApp {
+            name: "mini".into(),
+            kind: AppKind::MiniProgram,
+            app_id: "wx-mini".into(),
+            secret: None,
+            allowed_origins: origins,
+            qr_app: None,
+            response_modes: crate::response_modes::ResponseModes::default(),
+            code_login: None,
+        }])
+        .unwrap();
+        for scope in [
+            ScopeRequest::Fixed(Scope::Base),
+            ScopeRequest::Fixed(Scope::UserInfo),
+            ScopeRequest::Fixed(Scope::Login),
+            ScopeRequest::Auto {
+                in_wechat: Scope::Base,
+            },
+        ] {
+            for ua in [Some(IPHONE_WECHAT), Some(DESKTOP_CHROME)] {
+                let err = choose(&apps, Some("mini"), scope, ua).unwrap_err();
+                assert!(
+                    matches!(
+                        err,
+                        RequestError::ScopeNotForApp {
+                            kind: AppKind::MiniProgram,
+                            ..
+                        }
+                    ),
+                    "{err:?}"
+                );
+                assert_eq!(err.status(), 400);
+                assert!(err.to_string().contains("miniprogram"), "{err}");
+            }
+        }
+        let (app, scope) = for_provider(&apps, Scope::Base, Some(IPHONE_WECHAT));
+        assert!(!app.kind.allows(scope), "the provider must refuse it");
     }
 
     #[test]

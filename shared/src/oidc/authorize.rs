@@ -158,6 +158,14 @@ pub(crate) async fn authorize(
         Scope::Base
     };
     let (app, scope) = for_provider(&gateway.config().apps, scope, request.user_agent);
+    if !app.kind.allows(scope) {
+        // Only Mini Programs or mobile apps are configured: they log in with a client SDK's
+        // code, never through a browser.
+        return refuse(
+            "invalid_request",
+            "no official_account or website app is configured to log in with in a browser",
+        );
+    }
     let nonce = params.get("nonce").cloned();
     if nonce.as_deref().is_some_and(|n| !is_nonce(n)) {
         return refuse(

@@ -2,11 +2,11 @@
 //! result token for the return URL, or the OAuth error the front end is told instead.
 
 use crate::base_url::BaseUrl;
-use crate::config::{CallbackSecrets, Config, TokenAlg};
+use crate::config::{CallbackSecrets, Config};
 use crate::login::outcome::{AtWeChat, Outcome, ResultFields, fields, logged_failure};
 use crate::login_state::LoginState;
-use crate::oidc::jws;
-use crate::token::{RESULT_TOKEN_TYPE, ResultClaims, TOKEN_LIFETIME_SECONDS, new_token_id, sign};
+use crate::result_token::sign_result;
+use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, new_token_id};
 use crate::wechat::{SignedIn, WeChatError};
 
 /// What a redirect-mode login sends back, whatever WeChat said.
@@ -57,19 +57,7 @@ impl RedirectAnswer<'_> {
             is_snapshotuser: reply.is_snapshot_user.then_some(1),
             nonce: login.nonce.clone(),
         };
-        let token = match self.config.token_alg {
-            TokenAlg::Hs256 => sign(&claims, &self.secrets.signing_key),
-            TokenAlg::Jws(alg) => {
-                let key = self
-                    .config
-                    .result_keys
-                    .signing
-                    .as_ref()
-                    .and_then(|keys| keys.signer(alg))
-                    .expect("checked at start: TOKEN_SIGNING_ALG has its key");
-                jws::sign(key, RESULT_TOKEN_TYPE, &claims)
-            }
-        };
+        let token = sign_result(self.config, self.secrets, &claims);
         let sex = profile.sex.map(|s| s.to_string());
         let optional = [
             ("unionid", unionid.as_deref()),

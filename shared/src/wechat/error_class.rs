@@ -61,6 +61,21 @@ impl WeChatError {
     }
 }
 
+/// Two answers a client that calls the gateway itself (`POST /login/code`) can act on apart
+/// from the three classes above; a redirect's front end gets their class.
+impl WeChatError {
+    /// 45011: too many logins of one user in a short while (about 100 a minute): wait
+    /// before the next, rather than retry at once.
+    pub fn is_rate_limit(&self) -> bool {
+        self.errcode() == Some(45011)
+    }
+
+    /// 40226: WeChat blocked a high-risk user; nothing the client does changes it.
+    pub fn is_blocked_user(&self) -> bool {
+        self.errcode() == Some(40226)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +103,16 @@ mod tests {
             assert_eq!(api(code).class(), ErrorClass::ServerError, "{code}");
         }
         assert_eq!(api(40163).errcode(), Some(40163));
+    }
+
+    #[test]
+    fn the_rate_limit_and_a_blocked_user_are_told_apart() {
+        assert!(api(45011).is_rate_limit());
+        assert!(!api(45009).is_rate_limit());
+        assert!(api(40226).is_blocked_user());
+        assert!(!api(40029).is_blocked_user());
+        assert!(!WeChatError::Timeout.is_rate_limit());
+        assert!(!WeChatError::Timeout.is_blocked_user());
     }
 
     #[test]

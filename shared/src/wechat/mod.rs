@@ -1,6 +1,6 @@
 //! WeChat's web-authorization API: the authorize URL, the code exchange, the profile
-//! (one [`WeChatClient::sign_in`] per callback), and how WeChat's errcodes are classed
-//! (`error.rs`).
+//! (one [`WeChatClient::sign_in`] per callback), a Mini Program's `jscode2session`, and how
+//! WeChat's errcodes are classed (`error.rs`).
 
 mod authorize_url;
 mod client;
@@ -12,7 +12,7 @@ mod reply;
 mod sign_in;
 
 pub use authorize_url::authorize_url;
-pub use client::WeChatClient;
+pub use client::{MiniProgramSession, WeChatClient};
 pub use clients::WeChatClients;
 pub use error::WeChatError;
 pub use error_class::ErrorClass;

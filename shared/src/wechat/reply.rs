@@ -61,7 +61,7 @@ pub fn parse_user_profile(body: &[u8]) -> Result<UserProfile, WeChatError> {
 }
 
 /// The reply as a JSON object, or WeChat's error if it carries a non-zero `errcode`.
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>, WeChatError> {
+pub(super) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, WeChatError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WeChatError::Malformed(format!("not JSON ({e})")))?;
     let Value::Object(fields) = value else {
@@ -81,7 +81,7 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, WeChatError> {
     Ok(fields)
 }
 
-fn missing(name: &str) -> WeChatError {
+pub(super) fn missing(name: &str) -> WeChatError {
     WeChatError::Malformed(format!("{name} is missing or invalid"))
 }
 
@@ -96,7 +96,10 @@ fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// An id WeChat issues (openid, unionid): absent is fine, anything but `[A-Za-z0-9_-]{1,128}`
 /// is not, because it goes into URLs and tokens.
-fn identifier(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, WeChatError> {
+pub(super) fn identifier(
+    fields: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, WeChatError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::codes::Redemption;
 use crate::params::Params;
 use crate::reply::{self, ApiError};
-use crate::{Endpoint, WeChatSimulator};
+use crate::{Endpoint, SimAppKind, WeChatSimulator};
 
 #[derive(Serialize)]
 struct TokenReply {
@@ -43,6 +43,10 @@ fn exchange(sim: &WeChatSimulator, params: &Params) -> Result<TokenReply, ApiErr
     let secret = params.get("secret").ok_or(ApiError::APPSECRET_MISSING)?;
     if secret != app.app_secret {
         return Err(ApiError::INVALID_APPSECRET);
+    }
+    // A Mini Program's codes come from wx.login and go to /sns/jscode2session.
+    if app.kind == SimAppKind::MiniProgram {
+        return Err(ApiError::API_UNAUTHORIZED);
     }
     let code = params.get("code").ok_or(ApiError::MISSING_CODE)?;
     if params.get("grant_type") != Some("authorization_code") {

@@ -50,7 +50,7 @@ impl LoginPage {
             (LoginPage::QrConnect, SimAppKind::Website) => {
                 "Scope 参数错误或没有 Scope 权限 (scope must be snsapi_login)"
             }
-            (LoginPage::QrConnect, SimAppKind::OfficialAccount) => {
+            (LoginPage::QrConnect, _) => {
                 "Scope 参数错误或没有 Scope 权限 (this appid is not a Website App)"
             }
         };

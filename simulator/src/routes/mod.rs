@@ -1,5 +1,6 @@
 mod access_token;
 mod authorize;
+mod jscode2session;
 mod login_request;
 mod qrconnect;
 mod userinfo;
@@ -18,6 +19,7 @@ pub(crate) fn router(sim: WeChatSimulator) -> Router {
     let api = Router::new()
         .route("/sns/oauth2/access_token", get(access_token::access_token))
         .route("/sns/userinfo", get(userinfo::userinfo))
+        .route("/sns/jscode2session", get(jscode2session::jscode2session))
         .route_layer(middleware::from_fn_with_state(sim.clone(), timed));
     Router::new()
         .route("/connect/oauth2/authorize", get(authorize::authorize))

@@ -2,6 +2,7 @@
 
 mod accounting;
 mod browser;
+mod code_login;
 mod concurrency;
 mod exchange;
 mod faults;

@@ -1,4 +1,5 @@
-//! The WeChat API client and its calls: `exchange_code` and `user_info`, and the warm-up
+//! The WeChat API client and its calls: `exchange_code` and `user_info`, a Mini Program's
+//! `code_to_session` (`jscode2session.rs`), and the warm-up
 //! connection. How a call reaches WeChat lives beside it: `http` (the HTTP client and its
 //! trust roots), `failover` (which base, and when to move on), `attempt` (one request to
 //! one base, its one retry, the bounded read of the reply).
@@ -6,6 +7,7 @@
 mod attempt;
 mod failover;
 mod http;
+mod jscode2session;
 
 use tokio::time::Instant;
 use url::Url;
@@ -14,6 +16,7 @@ use super::error::WeChatError;
 use super::reply::{AccessTokenReply, UserProfile, parse_access_token_reply, parse_user_profile};
 use crate::secret::Secret;
 use failover::Failover;
+pub use jscode2session::MiniProgramSession;
 
 /// Replies larger than this are not WeChat's: stop reading instead of buffering them.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
