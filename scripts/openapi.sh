@@ -89,6 +89,8 @@ trap cleanup EXIT
 # A confidential client for the token endpoint (the demo registers its own public one), a
 # return origin and redirect URI that nothing is ever sent to (redirects are not followed),
 # and the domain-verification file. The names match the examples in docs/openapi.yaml.
+# Result tokens signed with ES256 (the demo makes their keys), so that every documented
+# route, the result tokens' own JWKS included, is served and checked.
 client_id=example-rp
 client_secret=$("$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
 redirect_uri=https://rp.example.com/callback
@@ -99,6 +101,7 @@ env -i PATH="$PATH" HOME="$HOME" PORT=0 RUST_LOG=warn \
   ALLOWED_RETURN_ORIGINS=https://app.example.com \
   MP_VERIFY_TOKEN=k3Xq9TzL2mWp8VbN \
   OIDC_CLIENTS="$clients" \
+  TOKEN_SIGNING_ALG=ES256 \
   "$bin" >"$run_dir/banner" 2>"$run_dir/server.log" &
 server_pid=$!
 base_url=

@@ -18,6 +18,7 @@ mod relying_parties;
 mod result_keys;
 mod return_rules;
 mod secrets;
+mod security;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
