@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lambda_runtime_emulator::InitOutcome;
 use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
-use wxauth_core::config::CALLBACK_ONLY_SECRETS;
+use wxauth_core::config::LOGIN_FINISHING_SECRETS;
 use wxauth_core::config::REFERENCE_VARIABLES;
 use wxauth_tests::{
     APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, exclusive, result_params, serves_of_binary,
@@ -280,7 +280,7 @@ async fn the_auth_function_neither_needs_nor_reads_a_secret() {
     assert_eq!(double.calls(), Vec::<String>::new(), "no secret was read");
     // Without any secret variable at all, likewise.
     env.retain(|k, _| {
-        !CALLBACK_ONLY_SECRETS.contains(&k.as_str()) && !k.starts_with("OIDC_SIGNING_KEYS")
+        !LOGIN_FINISHING_SECRETS.contains(&k.as_str()) && !k.starts_with("OIDC_SIGNING_KEYS")
     });
     let environment = spawn("auth", &env).await;
     assert!(matches!(

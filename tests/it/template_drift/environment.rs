@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use wxauth_core::config::REFERENCE_VARIABLES;
-use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
+use wxauth_core::config::{LOGIN_FINISHING_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
 use wxauth_core::oidc::keys::Alg;
 use wxauth_core::{Config, apps};
 use wxauth_tests::serves_of_binary;
@@ -183,7 +183,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                 assert!(has(name) || either, "{id} lacks the required {name}");
             }
             if serves == Serves::StartOnly {
-                for secret in CALLBACK_ONLY_SECRETS {
+                for secret in LOGIN_FINISHING_SECRETS {
                     assert!(!env.contains_key(secret), "{id} is given {secret}");
                 }
             }
