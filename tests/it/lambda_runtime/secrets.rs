@@ -158,6 +158,12 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         ["AmazonSSM.GetParameter /wxauth/oidc-jwks"]
     );
     assert_eq!(calls_of("oidc-token").len(), 2);
+    // The code login: the signing key alone (no Mini Program listed here, and never the
+    // Official Account's AppSecret nor the sealing key).
+    assert_eq!(
+        calls_of("login-code"),
+        [format!("secretsmanager.GetSecretValue {SECRET_ARN}")]
+    );
     assert_eq!(calls_of("base-callback").len(), 4);
     assert!(calls_of("base-callback").contains(&format!(
         "secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"
@@ -193,7 +199,11 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         );
     }
     let total: usize = FUNCTIONS.iter().map(|f| calls_of(f).len()).sum();
-    assert_eq!(total, 1 + 4 + 4 + 2 + 1, "secrets are read at init only");
+    assert_eq!(
+        total,
+        1 + 4 + 4 + 2 + 1 + 1,
+        "secrets are read at init only"
+    );
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
