@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The five Lambda functions as AWS runs them: `cargo lambda build --release --arm64`
+# The six Lambda functions as AWS runs them: `cargo lambda build --release --arm64`
 # (cross-compiled for provided.al2023 on Graviton, linked by zig), one bootstrap per
 # function under target/lambda/<function>/bootstrap, and the size of each.
 #
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Every function crate (functions/<name>/src/main.rs; wxauth_lambda::functions lists the
-# same five, and the template drift test holds template.yaml to that table).
+# same six, and the template drift test holds template.yaml to that table).
 mapfile -t FUNCTIONS < <(for main in functions/*/src/main.rs; do basename "$(dirname "$(dirname "$main")")"; done)
 # Each function's upload budget (docs/performance.md: 6 MB); today's zips are ~2.7 MiB.
 ZIP_BUDGET_BYTES=${WXAUTH_ZIP_BUDGET_BYTES:-6000000}

@@ -9,11 +9,12 @@ use crate::store::{DynamoStateStore, StateStore, TimedStore};
 use crate::wechat::WeChatClients;
 
 /// What every handler shares, built once at cold start: the configuration, the store,
-/// the WeChat clients (only where the callbacks are served) and the metrics sink.
+/// the WeChat clients (only where logins finish) and the metrics sink.
 pub struct Gateway {
     config: Config,
     store: Arc<dyn StateStore>,
-    /// Only where the configuration holds the callbacks' secrets (see `config::Serves`).
+    /// Only where logins finish (`config::Serves::finishes_logins`): the callbacks and the
+    /// code login.
     wechat: Option<WeChatClients>,
     metrics: MetricsSink,
 }
@@ -23,8 +24,8 @@ impl Gateway {
         Self::build(config, store, Some(http))
     }
 
-    /// The production set-up: DynamoDB (STATE_TABLE is required) and, where the callbacks
-    /// are served, an HTTP client for WeChat. The auth function builds none: parsing the
+    /// The production set-up: DynamoDB (STATE_TABLE is required) and, where logins
+    /// finish, an HTTP client for WeChat. The auth function builds none: parsing the
     /// compiled-in roots would only cost its cold start.
     pub async fn with_dynamodb(config: Config) -> Result<Self, String> {
         let table = config
@@ -32,7 +33,7 @@ impl Gateway {
             .clone()
             .ok_or("STATE_TABLE: is required but not set")?;
         let store = DynamoStateStore::from_env(table).await;
-        let http = config.callback.is_some().then(|| {
+        let http = config.signing_key.is_some().then(|| {
             crate::wechat::WeChatClient::http_client_with(config.wechat_extra_roots.as_ref())
         });
         Ok(Self::build(config, Arc::new(store), http))
@@ -40,7 +41,7 @@ impl Gateway {
 
     fn build(config: Config, store: Arc<dyn StateStore>, http: Option<reqwest::Client>) -> Self {
         let wechat = config
-            .callback
+            .signing_key
             .as_ref()
             .zip(http)
             .map(|(_, http)| WeChatClients::new(&config, &http));
@@ -69,9 +70,14 @@ impl Gateway {
         self.store.as_ref()
     }
 
-    /// What finishing a login takes: `None` in a process configured only to start them,
-    /// which therefore does not serve the callbacks.
+    /// What a callback takes to finish a login: `None` in a process that serves none.
     pub fn finisher(&self) -> Option<(&WeChatClients, &CallbackSecrets)> {
         self.wechat.as_ref().zip(self.config.callback.as_ref())
+    }
+
+    /// The WeChat clients of the apps whose AppSecrets this process keeps: `None` where no
+    /// login finishes.
+    pub fn wechat_clients(&self) -> Option<&WeChatClients> {
+        self.wechat.as_ref()
     }
 }

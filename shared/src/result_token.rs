@@ -3,17 +3,19 @@
 //! result tokens' own (never the ID tokens'). The
 //! redirect mode and `POST /login/code` sign the same token.
 
-use crate::config::{CallbackSecrets, Config, TokenAlg};
+use crate::config::{Config, TokenAlg};
 use crate::oidc::jws;
 use crate::token::{RESULT_TOKEN_TYPE, ResultClaims, sign};
 
-pub(crate) fn sign_result(
-    config: &Config,
-    secrets: &CallbackSecrets,
-    claims: &ResultClaims,
-) -> String {
+pub(crate) fn sign_result(config: &Config, claims: &ResultClaims) -> String {
     match config.token_alg {
-        TokenAlg::Hs256 => sign(claims, &secrets.signing_key),
+        TokenAlg::Hs256 => {
+            let key = config
+                .signing_key
+                .as_ref()
+                .expect("checked at start: a process that finishes logins has TOKEN_SIGNING_KEY");
+            sign(claims, key)
+        }
         TokenAlg::Jws(alg) => {
             let key = config
                 .result_keys

@@ -64,7 +64,7 @@ pub async fn warm_up(gateway: &Gateway, budget: Duration) -> WarmUp {
         }
     };
     let wechat = async {
-        let (clients, _) = gateway.finisher()?;
+        let clients = gateway.wechat_clients()?;
         let warmed = tokio::time::timeout_at(deadline, clients.warm_up()).await;
         Some(match warmed {
             Ok(None) => return None,

@@ -1,4 +1,4 @@
-//! The five Lambda functions, written down once: each one's binary (template.yaml's
+//! The six Lambda functions, written down once: each one's binary (template.yaml's
 //! `Metadata.BuildProperties.Binary`), what its configuration may read ([`Serves`]), and
 //! the paths API Gateway sends it. The binaries' `main`s, the tests, the template drift
 //! test and the benchmarks all read this table; one binary per function stays, so SAM
@@ -10,6 +10,7 @@ use wxauth_core::config::Serves;
 use wxauth_core::oidc::{
     AUTHORIZE_PATH, DISCOVERY_PATH, JWKS_PATH, RESULT_JWKS_PATH, TOKEN_PATH, USERINFO_PATH,
 };
+use wxauth_core::route::CODE_LOGIN_PATH;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Function {
@@ -71,13 +72,24 @@ pub const OIDC_USERINFO: Function = Function {
     mp_verify: false,
 };
 
+/// `POST /login/code`: a Mini Program or a mobile app posts its client SDK's code. Holds
+/// the AppSecrets of those apps alone and the result tokens' signing key; not the
+/// Official Accounts' or Website Apps' AppSecrets, nor SEALING_KEY.
+pub const LOGIN_CODE: Function = Function {
+    name: "login-code",
+    serves: Serves::CodeLogin,
+    paths: &[CODE_LOGIN_PATH],
+    mp_verify: false,
+};
+
 /// Every function, in template.yaml's order.
-pub const FUNCTIONS: [&Function; 5] = [
+pub const FUNCTIONS: [&Function; 6] = [
     &AUTH,
     &BASE_CALLBACK,
     &USERINFO_CALLBACK,
     &OIDC_TOKEN,
     &OIDC_USERINFO,
+    &LOGIN_CODE,
 ];
 
 impl Function {

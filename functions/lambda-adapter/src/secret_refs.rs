@@ -9,8 +9,9 @@
 //! | `secretsmanager:<secret name or ARN>#<key>` | the same, field `<key>` of a JSON `SecretString` |
 //!
 //! `WECHAT_APPS_REF` reads the whole `WECHAT_APPS` list that way; an app in the list may
-//! name its AppSecret with `app_secret_ref` (same forms), read only by the functions that
-//! finish logins, after the list itself.
+//! name its AppSecret with `app_secret_ref` (same forms), read after the list itself and
+//! only by the functions that log in with that app: the callbacks for an Official Account
+//! or a Website App, the code login for a Mini Program or a mobile app.
 //!
 //! A variable and its reference are exclusive. Without references nothing is called (and no
 //! AWS client is built): plain variables stay the way to run locally. The AWS SDK's standard
@@ -24,7 +25,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use wxauth_core::ConfigError;
-use wxauth_core::apps;
+use wxauth_core::apps::{self, AppKind};
 use wxauth_core::config::{REFERENCE_VARIABLES, Serves};
 use wxauth_core::secret::Secret;
 
@@ -133,12 +134,16 @@ pub fn references(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Referen
     }
 }
 
-/// The `app_secret_ref`s of the apps in `wechat_apps` (the `WECHAT_APPS` text). Every
-/// malformed one is reported at once, by app.
-pub fn app_references(wechat_apps: &str) -> Result<Vec<Reference>, ConfigError> {
+/// The `app_secret_ref`s of the apps in `wechat_apps` (the `WECHAT_APPS` text) whose kind
+/// `keeps` says: [`Serves::keeps_app_secret`] for a process. Every malformed one is
+/// reported at once, by app.
+pub fn app_references(
+    wechat_apps: &str,
+    keeps: impl Fn(AppKind) -> bool,
+) -> Result<Vec<Reference>, ConfigError> {
     let mut found = Vec::new();
     let mut problems = Vec::new();
-    for (app, text) in apps::secret_refs(wechat_apps) {
+    for (app, text) in apps::secret_refs(wechat_apps, keeps) {
         match SecretRef::parse(&text) {
             Ok(secret) => found.push(Reference {
                 variable: apps::secret_variable(&app),
@@ -266,16 +271,15 @@ pub fn references_for(
 
 /// The apps' `app_secret_ref`s a process serving `serves` reads once `resolved` holds
 /// what [`references_for`] named: those of the `WECHAT_APPS` list (resolved from
-/// `WECHAT_APPS_REF`, else from `lookup`), and only where the AppSecrets are used, the
-/// callbacks; none elsewhere.
+/// `WECHAT_APPS_REF`, else from `lookup`) whose AppSecrets it uses
+/// ([`Serves::keeps_app_secret`]): the callbacks those of the Official Accounts and
+/// Website Apps, the code login those of the Mini Programs and mobile apps; none
+/// elsewhere.
 pub fn app_references_for(
     serves: Serves,
     lookup: impl Fn(&str) -> Option<String>,
     resolved: &ResolvedSecrets,
 ) -> Result<Vec<Reference>, ConfigError> {
-    if !serves.reads("WECHAT_APP_SECRET") {
-        return Ok(Vec::new());
-    }
     let wechat_apps = resolved
         .get("WECHAT_APPS")
         .map(|s| s.expose().to_owned())
@@ -286,7 +290,7 @@ pub fn app_references_for(
                 .flatten()
         });
     match wechat_apps {
-        Some(wechat_apps) => app_references(&wechat_apps),
+        Some(wechat_apps) => app_references(&wechat_apps, |kind| serves.keeps_app_secret(kind)),
         None => Ok(Vec::new()),
     }
 }
@@ -705,6 +709,76 @@ mod tests {
         assert_eq!(refs[0].secret.to_string(), "ssm:/wxauth/apps/mp");
     }
 
+    const MINI_SECRET: &str = "MINISECRET-from-ssm-81c4";
+    const IOS_SECRET: &str = "IOSSECRET-from-secrets-manager-2f7d";
+
+    /// [`APPS`] and a Mini Program and a mobile app, every AppSecret by reference.
+    fn four_kinds() -> String {
+        let mut apps: Vec<serde_json::Value> = serde_json::from_str(APPS).unwrap();
+        apps.push(serde_json::json!({"name": "mini", "kind": "miniprogram",
+            "app_id": "wx00000000000000cc", "app_secret_ref": "ssm:/wxauth/apps/mini"}));
+        apps.push(serde_json::json!({"name": "ios", "kind": "mobile_app",
+            "app_id": "wx00000000000000dd",
+            "app_secret_ref": "secretsmanager:wxauth/apps/ios#app_secret"}));
+        serde_json::Value::from(apps).to_string()
+    }
+
+    #[tokio::test]
+    async fn the_callbacks_and_the_code_login_each_read_only_their_own_apps_secrets() {
+        let apps = four_kinds();
+        for (serves, calls, kept) in [
+            (
+                Serves::Callbacks,
+                [
+                    "AmazonSSM.GetParameter /wxauth/apps/mp",
+                    "secretsmanager.GetSecretValue wxauth/apps/web",
+                ],
+                [("mp", MP_SECRET), ("web", WEB_SECRET)],
+            ),
+            (
+                Serves::CodeLogin,
+                [
+                    "AmazonSSM.GetParameter /wxauth/apps/mini",
+                    "secretsmanager.GetSecretValue wxauth/apps/ios",
+                ],
+                [("mini", MINI_SECRET), ("ios", IOS_SECRET)],
+            ),
+        ] {
+            let double = apps_double();
+            double.put_parameter("/wxauth/apps/mini", MINI_SECRET);
+            double.put_secret(
+                "wxauth/apps/ios",
+                &serde_json::json!({ "app_secret": IOS_SECRET }).to_string(),
+            );
+            let server = double.serve_on_loopback().await.unwrap();
+            let env = lookup(&[
+                ("WECHAT_APPS", apps.as_str()),
+                ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+                ("TOKEN_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+                ("SEALING_KEY", "a-sealing-key-of-its-own-0123456789"),
+            ]);
+            let endpoint = server.endpoint_url();
+            let resolved = resolve_from(serves, &env, || sdk_for(&endpoint))
+                .await
+                .unwrap();
+            // Not one read of the other kinds' references: the role could not allow it.
+            assert_eq!(double.calls(), calls, "{serves:?}");
+            assert_eq!(resolved.len(), 2, "{serves:?}");
+            // Every app is known, but only its own kinds hold their AppSecrets.
+            let config = Config::for_routes(serves, resolved.overlay(&env)).unwrap();
+            assert_eq!(config.apps.len(), 4, "{serves:?}");
+            for app in config.apps.iter() {
+                let expected = kept.iter().find(|(name, _)| *name == app.name);
+                assert_eq!(
+                    app.secret.as_ref().map(|s| s.expose().to_owned()),
+                    expected.map(|(_, secret)| (*secret).to_owned()),
+                    "{serves:?}: app {}",
+                    app.name
+                );
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_failing_app_reference_names_the_app_and_the_reference_never_a_value() {
         let double = SecretsDouble::new();
@@ -758,7 +832,7 @@ mod tests {
                     .to_owned(),
             ),
         ];
-        let err = app_references(apps).unwrap_err();
+        let err = app_references(apps, |_| true).unwrap_err();
         assert_eq!(err.problems, expected);
         assert!(!err.to_string().contains("S3CR3T"), "{err}");
         // The callbacks stop there, before building a client; the auth function does not
@@ -793,6 +867,7 @@ mod tests {
         // Every function reads the list's reference.
         for serves in [
             Serves::StartOnly,
+            Serves::CodeLogin,
             Serves::OidcToken,
             Serves::OidcUserInfo,
             Serves::Everything,

@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use super::AppsInput;
 use super::valid_name;
+use super::{AppKind, AppsInput};
 use crate::secret::Secret;
 
 /// The variable name a resolved `app_secret_ref` of app `name` is looked up by: not an
@@ -15,10 +15,11 @@ pub fn secret_variable(name: &str) -> String {
     format!("WECHAT_APPS[{name}].app_secret")
 }
 
-/// The `app_secret_ref`s of a `WECHAT_APPS` value, as `(app name, reference)`, for the
-/// process that resolves them before the configuration is parsed. Nothing when the text is
-/// not valid (parsing reports that).
-pub fn secret_refs(json: &str) -> Vec<(String, String)> {
+/// The `app_secret_ref`s of a `WECHAT_APPS` value, as `(app name, reference)`, of the apps
+/// whose kind `keeps` says the process keeps the secret of, for the process that resolves
+/// them before the configuration is parsed. Nothing when the text is not valid, and nothing
+/// of an app without a valid kind (parsing reports both).
+pub fn secret_refs(json: &str, keeps: impl Fn(AppKind) -> bool) -> Vec<(String, String)> {
     let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(json) else {
         return Vec::new();
     };
@@ -26,8 +27,9 @@ pub fn secret_refs(json: &str) -> Vec<(String, String)> {
         .iter()
         .filter_map(|entry| {
             let name = entry.get("name")?.as_str()?;
+            let kind = AppKind::parse(entry.get("kind")?.as_str()?)?;
             let reference = entry.get("app_secret_ref")?.as_str()?;
-            valid_name(name).then(|| (name.to_owned(), reference.to_owned()))
+            (valid_name(name) && keeps(kind)).then(|| (name.to_owned(), reference.to_owned()))
         })
         .collect()
 }
@@ -38,10 +40,12 @@ pub fn valid_secret(secret: &str) -> bool {
 }
 
 /// The AppSecret of the entry `fields` of app `name` (`None` when it has no valid name)
-/// where this process keeps it; every problem goes to `problem`.
+/// where this process keeps it (`keep`: it keeps the secrets of this app's kind); every
+/// problem goes to `problem`.
 pub(super) fn read(
     fields: &Map<String, Value>,
     name: Option<&str>,
+    keep: bool,
     input: &AppsInput<'_>,
     problem: &mut dyn FnMut(String),
 ) -> Option<Secret> {
@@ -62,7 +66,7 @@ pub(super) fn read(
             None
         }
         (Some(value), None) => match value.as_str() {
-            Some(v) if valid_secret(v) => input.with_secrets.then(|| Secret::new(v)),
+            Some(v) if valid_secret(v) => keep.then(|| Secret::new(v)),
             _ => {
                 problem(
                     "app_secret must be printable ASCII without spaces (the value is not shown)"
@@ -71,7 +75,7 @@ pub(super) fn read(
                 None
             }
         },
-        (None, Some(Some(_))) if !input.with_secrets => None,
+        (None, Some(Some(_))) if !keep => None,
         (None, Some(Some(_))) => {
             let resolved = name.and_then(|n| (input.resolved)(&secret_variable(n)));
             match resolved {
@@ -96,11 +100,40 @@ mod tests {
 
     #[test]
     fn references_are_listed_for_the_resolver() {
+        let all = |_| true;
         assert_eq!(
-            secret_refs(TWO),
+            secret_refs(TWO, all),
             [("web".to_owned(), "ssm:/wxauth/web".to_owned())]
         );
-        assert!(secret_refs("not json").is_empty());
-        assert!(secret_refs(r#"[{"name":"bad name","app_secret_ref":"ssm:/x"}]"#).is_empty());
+        assert!(secret_refs("not json", all).is_empty());
+        assert!(secret_refs(r#"[{"name":"bad name","app_secret_ref":"ssm:/x"}]"#, all).is_empty());
+        // Without a kind the process could keep, nothing to read.
+        assert!(
+            secret_refs(
+                r#"[{"name":"x","kind":"nope","app_secret_ref":"ssm:/x"}]"#,
+                all
+            )
+            .is_empty()
+        );
+        assert!(secret_refs(r#"[{"name":"x","app_secret_ref":"ssm:/x"}]"#, all).is_empty());
+    }
+
+    #[test]
+    fn each_process_lists_only_the_references_of_the_kinds_it_keeps() {
+        let apps = r#"[
+            {"name":"mp","kind":"official_account","app_secret_ref":"ssm:/a/mp"},
+            {"name":"web","kind":"website","app_secret_ref":"ssm:/a/web"},
+            {"name":"mini","kind":"miniprogram","app_secret_ref":"ssm:/a/mini"},
+            {"name":"ios","kind":"mobile_app","app_secret_ref":"ssm:/a/ios"}
+        ]"#;
+        let names = |keeps: fn(AppKind) -> bool| -> Vec<String> {
+            secret_refs(apps, keeps)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert_eq!(names(|k| !k.logs_in_with_code()), ["mp", "web"]);
+        assert_eq!(names(AppKind::logs_in_with_code), ["mini", "ios"]);
+        assert!(names(|_| false).is_empty());
     }
 }

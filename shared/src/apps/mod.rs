@@ -49,6 +49,18 @@ pub enum AppKind {
 }
 
 impl AppKind {
+    /// The kind `WECHAT_APPS` names `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::OfficialAccount,
+            Self::Website,
+            Self::MiniProgram,
+            Self::MobileApp,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OfficialAccount => "official_account",

@@ -21,8 +21,9 @@ pub struct AppsInput<'a> {
     /// ALLOWED_RETURN_ORIGINS was set but refused (its problem is reported already, so an
     /// app relying on it is not reported again).
     pub fallback_refused: bool,
-    /// Whether this process keeps AppSecrets (it serves the callbacks).
-    pub with_secrets: bool,
+    /// Whether this process keeps the AppSecrets of apps of a kind (`config::Serves`): the
+    /// callbacks those of the browser apps, the code login those of the others.
+    pub keeps_secret: &'a dyn Fn(AppKind) -> bool,
     /// RESPONSE_MODES (or its default): the modes of an app that names none of its own.
     pub fallback_response_modes: ResponseModes,
     /// The value of a resolved `app_secret_ref`, by [`super::secret_variable`] name.
@@ -114,7 +115,8 @@ fn parse_entry(
     }
     let kind = read_kind(fields, &mut problem);
     let app_id = read_app_id(fields, &mut problem);
-    let secret = app_secret::read(fields, name.as_deref(), input, &mut problem);
+    let keeps_secret = kind.is_some_and(input.keeps_secret);
+    let secret = app_secret::read(fields, name.as_deref(), keeps_secret, input, &mut problem);
     let fallback = return_rules::Fallback {
         origins: input.fallback_origins,
         origins_refused: input.fallback_refused,
@@ -134,11 +136,10 @@ fn parse_entry(
             return_rules::read_response_modes(fields, fallback, &mut problem),
         )
     };
-    let needs_secret = input.with_secrets;
     match (name, kind, app_id, allowed_origins) {
         (Some(name), Some(kind), Some(app_id), Some(allowed_origins))
             if problems.is_empty()
-                && (secret.is_some() || !needs_secret)
+                && (secret.is_some() || !keeps_secret)
                 && (code_login.is_some() || !code_kind) =>
         {
             Ok(WeChatApp {
@@ -157,12 +158,9 @@ fn parse_entry(
 }
 
 fn read_kind(fields: &Map<String, Value>, problem: &mut dyn FnMut(String)) -> Option<AppKind> {
-    match text(fields, "kind") {
-        Some("official_account") => Some(AppKind::OfficialAccount),
-        Some("website") => Some(AppKind::Website),
-        Some("miniprogram") => Some(AppKind::MiniProgram),
-        Some("mobile_app") => Some(AppKind::MobileApp),
-        _ => {
+    match text(fields, "kind").and_then(AppKind::parse) {
+        Some(kind) => Some(kind),
+        None => {
             problem("kind must be official_account, website, miniprogram or mobile_app".to_owned());
             None
         }

@@ -130,7 +130,6 @@ pub(crate) async fn finish_login(
     let (fields, outcome) = match &login.oidc {
         None => RedirectAnswer {
             config,
-            secrets,
             login: &login,
             app_id: &app.app_id,
             issuer: base_url,

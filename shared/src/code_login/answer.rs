@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::exchange::CodeSignedIn;
 use crate::apps::WeChatApp;
 use crate::base_url::BaseUrl;
-use crate::config::{CallbackSecrets, Config};
+use crate::config::Config;
 use crate::response::{self, GatewayResponse};
 use crate::result_token::sign_result;
 use crate::token::{ResultClaims, TOKEN_LIFETIME_SECONDS, new_token_id};
@@ -25,7 +25,6 @@ const UNAVAILABLE_RETRY_SECONDS: &str = "1";
 /// The signed-in answer (200).
 pub(super) struct SignedInAnswer<'a> {
     pub config: &'a Config,
-    pub secrets: &'a CallbackSecrets,
     pub app: &'a WeChatApp,
     pub issuer: &'a BaseUrl,
     pub nonce: Option<String>,
@@ -55,7 +54,7 @@ impl SignedInAnswer<'_> {
             is_snapshotuser: None,
             nonce: self.nonce,
         };
-        let token = sign_result(self.config, self.secrets, &claims);
+        let token = sign_result(self.config, &claims);
         let mut body = json!({
             "openid": signed_in.openid,
             "appid": self.app.app_id,

@@ -43,12 +43,13 @@ pub(crate) async fn code_login(
         }
     };
     let app = read.app;
-    let Some((client, secrets)) = gateway
-        .finisher()
-        .and_then(|(clients, secrets)| Some((clients.for_app(&app.name)?, secrets)))
+    let Some(client) = gateway
+        .wechat_clients()
+        .and_then(|clients| clients.for_app(&app.name))
     else {
-        // Served only where the AppSecrets are (`Serves::serves`); an app without its
-        // client here is the configuration's fault.
+        // Served only where these apps' AppSecrets are (`Serves::serves`,
+        // `Serves::keeps_app_secret`); an app without its client here is the
+        // configuration's fault.
         tracing::error!(app = %app.name, "no WeChat client for a code-login app");
         return Handled::new(
             answer::server_error(),
@@ -61,7 +62,6 @@ pub(crate) async fn code_login(
             let log = Log::for_user("signed_in", &signed_in.openid).with_app(&app.name);
             let answer = SignedInAnswer {
                 config,
-                secrets,
                 app,
                 issuer,
                 nonce: read.nonce,

@@ -1,24 +1,29 @@
 //! What finishing a login takes that starting one does not: `TOKEN_SIGNING_KEY`, which
-//! signs the result token, and `SEALING_KEY`, which seals a callback's answer for a repeat
-//! of it. Two secrets, never one value, read only where logins finish.
+//! signs the result token (where logins finish: the callbacks and the code login), and
+//! `SEALING_KEY`, which seals a callback's answer for a repeat of it (the callbacks alone).
+//! Two secrets, never one value.
 
 use super::Serves;
 use super::reader::Reader;
 use crate::sealing_key::SealingKey;
 use crate::token::{MIN_KEY_BYTES, SigningKey};
 
-/// The callbacks' own secrets (besides the apps' AppSecrets, which the apps hold).
+/// The callbacks' own secret (besides the apps' AppSecrets, which the apps hold, and the
+/// signing key, which the code login holds too).
 #[derive(Clone, Debug)]
 pub struct CallbackSecrets {
-    pub signing_key: SigningKey,
     /// Seals a callback's answer for a repeat of it (`SEALING_KEY`).
     pub sealing_key: SealingKey,
 }
 
 impl CallbackSecrets {
-    /// TOKEN_SIGNING_KEY and SEALING_KEY, in a process that finishes logins: `None`
-    /// elsewhere, and when a key is refused (its problem is reported).
-    pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Option<Self> {
+    /// TOKEN_SIGNING_KEY in a process that finishes logins, and SEALING_KEY in one that
+    /// serves the callbacks: `None` elsewhere, and when a key is refused (its problem is
+    /// reported).
+    pub(super) fn read(
+        reader: &mut Reader<'_>,
+        serves: Serves,
+    ) -> (Option<SigningKey>, Option<Self>) {
         let signing_key = reader.required_if(serves.finishes_logins(), "TOKEN_SIGNING_KEY", |v| {
             SigningKey::new(v.as_bytes()).map_err(|_| {
                 format!(
@@ -45,12 +50,13 @@ impl CallbackSecrets {
                 "SEALING_KEY",
                 "must not be TOKEN_SIGNING_KEY's value: it is a secret of its own",
             );
-            return None;
+            return (None, None);
         }
-        Some(Self {
-            signing_key: signing_key?,
-            sealing_key: sealing_key?,
-        })
+        // The callbacks need both; the code login, the signing key alone.
+        let callback = sealing_key
+            .filter(|_| signing_key.is_some())
+            .map(|sealing_key| Self { sealing_key });
+        (signing_key, callback)
     }
 }
 
@@ -112,8 +118,13 @@ mod tests {
         let a = config(&without).unwrap().callback.unwrap().sealing_key;
         let b = config(&without).unwrap().callback.unwrap().sealing_key;
         assert_ne!(a, b);
-        // The start and OpenID Provider functions never read it.
-        for serves in [Serves::StartOnly, Serves::OidcToken, Serves::OidcUserInfo] {
+        // The start, code login and OpenID Provider functions never read it.
+        for serves in [
+            Serves::StartOnly,
+            Serves::CodeLogin,
+            Serves::OidcToken,
+            Serves::OidcUserInfo,
+        ] {
             assert!(!serves.reads("SEALING_KEY") && !serves.reads("SEALING_KEY_REF"));
         }
     }

@@ -3,6 +3,7 @@
 //! process may read ([`Serves`], by the routes it answers), and the warning given when a
 //! deployment hands a secret to functions that never use it ([`exposed_secret_warnings`]).
 
+use crate::apps::AppKind;
 use crate::route::Route;
 
 /// Every environment variable wxauth reads (besides the AWS SDK's own).
@@ -52,12 +53,13 @@ pub const REFERENCE_VARIABLES: [(&str, &str); 9] = [
 
 /// Which routes a process answers decides which secrets it may hold: least privilege, so
 /// the function that starts logins (the one every visitor reaches first) never holds the
-/// AppSecret or a key that mints identities, and the OpenID Provider's functions hold
-/// only what their endpoint uses.
+/// AppSecret or a key that mints identities, the OpenID Provider's functions hold only
+/// what their endpoint uses, and the callbacks and the code login each hold only the
+/// AppSecrets of the apps they log in with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Serves {
     /// `/auth`, `/oauth2/authorize` and the MP_verify file. Reads neither
-    /// [`CALLBACK_ONLY_SECRETS`] nor any key (or their `_REF`s), even when set.
+    /// [`LOGIN_FINISHING_SECRETS`] nor any key (or their `_REF`s), even when set.
     StartOnly,
     /// `/oauth2/token`: the clients and the provider's signing keys, not the WeChat
     /// AppSecret nor the result tokens' keys.
@@ -66,12 +68,18 @@ pub enum Serves {
     /// `RESULT_JWKS`), to check access tokens and publish them; no private key and not the
     /// clients' secrets.
     OidcUserInfo,
-    /// WeChat's callbacks (`/getOpenId`, `/getWxUserInfo`, `/getQrUserInfo`): the AppSecrets,
-    /// `TOKEN_SIGNING_KEY`, `SEALING_KEY`, and `RESULT_SIGNING_KEYS` where they sign the
-    /// result token with it (`TOKEN_SIGNING_ALG` RS256 or ES256). Never the provider's keys:
-    /// a callback issues a code for an OpenID Connect login, and the token endpoint signs
-    /// what the code is redeemed for.
+    /// WeChat's callbacks (`/getOpenId`, `/getWxUserInfo`, `/getQrUserInfo`): the AppSecrets
+    /// of the browser apps (Official Accounts, Website Apps), `TOKEN_SIGNING_KEY`,
+    /// `SEALING_KEY`, and `RESULT_SIGNING_KEYS` where they sign the result token with it
+    /// (`TOKEN_SIGNING_ALG` RS256 or ES256). Never the provider's keys: a callback issues a
+    /// code for an OpenID Connect login, and the token endpoint signs what the code is
+    /// redeemed for.
     Callbacks,
+    /// `POST /login/code`: the AppSecrets of the Mini Programs and mobile apps alone (never
+    /// `WECHAT_APP_SECRET`, the default Official Account's), `TOKEN_SIGNING_KEY` and, as the
+    /// callbacks, `RESULT_SIGNING_KEYS` to sign the result token. Not `SEALING_KEY`: it
+    /// answers no repeated callback; not the OpenID Provider's clients or keys.
+    CodeLogin,
     /// Every route: wxauth-local (which derives the public keys from the private ones).
     Everything,
 }
@@ -84,6 +92,7 @@ impl Serves {
             (self, route),
             (Self::Everything, _)
                 | (Self::Callbacks, Route::Callback(_))
+                | (Self::CodeLogin, Route::CodeLogin)
                 | (
                     Self::StartOnly,
                     Route::Auth | Route::OidcAuthorize | Route::MpVerify(_)
@@ -104,39 +113,62 @@ impl Serves {
     pub fn reads(self, variable: &str) -> bool {
         let name = variable.strip_suffix("_REF").unwrap_or(variable);
         let public_keys = matches!(name, "OIDC_JWKS" | "RESULT_JWKS");
-        let callback_only = CALLBACK_ONLY_SECRETS.contains(&variable);
+        let finishing = LOGIN_FINISHING_SECRETS.contains(&variable);
         match self {
             Self::Everything => !public_keys,
             Self::Callbacks => !public_keys && name != "OIDC_SIGNING_KEYS",
-            Self::StartOnly => !callback_only && !public_keys && name != "OIDC_SIGNING_KEYS",
-            Self::OidcToken => !callback_only && !public_keys,
+            Self::CodeLogin => {
+                !public_keys
+                    && !matches!(
+                        name,
+                        "WECHAT_APP_SECRET" | "SEALING_KEY" | "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS"
+                    )
+            }
+            Self::StartOnly => !finishing && !public_keys && name != "OIDC_SIGNING_KEYS",
+            Self::OidcToken => !finishing && !public_keys,
             Self::OidcUserInfo => {
-                !callback_only && !matches!(name, "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS")
+                !finishing && !matches!(name, "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS")
             }
         }
     }
 
     /// Whether this process reads `variable` in the environment `lookup` reads: the
-    /// callbacks read the result tokens' keys only when `TOKEN_SIGNING_ALG` makes them sign
-    /// with them.
+    /// callbacks and the code login read the result tokens' keys only when
+    /// `TOKEN_SIGNING_ALG` makes them sign with them.
     pub fn reads_in(self, variable: &str, lookup: impl Fn(&str) -> Option<String>) -> bool {
         let name = variable.strip_suffix("_REF").unwrap_or(variable);
         self.reads(variable)
-            && (self != Self::Callbacks
+            && (!matches!(self, Self::Callbacks | Self::CodeLogin)
                 || name != "RESULT_SIGNING_KEYS"
                 || lookup("TOKEN_SIGNING_ALG")
                     .is_some_and(|alg| matches!(alg.trim(), "RS256" | "ES256")))
     }
 
-    /// Whether this process finishes logins (and so holds the AppSecrets and
-    /// `TOKEN_SIGNING_KEY`).
+    /// Whether this process finishes logins (and so holds `TOKEN_SIGNING_KEY` and the
+    /// AppSecrets of [`Serves::keeps_app_secret`]'s kinds).
     pub fn finishes_logins(self) -> bool {
-        matches!(self, Self::Callbacks | Self::Everything)
+        matches!(self, Self::Callbacks | Self::CodeLogin | Self::Everything)
+    }
+
+    /// Whether this process keeps the AppSecret (inline, or read by its `app_secret_ref`)
+    /// of an app of `kind`: the callbacks those of the apps that log in through a browser,
+    /// the code login those of the apps that post a code, so neither holds a secret it has
+    /// no use for.
+    pub fn keeps_app_secret(self, kind: AppKind) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Callbacks => !kind.logs_in_with_code(),
+            Self::CodeLogin => kind.logs_in_with_code(),
+            Self::StartOnly | Self::OidcToken | Self::OidcUserInfo => false,
+        }
     }
 }
 
-/// The secrets only the callbacks use (with their `_REF` forms).
-pub const CALLBACK_ONLY_SECRETS: [&str; 8] = [
+/// The secrets of the processes that finish logins ([`Serves::finishes_logins`]: the
+/// callbacks and the code login), with their `_REF` forms. No other process reads any of
+/// them; which of them each of those reads is [`Serves::reads`] (the code login neither
+/// `WECHAT_APP_SECRET` nor `SEALING_KEY`).
+pub const LOGIN_FINISHING_SECRETS: [&str; 8] = [
     "WECHAT_APP_SECRET",
     "TOKEN_SIGNING_KEY",
     "SEALING_KEY",

@@ -18,7 +18,7 @@ use url::Url;
 
 pub use callback_secrets::CallbackSecrets;
 pub use least_privilege::{
-    CALLBACK_ONLY_SECRETS, REFERENCE_VARIABLES, Serves, VARIABLES, exposed_secret_warnings,
+    LOGIN_FINISHING_SECRETS, REFERENCE_VARIABLES, Serves, VARIABLES, exposed_secret_warnings,
 };
 pub use oidc::{OidcConfig, Subject, TokenAlg};
 use reader::{Reader, on_off, seconds_in};
@@ -31,6 +31,7 @@ pub use wechat_api::{
 
 use crate::apps::WeChatApps;
 use crate::base_url::BaseUrl;
+use crate::token::SigningKey;
 use crate::wechat::{EXTRA_ROOTS_VARIABLE, ExtraRoots};
 
 pub const DEFAULT_STATE_TTL_SECONDS: u64 = 600;
@@ -42,7 +43,10 @@ pub struct Config {
     /// The WeChat apps, each with its return origins (and its AppSecret where the
     /// callbacks are served).
     pub apps: WeChatApps,
-    /// `None` in a process that only starts logins ([`Serves::StartOnly`]).
+    /// `TOKEN_SIGNING_KEY`, the result tokens' HS256 key, where logins finish
+    /// ([`Serves::finishes_logins`]).
+    pub signing_key: Option<SigningKey>,
+    /// Only where the callbacks are served.
     pub callback: Option<CallbackSecrets>,
     /// `None` only makes sense for the local server (embedded in-memory store).
     pub state_table: Option<String>,
@@ -111,7 +115,7 @@ impl Config {
         let mut reader = Reader::new(&set);
         // The order of the steps is the order of the problems reported.
         let apps = wechat_apps::read(&mut reader, serves);
-        let callback = CallbackSecrets::read(&mut reader, serves);
+        let (signing_key, callback) = CallbackSecrets::read(&mut reader, serves);
         let (state_table, state_ttl) = read_state(&mut reader);
         let public_base_url = reader.optional("PUBLIC_BASE_URL", public_base_url);
         let wechat = WeChatApi::read(&mut reader);
@@ -133,6 +137,7 @@ impl Config {
         Ok(Self {
             serves,
             apps,
+            signing_key,
             callback,
             state_table,
             state_ttl,

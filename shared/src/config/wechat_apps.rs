@@ -25,8 +25,10 @@ pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Vec<WeChatApp> {
                 .to_owned()
         })
     });
-    let callback_only = serves.finishes_logins();
-    let app_secret = reader.required_if(single_app && callback_only, "WECHAT_APP_SECRET", |v| {
+    // The default app is an Official Account: its AppSecret only where its callbacks are.
+    let keeps_secret = |kind| serves.keeps_app_secret(kind);
+    let default_secret = single_app && keeps_secret(AppKind::OfficialAccount);
+    let app_secret = reader.required_if(default_secret, "WECHAT_APP_SECRET", |v| {
         if valid_secret(v) {
             Ok(Secret::new(v))
         } else {
@@ -56,7 +58,7 @@ pub(super) fn read(reader: &mut Reader<'_>, serves: Serves) -> Vec<WeChatApp> {
                 fallback_origins: allowed_origins.as_ref(),
                 fallback_refused: reader.failed("ALLOWED_RETURN_ORIGINS"),
                 fallback_response_modes: response_modes,
-                with_secrets: callback_only,
+                keeps_secret: &keeps_secret,
                 resolved: reader.lookup(),
             };
             parse_apps(json.trim(), &input).unwrap_or_else(|problems| {

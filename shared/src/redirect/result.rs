@@ -2,7 +2,7 @@
 //! result token for the return URL, or the OAuth error the front end is told instead.
 
 use crate::base_url::BaseUrl;
-use crate::config::{CallbackSecrets, Config};
+use crate::config::Config;
 use crate::login::outcome::{AtWeChat, Outcome, ResultFields, fields, logged_failure};
 use crate::login_state::LoginState;
 use crate::result_token::sign_result;
@@ -12,7 +12,6 @@ use crate::wechat::{SignedIn, WeChatError};
 /// What a redirect-mode login sends back, whatever WeChat said.
 pub(crate) struct RedirectAnswer<'a> {
     pub config: &'a Config,
-    pub secrets: &'a CallbackSecrets,
     pub login: &'a LoginState,
     pub app_id: &'a str,
     pub issuer: &'a BaseUrl,
@@ -57,7 +56,7 @@ impl RedirectAnswer<'_> {
             is_snapshotuser: reply.is_snapshot_user.then_some(1),
             nonce: login.nonce.clone(),
         };
-        let token = sign_result(self.config, self.secrets, &claims);
+        let token = sign_result(self.config, &claims);
         let sex = profile.sex.map(|s| s.to_string());
         let optional = [
             ("unionid", unionid.as_deref()),

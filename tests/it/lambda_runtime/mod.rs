@@ -1,8 +1,8 @@
-//! End to end under a Lambda runtime emulator: the five real function binaries run as
+//! End to end under a Lambda runtime emulator: the six real function binaries run as
 //! processes against an emulated Lambda Runtime API, behind an emulated API Gateway HTTP
 //! API (payload 2.0) with template.yaml's routes, with DynamoDB Local and the WeChat
 //! simulator. A browser walks both redirect flows and the OpenID Connect code flow over
-//! HTTP, so `main`, `wxauth_lambda::run` (secret references, config, clients at cold
+//! HTTP, and a Mini Program and a mobile app post their codes, so `main`, `wxauth_lambda::run` (secret references, config, clients at cold
 //! start), the payload 2.0 adapter (events, cookies, bodies, responses) and the stage /
 //! base-URL derivation are exercised as deployed, not only the handlers. Each function is
 //! given only the variables template.yaml gives it.
@@ -11,6 +11,7 @@
 //! them, the emulated API) and the browser; the flows, secrets and libraries run over it in
 //! a file each.
 
+mod code_login;
 mod flows;
 mod oidc;
 mod qr_login;
@@ -38,10 +39,12 @@ use wxauth_tests::{
     parse_set_cookie, test_vars,
 };
 
-/// The five function binaries, from the one table of them.
-const FUNCTIONS: [&str; 5] = {
+/// The six function binaries, from the one table of them.
+const FUNCTIONS: [&str; 6] = {
     let f = wxauth_lambda::functions::FUNCTIONS;
-    [f[0].name, f[1].name, f[2].name, f[3].name, f[4].name]
+    [
+        f[0].name, f[1].name, f[2].name, f[3].name, f[4].name, f[5].name,
+    ]
 };
 const MP_VERIFY_TOKEN: &str = "AbC123xyz";
 const INIT_LIMIT: Duration = Duration::from_secs(20);
@@ -141,7 +144,7 @@ fn template_variables(binary: &str) -> BTreeSet<String> {
 
 /// The API's routes as template.yaml declares them: `"METHOD /path"` → function binary
 /// (the functions' HttpApi events, and the explicit routes, the MP_verify file's for
-/// `mp_verify_token`), whatever their conditions: all five functions run here.
+/// `mp_verify_token`), whatever their conditions: all six functions run here.
 fn template_routes(mp_verify_token: &str) -> Vec<(String, String)> {
     let t = template::cached();
     let ev = Evaluator::new(t, &[("MpVerifyToken", mp_verify_token)]);
@@ -166,7 +169,7 @@ fn as_deployed(binary: &str, env: &HashMap<String, String>) -> HashMap<String, S
         .collect()
 }
 
-/// A deployed stack in miniature: five execution environments behind one HTTP API.
+/// A deployed stack in miniature: six execution environments behind one HTTP API.
 struct Stack {
     api: HttpApi,
     environments: BTreeMap<&'static str, Arc<ExecutionEnvironment>>,

@@ -17,7 +17,7 @@ fn fill_app_secrets(double: &SecretsDouble) {
     double.put_parameter("/wxauth/apps/web", WEB_SECRET);
 }
 
-/// QR login and scope=auto through the five binaries, configured by WECHAT_APPS alone with
+/// QR login and scope=auto through the function binaries, configured by WECHAT_APPS alone with
 /// both AppSecrets in SSM: only the callbacks read them, at init; a desktop browser logs
 /// in by QR code on /getQrUserInfo (userinfo-callback) with the Website App's secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lambda_runtime_emulator::InitOutcome;
 use lambda_runtime_emulator::aws_secrets::{RunningSecretsDouble, SecretsDouble};
-use wxauth_core::config::CALLBACK_ONLY_SECRETS;
+use wxauth_core::config::LOGIN_FINISHING_SECRETS;
 use wxauth_core::config::REFERENCE_VARIABLES;
 use wxauth_tests::{
     APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, exclusive, result_params, serves_of_binary,
@@ -158,6 +158,12 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         ["AmazonSSM.GetParameter /wxauth/oidc-jwks"]
     );
     assert_eq!(calls_of("oidc-token").len(), 2);
+    // The code login: the signing key alone (no Mini Program listed here, and never the
+    // Official Account's AppSecret nor the sealing key).
+    assert_eq!(
+        calls_of("login-code"),
+        [format!("secretsmanager.GetSecretValue {SECRET_ARN}")]
+    );
     assert_eq!(calls_of("base-callback").len(), 4);
     assert!(calls_of("base-callback").contains(&format!(
         "secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"
@@ -193,7 +199,11 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         );
     }
     let total: usize = FUNCTIONS.iter().map(|f| calls_of(f).len()).sum();
-    assert_eq!(total, 1 + 4 + 4 + 2 + 1, "secrets are read at init only");
+    assert_eq!(
+        total,
+        1 + 4 + 4 + 2 + 1 + 1,
+        "secrets are read at init only"
+    );
 
     let logs = stack.logs();
     assert!(logs.contains("secret references resolved"), "{logs}");
@@ -280,7 +290,7 @@ async fn the_auth_function_neither_needs_nor_reads_a_secret() {
     assert_eq!(double.calls(), Vec::<String>::new(), "no secret was read");
     // Without any secret variable at all, likewise.
     env.retain(|k, _| {
-        !CALLBACK_ONLY_SECRETS.contains(&k.as_str()) && !k.starts_with("OIDC_SIGNING_KEYS")
+        !LOGIN_FINISHING_SECRETS.contains(&k.as_str()) && !k.starts_with("OIDC_SIGNING_KEYS")
     });
     let environment = spawn("auth", &env).await;
     assert!(matches!(

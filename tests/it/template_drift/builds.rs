@@ -1,4 +1,4 @@
-//! Every function is a cargo-lambda build of one of the workspace's five binaries, for
+//! Every function is a cargo-lambda build of one of the workspace's six binaries, for
 //! arm64 on provided.al2023, and scripts/lambda-build.sh builds each of them.
 
 use std::collections::{BTreeMap, BTreeSet};

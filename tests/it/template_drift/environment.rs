@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use wxauth_core::config::REFERENCE_VARIABLES;
-use wxauth_core::config::{CALLBACK_ONLY_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
+use wxauth_core::config::{LOGIN_FINISHING_SECRETS, Serves, Subject, TokenAlg, VARIABLES};
 use wxauth_core::oidc::keys::Alg;
 use wxauth_core::{Config, apps};
 use wxauth_tests::serves_of_binary;
@@ -62,6 +62,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         BTreeSet::from(["SEALING_KEY", "TOKEN_SIGNING_KEY"])
     );
     assert!(required_variables(Serves::StartOnly, Some(APPS_INLINE)).is_empty());
+    assert_eq!(
+        required_variables(Serves::CodeLogin, Some(APPS_INLINE)),
+        BTreeSet::from(["TOKEN_SIGNING_KEY"])
+    );
 
     // The longest list WeChatApps takes (MaxLength), beside plain values for everything
     // else but the PEM keys: every function's environment must still fit in 4 KB.
@@ -85,6 +89,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
         // The OpenID Provider, with every OIDC parameter away from its default.
         oidc_parameters(
             &[
+                ("CodeLogin", "true"),
                 ("OidcSubject", "unionid"),
                 ("TokenSigningAlg", "ES256"),
                 ("ResultSigningKeys", result_signing_keys()),
@@ -98,8 +103,8 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             ("ResultJwks", result_jwks()),
             ("TokenSigningAlg", "RS256"),
         ]),
-        // Several apps beside the default one.
-        plain_parameters(&[("WeChatApps", APPS_INLINE)]),
+        // Several apps beside the default one, the Mini Program's code login on.
+        plain_parameters(&[("WeChatApps", APPS_INLINE), ("CodeLogin", "true")]),
         // Several apps alone, each with its own origins (no AllowedReturnOrigins).
         vec![
             ("WeChatApps", APPS_INLINE),
@@ -111,12 +116,14 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             .chain([
                 ("OidcSigningKeysRef", "ssm:/wxauth/oidc-signing-keys"),
                 ("OidcJwksRef", "ssm:/wxauth/oidc-jwks"),
+                ("CodeLogin", "true"),
             ])
             .collect(),
         vec![
             ("WeChatAppsRef", "ssm:/wxauth/apps-list"),
             ("AllowedReturnOrigins", "https://app.example.com"),
             ("TokenSigningKeyRef", "ssm:/wxauth/token-signing-key"),
+            ("CodeLogin", "true"),
         ],
         // The size limit.
         plain_parameters(&[
@@ -129,6 +136,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             ("TokenSigningAlg", "RS256"),
             ("ResultSigningKeysRef", "ssm:/wxauth/result-signing-keys"),
             ("ResultJwksRef", "ssm:/wxauth/result-jwks"),
+            ("CodeLogin", "true"),
         ]),
     ];
     let mut seen = BTreeSet::new();
@@ -183,7 +191,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                 assert!(has(name) || either, "{id} lacks the required {name}");
             }
             if serves == Serves::StartOnly {
-                for secret in CALLBACK_ONLY_SECRETS {
+                for secret in LOGIN_FINISHING_SECRETS {
                     assert!(!env.contains_key(secret), "{id} is given {secret}");
                 }
             }
@@ -198,18 +206,20 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                 .unwrap_or_else(|e| panic!("{id} ({binary}) would not start:\n{e}"));
             assert!(config.state_table.is_some());
             // Every function parses every app (its configuration needs them); only the
-            // callbacks hold the AppSecrets.
+            // callbacks hold the browser apps' AppSecrets, only the code login the others'.
             let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(names, app_names, "{id}");
             for app in config.apps.iter() {
                 assert_eq!(
                     app.secret.is_some(),
-                    serves == Serves::Callbacks,
+                    serves.keeps_app_secret(app.kind),
                     "{id}: the AppSecret of app {}",
                     app.name
                 );
             }
             assert_eq!(config.callback.is_some(), serves == Serves::Callbacks);
+            let signs = matches!(serves, Serves::Callbacks | Serves::CodeLogin);
+            assert_eq!(config.signing_key.is_some(), signs, "{id}: the signing key");
             // Each holds the OpenID Provider's clients and keys exactly where it uses them.
             assert_eq!(
                 config.oidc.clients.is_some(),
@@ -231,18 +241,25 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             );
             assert_eq!(
                 config.result_keys.signing.is_some(),
-                serves == Serves::Callbacks && result_keys_given && asymmetric,
+                signs && result_keys_given && asymmetric,
                 "{id}: the result tokens' keys"
             );
             assert_eq!(
                 config.result_keys.public.is_some(),
                 (serves == Serves::OidcUserInfo && result_jwks_given)
-                    || (serves == Serves::Callbacks && result_keys_given && asymmetric),
+                    || (signs && result_keys_given && asymmetric),
                 "{id}: the result tokens' public keys"
             );
-            if serves == Serves::Callbacks {
-                // The callbacks sign no ID token: they never hold the provider's keys.
+            if signs {
+                // They sign no ID token: they never hold the provider's keys.
                 assert!(config.oidc.keys.is_none(), "{id}: the keys");
+                let alg = match parameter("TokenSigningAlg").as_str() {
+                    "HS256" => TokenAlg::Hs256,
+                    other => TokenAlg::Jws(Alg::parse(other).unwrap()),
+                };
+                assert_eq!(config.token_alg, alg, "{id}");
+            }
+            if serves == Serves::Callbacks {
                 // What only the callbacks use reaches them as configured.
                 let subject = match parameter("OidcSubject").as_str() {
                     "openid" => Subject::OpenId,
@@ -250,11 +267,6 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                     other => panic!("OidcSubject {other}"),
                 };
                 assert_eq!(config.oidc.subject, subject, "{id}");
-                let alg = match parameter("TokenSigningAlg").as_str() {
-                    "HS256" => TokenAlg::Hs256,
-                    other => TokenAlg::Jws(Alg::parse(other).unwrap()),
-                };
-                assert_eq!(config.token_alg, alg, "{id}");
             }
         }
         // The OpenID Provider's functions exist exactly when they have something to
@@ -267,7 +279,13 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
             clients_given || asymmetric,
             "{params:?}"
         );
+        // The code login exactly when asked for (the template cannot see the apps' kinds).
+        assert_eq!(
+            has("login-code"),
+            parameter("CodeLogin") == "true",
+            "{params:?}"
+        );
         assert!(has("auth") && has("base-callback") && has("userinfo-callback"));
     }
-    assert_eq!(seen.len(), 5, "some function was never checked: {seen:?}");
+    assert_eq!(seen.len(), 6, "some function was never checked: {seen:?}");
 }

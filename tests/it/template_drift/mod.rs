@@ -80,25 +80,31 @@ fn oidc_parameters<'a>(extra: &[(&'a str, &'a str)], clients: &'a str) -> Vec<(&
     p
 }
 
-/// Two apps with their AppSecrets inline and their own return origins: an Official
-/// Account and its Website App (QR login).
+/// Three apps with their AppSecrets inline: an Official Account and its Website App (QR
+/// login), with their own return origins, and a Mini Program (the code login).
 const APPS_INLINE: &str = r#"[
   {"name": "mp", "kind": "official_account", "app_id": "wx00000000000000aa",
    "app_secret": "mp-app-secret-value", "allowed_return_origins": "https://app.example.com",
    "qr_app": "web"},
   {"name": "web", "kind": "website", "app_id": "wx00000000000000bb",
-   "app_secret": "web-app-secret-value", "allowed_return_origins": "https://www.example.com"}
+   "app_secret": "web-app-secret-value", "allowed_return_origins": "https://www.example.com"},
+  {"name": "mini", "kind": "miniprogram", "app_id": "wx00000000000000cc",
+   "app_secret": "mini-app-secret-value"}
 ]"#;
 
-/// The same apps with their AppSecrets referenced under the default
-/// `WeChatAppSecretsPrefix` (`/wxauth/apps`), one in each service; the first takes its
+/// The same apps and a mobile app with their AppSecrets referenced under the default
+/// `WeChatAppSecretsPrefix` (`/wxauth/apps`), in both services; the first takes its
 /// origins from AllowedReturnOrigins.
 const APPS_BY_REF: &str = r#"[
   {"name": "mp", "kind": "official_account", "app_id": "wx00000000000000aa",
    "app_secret_ref": "ssm:/wxauth/apps/mp", "qr_app": "web"},
   {"name": "web", "kind": "website", "app_id": "wx00000000000000bb",
    "app_secret_ref": "secretsmanager:wxauth/apps/web#app_secret",
-   "allowed_return_origins": "https://www.example.com"}
+   "allowed_return_origins": "https://www.example.com"},
+  {"name": "mini", "kind": "miniprogram", "app_id": "wx00000000000000cc",
+   "app_secret_ref": "ssm:/wxauth/apps/mini", "token_audience": "https://api.example.com"},
+  {"name": "ios", "kind": "mobile_app", "app_id": "wx00000000000000dd",
+   "app_secret_ref": "secretsmanager:wxauth/apps/ios#app_secret"}
 ]"#;
 
 /// Several apps and no default one: `apps` as WeChatApps, AllowedReturnOrigins as the

@@ -1,12 +1,18 @@
 //! Least privilege in IAM: each role may read exactly the secrets its function reads (by
-//! reference, or under the apps' prefix for the callbacks alone) and make exactly its
-//! function's calls on the one table.
+//! reference, or under the apps' prefix for the callbacks and the code login alone) and
+//! make exactly its function's calls on the one table.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use wxauth_core::config::REFERENCE_VARIABLES;
 use wxauth_core::config::Serves;
 use wxauth_lambda::secret_refs::{SecretRef, app_references};
+
+/// Whether the function serving `serves` logs in with some app, and so may read the apps'
+/// AppSecrets under the prefix.
+fn reads_apps_secrets(serves: Serves) -> bool {
+    matches!(serves, Serves::Callbacks | Serves::CodeLogin)
+}
 use wxauth_tests::serves_of_binary;
 use wxauth_tests::template::{
     self, Evaluator, NO_VALUE, Value, created, created_functions, functions, get_att, of_type,
@@ -144,6 +150,7 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
     let mut every_reference = base(&[
         ("WeChatAppSecretRef", "ssm:/wxauth/app-secret"),
         ("OidcClientsRef", "ssm:/wxauth/oidc-clients"),
+        ("CodeLogin", "true"),
     ]);
     every_reference.push(("TokenSigningKeyRef", key_ref.as_str()));
     every_reference.push(("OidcSigningKeysRef", oidc_keys_ref.as_str()));
@@ -177,14 +184,17 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
         keys_by_reference,
         plain_parameters(&[]),
         oidc_parameters(&[], OIDC_CLIENTS),
-        // Apps alone, their AppSecrets by reference, the list inline.
-        apps_parameters(APPS_BY_REF, &[]),
+        // Apps alone, their AppSecrets by reference, the list inline, the code login on.
+        apps_parameters(APPS_BY_REF, &[("CodeLogin", "true")]),
         // The same with every AppSecret inline and no prefix: no permission for them.
         apps_parameters(APPS_INLINE, &[("WeChatAppSecretsPrefix", "")]),
         // The apps' secrets under another prefix.
         apps_parameters(
             &apps_elsewhere,
-            &[("WeChatAppSecretsPrefix", "/prod/wxauth")],
+            &[
+                ("WeChatAppSecretsPrefix", "/prod/wxauth"),
+                ("CodeLogin", "true"),
+            ],
         ),
         // The list by reference (a Secrets Manager ARN).
         vec![
@@ -238,10 +248,10 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
                 exact, expected,
                 "{role_id} may read other secrets than {id} reads"
             );
-            // … and, for the callbacks alone, whatever lies under the apps' prefix
-            // when there is a list of apps.
+            // … and, for the callbacks and the code login alone, whatever lies under the
+            // apps' prefix when there is a list of apps.
             let lists_apps = env.contains_key("WECHAT_APPS") || env.contains_key("WECHAT_APPS_REF");
-            let expected = if serves == Serves::Callbacks && lists_apps && !prefix.is_empty() {
+            let expected = if reads_apps_secrets(serves) && lists_apps && !prefix.is_empty() {
                 prefix_grants(&prefix)
             } else {
                 BTreeSet::new()
@@ -255,16 +265,25 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
                     reference.secret
                 );
             }
+            // It reads exactly the references of the apps whose AppSecrets it keeps: a
+            // callback never a Mini Program's or a mobile app's, the code login never an
+            // Official Account's or a Website App's.
+            let list = env.get("WECHAT_APPS").cloned().or_else(|| {
+                env.get("WECHAT_APPS_REF")
+                    .map(|_| test_value("WECHAT_APPS"))
+            });
+            let own: Vec<_> = list
+                .as_deref()
+                .map(|l| app_references(l, |kind| serves.keeps_app_secret(kind)).unwrap())
+                .unwrap_or_default();
+            let apps_read: Vec<_> = read.iter().filter(|r| r.app.is_some()).cloned().collect();
+            assert_eq!(apps_read, own, "{id}: the apps' references it reads");
             // A function that keeps no AppSecret reads none of the apps' references, and
             // its role may read none.
-            if serves != Serves::Callbacks {
+            if !reads_apps_secrets(serves) {
                 assert!(read.iter().all(|r| r.app.is_none()), "{id}");
-                let list = env.get("WECHAT_APPS").cloned().or_else(|| {
-                    env.get("WECHAT_APPS_REF")
-                        .map(|_| test_value("WECHAT_APPS"))
-                });
                 for reference in list
-                    .map(|l| app_references(&l).unwrap())
+                    .map(|l| app_references(&l, |_| true).unwrap())
                     .unwrap_or_default()
                 {
                     assert!(
@@ -299,7 +318,7 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
     }
     // The every-reference case reaches every reference of every function.
     let ev = Evaluator::new(&t, &cases[0]);
-    assert_eq!(created_functions(&t, &ev).len(), 5);
+    assert_eq!(created_functions(&t, &ev).len(), 6);
     let auth = ev.environment(&resources(&t)["AuthFunction"]);
     assert_eq!(
         auth.keys()
@@ -311,9 +330,9 @@ fn secrets_come_from_plain_parameters_or_from_references_never_both() {
 }
 
 #[test]
-fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
+fn only_the_callbacks_and_the_code_login_may_read_the_apps_secrets_and_only_under_the_prefix() {
     let t = template::load();
-    let ev = Evaluator::new(&t, &apps_parameters(APPS_BY_REF, &[]));
+    let ev = Evaluator::new(&t, &apps_parameters(APPS_BY_REF, &[("CodeLogin", "true")]));
     assert_eq!(ev.parameters["WeChatAppSecretsPrefix"], "/wxauth/apps");
     let account = "arn:aws-cn:secretsmanager:cn-north-1:123456789012";
     let under = [
@@ -337,7 +356,7 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
         let f = &resources(&t)[&id];
         let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
         let grants = secret_grants(&t, &ev, &resources(&t)[role_id]);
-        let callback = serves_of_binary(&binary) == Serves::Callbacks;
+        let callback = reads_apps_secrets(serves_of_binary(&binary));
         for reference in &under {
             let secret = SecretRef::parse(reference).unwrap();
             assert_eq!(
@@ -365,7 +384,7 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
             "{params:?}"
         );
     }
-    // Whatever the parameters, only the callbacks' roles attach it.
+    // Whatever the parameters, only the callbacks' and the code login's roles attach it.
     for (id, binary) in functions(&t) {
         let f = &resources(&t)[&id];
         let (role_id, _) = get_att(&f["Properties"]["Role"]).unwrap();
@@ -380,7 +399,7 @@ fn only_the_callbacks_may_read_the_apps_secrets_and_only_under_the_prefix() {
             });
         assert_eq!(
             attaches,
-            serves_of_binary(&binary) == Serves::Callbacks,
+            reads_apps_secrets(serves_of_binary(&binary)),
             "{role_id} and AppSecretsReadPolicy"
         );
     }
@@ -421,6 +440,8 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
             "oidc-userinfo",
             vec!["dynamodb:DescribeTable", "dynamodb:GetItem"],
         ),
+        // It stores nothing: the table only at init (the warm-up).
+        ("login-code", vec!["dynamodb:DescribeTable"]),
     ]);
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);

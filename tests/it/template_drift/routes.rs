@@ -16,7 +16,7 @@ use super::{OIDC_CLIENTS, oidc_parameters, plain_parameters};
 /// The entry of `wxauth_lambda::functions` each Lambda binary runs.
 fn route_fn(binary: &str) -> &'static wxauth_lambda::functions::Function {
     wxauth_lambda::functions::Function::named(binary).unwrap_or_else(|| {
-        panic!("template.yaml builds {binary}, which is not one of the five functions")
+        panic!("template.yaml builds {binary}, which is not one of the six functions")
     })
 }
 
@@ -90,7 +90,10 @@ fn routes_reach_the_functions_whose_code_serves_them() {
     let t = template::load();
     let ev = Evaluator::new(
         &t,
-        &oidc_parameters(&[("MpVerifyToken", "AbC123xyz")], OIDC_CLIENTS),
+        &oidc_parameters(
+            &[("MpVerifyToken", "AbC123xyz"), ("CodeLogin", "true")],
+            OIDC_CLIENTS,
+        ),
     );
     let routes = api_routes(&t, &ev);
     let expected: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::from([
@@ -130,6 +133,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
         ),
         ("GET /getUserInfo", ("userinfo-callback", None)),
         ("GET /getQrUserInfo", ("userinfo-callback", None)),
+        ("POST /login/code", ("login-code", Some("CodeLoginEnabled"))),
     ]);
     let found: BTreeMap<&str, (&str, Option<&str>)> = routes
         .iter()
@@ -157,7 +161,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             serves_of_binary(binary).serves(&route),
             "{key} reaches {binary}, whose configuration does not serve {route:?}"
         );
-        for other in ["auth", "oidc-token", "oidc-userinfo"] {
+        for other in ["auth", "oidc-token", "oidc-userinfo", "login-code"] {
             if other != binary {
                 assert!(
                     !serves_of_binary(other).serves(&route),
@@ -179,6 +183,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
         Route::OidcAuthorize,
         Route::OidcToken,
         Route::OidcUserInfo,
+        Route::CodeLogin,
     ] {
         assert!(reached.contains(route.name()), "{route:?} has no route");
     }
@@ -189,9 +194,9 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             "WeChat returns to {key}, which has no route"
         );
     }
-    // The OpenID Provider's routes exist exactly when their function is configured to
-    // answer them: the authorize route with the clients (which the auth function reads),
-    // the others with their function.
+    // The OpenID Provider's and the code login's routes exist exactly when their function
+    // is configured to answer them: the authorize route with the clients (which the auth
+    // function reads), the others with their function.
     for (key, (binary, condition)) in &routes {
         if let Some(condition) = condition
             && binary != "auth"

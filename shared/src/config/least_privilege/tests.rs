@@ -50,7 +50,7 @@ fn the_start_function_neither_needs_nor_reads_the_secrets() {
     let without_secrets: Vec<(&str, &str)> = MINIMAL
         .iter()
         .copied()
-        .filter(|(name, _)| !CALLBACK_ONLY_SECRETS.contains(name))
+        .filter(|(name, _)| !LOGIN_FINISHING_SECRETS.contains(name))
         .collect();
     let start = Config::for_routes(Serves::StartOnly, |name| {
         without_secrets
@@ -71,7 +71,7 @@ fn the_start_function_neither_needs_nor_reads_the_secrets() {
     })
     .unwrap();
     assert!(with_secrets.callback.is_none());
-    for secret in CALLBACK_ONLY_SECRETS {
+    for secret in LOGIN_FINISHING_SECRETS {
         assert!(
             !read.borrow().iter().any(|n| n == secret),
             "{secret} was read"
@@ -262,4 +262,88 @@ fn the_userinfo_function_holds_public_keys_only() {
     )
     .unwrap_err();
     assert_eq!(err.problems[0].0, "OIDC_JWKS", "{err}");
+}
+
+#[test]
+fn the_code_login_reads_its_apps_secrets_and_the_result_keys_and_nothing_else() {
+    let result_pem = SigningKeys::generate_pem();
+    let apps = r#"[{"name":"mini","kind":"miniprogram","app_id":"wx00000000000000cc","app_secret":"mini-s3cr3t"},
+        {"name":"web","kind":"website","app_id":"wx00000000000000bb","app_secret":"web-s3cr3t"}]"#;
+    for (alg, signs) in [(None, false), (Some("RS256"), true), (Some("ES256"), true)] {
+        let mut vars: Vec<(&str, &str)> = MINIMAL.to_vec();
+        vars.push(("WECHAT_APPS", apps));
+        vars.push(("RESULT_SIGNING_KEYS", &result_pem));
+        vars.push(("OIDC_CLIENTS", "[]"));
+        vars.push(("OIDC_SIGNING_KEYS", "x"));
+        vars.push(("OIDC_JWKS", "x"));
+        vars.push(("RESULT_JWKS", "x"));
+        if let Some(alg) = alg {
+            vars.push(("TOKEN_SIGNING_ALG", alg));
+        }
+        let read = std::cell::RefCell::new(Vec::new());
+        let c = Config::for_routes(Serves::CodeLogin, |name| {
+            read.borrow_mut().push(name.to_owned());
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        // It signs result tokens, and answers no callback.
+        assert!(c.signing_key.is_some(), "{alg:?}");
+        assert!(c.callback.is_none(), "{alg:?}");
+        assert_eq!(c.result_keys.signing.is_some(), signs, "{alg:?}");
+        // The Mini Program's AppSecret, not the Official Account's nor the Website App's.
+        let kept: Vec<&str> = c
+            .apps
+            .iter()
+            .filter(|a| a.secret.is_some())
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(kept, ["mini"], "{alg:?}");
+        for never in [
+            "WECHAT_APP_SECRET",
+            "SEALING_KEY",
+            "OIDC_CLIENTS",
+            "OIDC_SIGNING_KEYS",
+            "OIDC_JWKS",
+            "RESULT_JWKS",
+        ] {
+            assert!(
+                !read.borrow().iter().any(|n| n == never),
+                "{never} was read"
+            );
+            assert!(
+                !Serves::CodeLogin.reads(&format!("{never}_REF")),
+                "{never}_REF"
+            );
+        }
+        assert_eq!(
+            read.borrow().iter().any(|n| n == "RESULT_SIGNING_KEYS"),
+            signs,
+            "{alg:?}"
+        );
+    }
+    // It signs with TOKEN_SIGNING_KEY: without it, it does not start.
+    let err = config_for(
+        Serves::CodeLogin,
+        &[
+            ("WECHAT_APPS", apps),
+            ("ALLOWED_RETURN_ORIGINS", "https://app.example.com"),
+        ],
+    )
+    .unwrap_err();
+    let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["TOKEN_SIGNING_KEY"]);
+    // Only its route.
+    assert!(Serves::CodeLogin.serves(&Route::CodeLogin));
+    for other in [
+        Serves::StartOnly,
+        Serves::Callbacks,
+        Serves::OidcToken,
+        Serves::OidcUserInfo,
+    ] {
+        assert!(!other.serves(&Route::CodeLogin), "{other:?}");
+    }
+    assert!(!Serves::CodeLogin.serves(&Route::Auth));
+    assert!(!Serves::CodeLogin.serves(&Route::Callback(crate::scope::Scope::Base)));
 }
