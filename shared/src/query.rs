@@ -211,7 +211,10 @@ mod tests {
         let known = &["client_id", "scope", "state"];
         let both = parse_query_and_form(Some("client_id=rp"), Some("scope=openid&x=1"), known);
         let both = both.unwrap();
-        assert_eq!((both["client_id"].as_str(), both["scope"].as_str()), ("rp", "openid"));
+        assert_eq!(
+            (both["client_id"].as_str(), both["scope"].as_str()),
+            ("rp", "openid")
+        );
         assert_eq!(
             parse_query_and_form(Some("state=a"), Some("st%61te=a"), known),
             Err(QueryError::Repeated("state"))

@@ -125,18 +125,18 @@ fn check_request(request: &Value) -> Result<(), ClaimsError> {
         Value::Object(fields) => {
             if fields.get("essential").is_some_and(|e| !e.is_boolean()) {
                 return Err(ClaimsError::Shape(
-                    "a requested claim's essential must be true or false",
+                    "the claims parameter's essential must be true or false",
                 ));
             }
             if fields.get("values").is_some_and(|v| !v.is_array()) {
                 return Err(ClaimsError::Shape(
-                    "a requested claim's values must be an array",
+                    "the claims parameter's values must be arrays",
                 ));
             }
             Ok(())
         }
         _ => Err(ClaimsError::Shape(
-            "each requested claim must be null or a JSON object",
+            "the claims parameter must ask for each claim with null or a JSON object",
         )),
     }
 }

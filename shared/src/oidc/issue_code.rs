@@ -95,7 +95,9 @@ impl ProviderAnswer<'_> {
             false => Scope::Base,
         };
         let name = profile.nickname.filter(|_| oidc.profile || claims.name());
-        let picture = profile.headimgurl.filter(|_| oidc.profile || claims.picture());
+        let picture = profile
+            .headimgurl
+            .filter(|_| oidc.profile || claims.picture());
         // The unionid ties the person across every app of the Open Platform account: the
         // relying party gets it only when it asked (`profile`, `unionid`, `claims`) or it
         // is `sub`.
