@@ -18,7 +18,7 @@ use crate::error::RequestError;
 use crate::gateway::Gateway;
 use crate::handled::{Handled, Log};
 use crate::lang::Lang;
-use crate::oidc::authorize::{AuthorizeRequest, authorize};
+use crate::oidc::authorize::{AuthorizeRequest, PostedForm, authorize};
 use crate::oidc::discovery;
 use crate::oidc::token_endpoint::{TokenRequest, token};
 use crate::oidc::userinfo::{UserInfoRequest, userinfo};
@@ -183,6 +183,10 @@ async fn dispatch(gateway: &Gateway, request: &GatewayRequest) -> Result<Handled
                 user_agent: text(&request.user_agent),
                 accept_language: text(&request.accept_language),
                 cookie_header: text(&request.cookie_header),
+                form: (request.method == Method::POST).then_some(PostedForm {
+                    content_type: text(&request.content_type),
+                    body: &request.body,
+                }),
             };
             authorize(gateway, authorization, base_url(config, request)?).await
         }
@@ -243,6 +247,9 @@ fn methods(route: &Route) -> (&'static str, bool) {
         // CORS, and no browser page's script may post a code here.
         Route::CodeLogin => ("POST", false),
         Route::OidcUserInfo => ("GET, POST", true),
+        // A form posted by the relying party's page (OpenID Connect Core §3.1.2.1): a
+        // top-level navigation, never a script's call, so no CORS.
+        Route::OidcAuthorize => ("GET, POST", false),
         Route::OidcDiscovery | Route::OidcJwks | Route::ResultJwks => ("GET", true),
         _ => ("GET", false),
     }

@@ -49,6 +49,9 @@ pub enum RequestError {
         "response_type is not a parameter of /auth: for a code your backend redeems, use the OpenID Provider (/oauth2/authorize)"
     )]
     ResponseTypeOnAuth,
+    /// An authorization request by POST whose body is not a form this provider reads.
+    #[error("{0}")]
+    FormBody(&'static str),
     #[error("client_id is not a client registered with this provider")]
     UnknownClient,
     #[error("redirect_uri is not registered for this client (it must match exactly)")]
@@ -119,6 +122,7 @@ impl RequestError {
             | Self::ResponseModeNotAllowed { .. }
             | Self::Nonce
             | Self::ResponseTypeOnAuth
+            | Self::FormBody(_)
             | Self::UnknownApp
             | Self::RedirectUriNotRegistered => "invalid_request",
             Self::UnknownClient => "unauthorized_client",

@@ -106,7 +106,8 @@ fn explanation(err: &RequestError, lang: Lang) -> &'static str {
         | E::ResponseMode
         | E::ResponseModeNotAllowed { .. }
         | E::Nonce
-        | E::ResponseTypeOnAuth => (
+        | E::ResponseTypeOnAuth
+        | E::FormBody(_) => (
             "The page that sent you here made a request this login service cannot accept. Please contact the site's operator.",
             "把您带到这里的网页发出了无法接受的登录请求。请联系网站的运营者。",
         ),

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::oidc::claims_request::RequestedClaims;
 use crate::return_url::ReturnUrl;
 use crate::scope::{ResponseMode, Scope};
 
@@ -105,6 +106,10 @@ pub struct OidcRequest {
     /// apps, stays with the provider.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unionid: bool,
+    /// What the `claims` parameter asked for (OpenID Connect Core §5.5): a few dozen bytes
+    /// at most, whatever the parameter held.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
 }
 
 /// What consuming (or reading) a state found.

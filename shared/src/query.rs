@@ -42,6 +42,24 @@ pub fn parse_query(
     Ok(found)
 }
 
+/// The known parameters of a query string and a form body together (an authorization
+/// request by POST, OpenID Connect Core §3.1.2.1). A parameter given in both is
+/// `Repeated`: RFC 6749 §3.1 allows none more than once, and neither place may override
+/// the other.
+pub fn parse_query_and_form(
+    query: Option<&str>,
+    form: Option<&str>,
+    known: &[&'static str],
+) -> Result<HashMap<&'static str, String>, QueryError> {
+    let mut found = parse_query(query, known)?;
+    for (name, value) in parse_query(form, known)? {
+        if found.insert(name, value).is_some() {
+            return Err(QueryError::Repeated(name));
+        }
+    }
+    Ok(found)
+}
+
 /// `application/x-www-form-urlencoded` decoding that fails on `%` not followed by two hex
 /// digits and on bytes that are not UTF-8.
 fn decode(text: &str) -> Result<String, QueryError> {
@@ -186,6 +204,31 @@ mod tests {
                 prop_assert_eq!(parse_query(Some(&query), &KNOWN), Err(QueryError::Repeated("scope")));
             }
         }
+    }
+
+    #[test]
+    fn a_parameter_in_both_the_query_and_the_form_is_repeated() {
+        let known = &["client_id", "scope", "state"];
+        let both = parse_query_and_form(Some("client_id=rp"), Some("scope=openid&x=1"), known);
+        let both = both.unwrap();
+        assert_eq!(
+            (both["client_id"].as_str(), both["scope"].as_str()),
+            ("rp", "openid")
+        );
+        assert_eq!(
+            parse_query_and_form(Some("state=a"), Some("st%61te=a"), known),
+            Err(QueryError::Repeated("state"))
+        );
+        // An unknown parameter may come in both: it is read nowhere.
+        assert!(parse_query_and_form(Some("x=1"), Some("x=2"), known).is_ok());
+        assert_eq!(
+            parse_query_and_form(None, Some("scope=a&scope=b"), known),
+            Err(QueryError::Repeated("scope"))
+        );
+        assert_eq!(
+            parse_query_and_form(None, Some("scope=%zz"), known),
+            Err(QueryError::BadPercentEncoding)
+        );
     }
 
     #[test]

@@ -154,6 +154,7 @@ fn grant(now: i64) -> Grant {
         unionid_scope: false,
         name: None,
         picture: None,
+        claims: Default::default(),
         code_expires_at: now + CODE_LIFETIME_SECONDS,
     }
 }

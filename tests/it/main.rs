@@ -23,6 +23,7 @@ mod lost_answers;
 mod metrics;
 mod oidc;
 mod oidc_pkce;
+mod oidc_requests;
 mod pages;
 mod response_modes;
 mod return_paths;

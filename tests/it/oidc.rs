@@ -118,7 +118,7 @@ async fn redeem_rp(
 
 /// The relying party `rp` redeems `code` and verifies the ID token against the JWKS:
 /// the token response and the ID token's claims.
-async fn redeem_and_verify(env: &TestEnv, code: &str) -> (Value, Value) {
+pub(crate) async fn redeem_and_verify(env: &TestEnv, code: &str) -> (Value, Value) {
     let tokens = json_body(&redeem_rp(env, code).await);
     let claims = verify_id_token(
         tokens["id_token"].as_str().unwrap(),
@@ -161,7 +161,7 @@ fn verify_id_token(token: &str, keys: &JwkSet, issuer: &str, audience: &str) -> 
 }
 
 /// `GET /oauth2/userinfo` with this `Authorization` header.
-async fn userinfo(
+pub(crate) async fn userinfo(
     env: &TestEnv,
     authorization: &str,
 ) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {

@@ -79,6 +79,7 @@ async fn a_code_issued_without_a_challenge_is_refused_to_a_client_that_requires_
         unionid_scope: false,
         name: None,
         picture: None,
+        claims: Default::default(),
         code_expires_at: now + CODE_LIFETIME_SECONDS,
     };
     env.gateway.store().put_grant(&id, &grant).await.unwrap();

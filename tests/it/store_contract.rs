@@ -372,6 +372,7 @@ fn grant(now: i64) -> Grant {
         unionid_scope: true,
         name: Some("小明".into()),
         picture: None,
+        claims: Default::default(),
         code_expires_at: now + CODE_LIFETIME_SECONDS,
     }
 }
@@ -396,6 +397,18 @@ async fn an_oidc_login_round_trips_at_its_limits(store: Store) {
         code_challenge: Some(CHALLENGE.into()),
         profile: true,
         unionid: true,
+        // Every claim asked for in both places: the longest stored form.
+        claims: {
+            let all = wxauth_core::oidc::claims_request::ClaimSet {
+                name: true,
+                picture: true,
+                unionid: true,
+            };
+            wxauth_core::oidc::claims_request::RequestedClaims {
+                id_token: all,
+                userinfo: all,
+            }
+        },
     });
     store.put_new(&l).await.unwrap();
     assert_eq!(

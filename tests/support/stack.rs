@@ -290,6 +290,35 @@ impl TestEnv {
         response
     }
 
+    /// A browser's POST of `body` to `path` (a relying party's page posting an
+    /// authorization request): its cookies sent and kept, as `invoke_on` does for a GET.
+    /// The body goes base64-encoded, as API Gateway delivers bytes it does not take for text.
+    pub async fn post_from_browser(
+        &self,
+        path: &str,
+        query: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> ApiGatewayV2httpResponse {
+        use base64::Engine;
+        let mut event = api_gateway_event(&self.stage, path, query, None);
+        event.request_context.http.method = http::Method::POST;
+        event.route_key = Some(format!("POST {path}"));
+        if let Some(content_type) = content_type {
+            event.headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_str(content_type).expect("a header value"),
+            );
+        }
+        let cookies = self.cookies_for(path);
+        event.cookies = (!cookies.is_empty()).then_some(cookies);
+        event.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+        event.is_base64_encoded = true;
+        let response = self.invoke_event(&self.gateway, path, event).await;
+        self.keep_cookies(&response);
+        response
+    }
+
     /// What the browser does with an answer's `Set-Cookie` headers.
     fn keep_cookies(&self, response: &ApiGatewayV2httpResponse) {
         let mut jar = self.jar.lock().unwrap();

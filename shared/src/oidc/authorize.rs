@@ -1,6 +1,7 @@
-//! `GET /oauth2/authorize`: an OpenID Connect authorization request (code flow) becomes a
-//! WeChat login like `/auth`'s, with the relying party's client, redirect URI, state,
-//! nonce and PKCE challenge stored beside it.
+//! `GET`/`POST /oauth2/authorize`: an OpenID Connect authorization request (code flow)
+//! becomes a WeChat login like `/auth`'s, with the relying party's client, redirect URI,
+//! state, nonce, PKCE challenge and requested claims stored beside it. By POST the
+//! parameters come as a form body (OpenID Connect Core §3.1.2.1), read exactly as a query.
 //!
 //! Until the client and its redirect URI are known to be genuine, nothing may be sent to
 //! the redirect URI (it would make the provider an open redirector): those errors are a
@@ -14,14 +15,15 @@ use crate::handled::Handled;
 use crate::login::app_choice::for_provider;
 use crate::login::begin::{NewLogin, begin, is_nonce};
 use crate::login_state::OidcRequest;
-use crate::query::{QueryError, parse_query};
+use crate::query::{MAX_QUERY_BYTES, QueryError, is_form, parse_query_and_form};
 use crate::scope::{ResponseMode, Scope};
 
 use super::MAX_CLIENT_STATE_LEN;
+use super::claims_request;
 use super::error_redirect::ErrorRedirect;
 use super::pkce;
 
-const PARAMETERS: [&str; 13] = [
+const PARAMETERS: [&str; 14] = [
     "client_id",
     "redirect_uri",
     "response_type",
@@ -35,6 +37,7 @@ const PARAMETERS: [&str; 13] = [
     "request_uri",
     "registration",
     "prompt",
+    "claims",
 ];
 
 /// What `/oauth2/authorize` reads besides its query.
@@ -46,6 +49,35 @@ pub(crate) struct AuthorizeRequest<'a> {
     pub accept_language: Option<&'a str>,
     /// The binding cookies of the browser's pending logins, to keep their number down.
     pub cookie_header: Option<&'a str>,
+    /// The body of a request by POST; `None` for GET.
+    pub form: Option<PostedForm<'a>>,
+}
+
+/// An authorization request's body, by POST.
+pub(crate) struct PostedForm<'a> {
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// The form body's text: only `application/x-www-form-urlencoded`, UTF-8, and no longer
+/// than a query string may be. Refused on the page: the client is not known yet.
+fn form_text<'a>(form: Option<&PostedForm<'a>>) -> Result<Option<&'a str>, RequestError> {
+    let Some(form) = form else {
+        return Ok(None);
+    };
+    if !is_form(form.content_type) {
+        return Err(RequestError::FormBody(
+            "an authorization request by POST must have an application/x-www-form-urlencoded body",
+        ));
+    }
+    if form.body.len() > MAX_QUERY_BYTES {
+        return Err(RequestError::FormBody(
+            "the form body is longer than 16384 bytes",
+        ));
+    }
+    std::str::from_utf8(form.body)
+        .map(Some)
+        .map_err(|_| RequestError::FormBody("the form body is not UTF-8"))
 }
 
 pub(crate) async fn authorize(
@@ -54,6 +86,7 @@ pub(crate) async fn authorize(
     base_url: &BaseUrl,
 ) -> Result<Handled, RequestError> {
     let raw_query = request.raw_query;
+    let form = form_text(request.form.as_ref())?;
     let clients = gateway
         .config()
         .oidc
@@ -61,8 +94,8 @@ pub(crate) async fn authorize(
         .as_ref()
         .ok_or(RequestError::NotFound)?;
     // The client and the redirect URI first, on their own: a repeated `scope` must not
-    // hide an unknown client behind a redirect.
-    let identity = parse_query(raw_query, &["client_id", "redirect_uri"])?;
+    // hide an unknown client behind a redirect, nor may one in both the query and the body.
+    let identity = parse_query_and_form(raw_query, form, &["client_id", "redirect_uri"])?;
     let client_id = identity
         .get("client_id")
         .ok_or(RequestError::Missing("client_id"))?;
@@ -87,7 +120,7 @@ pub(crate) async fn authorize(
         )
         .into_handled(request.accept_language))
     };
-    let params = match parse_query(raw_query, &PARAMETERS) {
+    let params = match parse_query_and_form(raw_query, form, &PARAMETERS) {
         Ok(params) => params,
         Err(QueryError::Repeated(name)) => {
             let description = format!("the parameter `{name}` appears more than once");
@@ -150,9 +183,17 @@ pub(crate) async fn authorize(
     if !scopes.contains(&"openid") {
         return refuse("invalid_scope", "scope must include openid");
     }
+    let claims = match params.get("claims").map(|text| claims_request::parse(text)) {
+        None => Default::default(),
+        Some(Ok(claims)) => claims,
+        Some(Err(err)) => return refuse("invalid_request", &err.to_string()),
+    };
     // Other scope values are ignored, as OpenID Connect Core §3.1.2.1 asks. WeChat tells an
-    // Official Account the unionid only for `snsapi_userinfo`, so `unionid` asks for it too.
-    let scope = if scopes.contains(&"profile") || scopes.contains(&"unionid") {
+    // Official Account the nickname, the picture and the unionid only for
+    // `snsapi_userinfo`, so asking for any of them by scope or by `claims` asks for it.
+    let profile = scopes.contains(&"profile");
+    let unionid = scopes.contains(&"unionid");
+    let scope = if profile || unionid || claims.name() || claims.picture() || claims.unionid() {
         Scope::UserInfo
     } else {
         Scope::Base
@@ -194,8 +235,9 @@ pub(crate) async fn authorize(
             redirect_uri: redirect_text.clone(),
             state: state.map(str::to_owned),
             code_challenge,
-            profile: scopes.contains(&"profile"),
-            unionid: scopes.contains(&"unionid"),
+            profile,
+            unionid,
+            claims,
         }),
         cookie_header: request.cookie_header,
     };

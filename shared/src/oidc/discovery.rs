@@ -31,6 +31,6 @@ pub(crate) fn configuration(issuer: &BaseUrl, keys: &PublicKeys) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "claims_parameter_supported": false,
+        "claims_parameter_supported": true,
     })
 }

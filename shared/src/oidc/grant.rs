@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::scope::Scope;
 
+use super::claims_request::RequestedClaims;
+
 /// How long a code may wait for its redemption.
 pub const CODE_LIFETIME_SECONDS: i64 = 60;
 /// 32 random bytes, base64url without padding: 256 bits.
@@ -98,6 +100,9 @@ pub struct Grant {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
+    /// What the authorization request's `claims` parameter asked for, and where.
+    #[serde(default, skip_serializing_if = "RequestedClaims::is_empty")]
+    pub claims: RequestedClaims,
     pub code_expires_at: i64,
 }
 
@@ -208,6 +213,7 @@ mod tests {
             unionid_scope: false,
             name: None,
             picture: None,
+            claims: RequestedClaims::default(),
             code_expires_at: 160,
         };
         let challenge = "c".repeat(43);

@@ -87,16 +87,24 @@ impl ProviderAnswer<'_> {
             }
         };
         // A QR login, or one that asked for the unionid, read the profile whatever the
-        // relying party asked for: grant it only when asked (the grant's scope is what the
-        // relying party was granted).
-        let (scope, name, picture) = match oidc.profile {
-            true => (login.scope, profile.nickname, profile.headimgurl),
-            false => (Scope::Base, None, None),
+        // relying party asked for: grant each part only when asked, by `profile` or by the
+        // `claims` parameter (the grant's scope is what the scopes were granted).
+        let claims = oidc.claims;
+        let scope = match oidc.profile {
+            true => login.scope,
+            false => Scope::Base,
         };
+        let name = profile.nickname.filter(|_| oidc.profile || claims.name());
+        let picture = profile
+            .headimgurl
+            .filter(|_| oidc.profile || claims.picture());
         // The unionid ties the person across every app of the Open Platform account: the
-        // relying party gets it only when it asked (`profile`, `unionid`) or it is `sub`.
+        // relying party gets it only when it asked (`profile`, `unionid`, `claims`) or it
+        // is `sub`.
         let subject_is_unionid = self.gateway.config().oidc.subject == Subject::UnionId;
-        let unionid = unionid.filter(|_| scope.has_profile() || oidc.unionid || subject_is_unionid);
+        let unionid = unionid.filter(|_| {
+            scope.has_profile() || oidc.unionid || claims.unionid() || subject_is_unionid
+        });
         let grant = Grant {
             client_id: oidc.client_id.clone(),
             redirect_uri: oidc.redirect_uri.clone(),
@@ -110,6 +118,7 @@ impl ProviderAnswer<'_> {
             unionid_scope: oidc.unionid,
             name,
             picture,
+            claims,
             code_expires_at: now + CODE_LIFETIME_SECONDS,
         };
         let (code, id) = GrantId::generate();

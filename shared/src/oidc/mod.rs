@@ -6,6 +6,7 @@
 
 pub mod alg;
 pub(crate) mod authorize;
+pub mod claims_request;
 pub mod clients;
 pub(crate) mod discovery;
 pub(crate) mod error;
@@ -45,20 +46,36 @@ pub fn userinfo_url(issuer: &BaseUrl) -> String {
     issuer.join(USERINFO_PATH)
 }
 
-/// The claims about the user beyond `sub` and `openid`: the unionid when WeChat gave one,
-/// and with `profile` the nickname and picture.
-pub(crate) fn identity_claims(grant: &Grant) -> Vec<(&'static str, String)> {
+/// Where claims about the user go: each has its own request in `claims` (§5.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClaimsTarget {
+    IdToken,
+    UserInfo,
+}
+
+/// The claims about the user beyond `sub` and `openid` (which the `openid` scope gives),
+/// each only where a scope or the `claims` parameter asked for it: `name` and `picture`
+/// with `profile`, or requested for this target; the unionid with `profile` or `unionid`,
+/// as `sub`, or requested for this target. The grant holds only what was released, so an
+/// absent value is simply left out.
+pub(crate) fn identity_claims(grant: &Grant, to: ClaimsTarget) -> Vec<(&'static str, String)> {
+    let asked = match to {
+        ClaimsTarget::IdToken => grant.claims.id_token,
+        ClaimsTarget::UserInfo => grant.claims.userinfo,
+    };
+    let profile = grant.scope.has_profile();
     let mut claims = Vec::new();
     if let Some(unionid) = &grant.unionid {
-        claims.push(("unionid", unionid.clone()));
+        let by_scope = profile || grant.unionid_scope || *unionid == grant.sub;
+        if by_scope || asked.unionid {
+            claims.push(("unionid", unionid.clone()));
+        }
     }
-    if grant.scope.has_profile() {
-        if let Some(name) = &grant.name {
-            claims.push(("name", name.clone()));
-        }
-        if let Some(picture) = &grant.picture {
-            claims.push(("picture", picture.clone()));
-        }
+    if let Some(name) = grant.name.as_ref().filter(|_| profile || asked.name) {
+        claims.push(("name", name.clone()));
+    }
+    if let Some(picture) = grant.picture.as_ref().filter(|_| profile || asked.picture) {
+        claims.push(("picture", picture.clone()));
     }
     claims
 }

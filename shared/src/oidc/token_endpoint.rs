@@ -290,6 +290,8 @@ fn issue(gateway: &Gateway, grant: &Grant, id: &GrantId, issuer: &BaseUrl, now: 
         "jti": id.as_str(),
     });
     let access_token = jws::sign(signer, ACCESS_TOKEN_TYPE, &access_claims);
+    // What the protocol needs, and `openid` (the WeChat openid, which the `openid` scope
+    // gives); claims about the user only as `identity_claims` releases them.
     let mut id_claims = json!({
         "iss": issuer.as_str(),
         "sub": grant.sub,
@@ -303,7 +305,7 @@ fn issue(gateway: &Gateway, grant: &Grant, id: &GrantId, issuer: &BaseUrl, now: 
     if let Some(nonce) = &grant.nonce {
         id_claims["nonce"] = json!(nonce);
     }
-    for (name, value) in super::identity_claims(grant) {
+    for (name, value) in super::identity_claims(grant, super::ClaimsTarget::IdToken) {
         id_claims[name] = json!(value);
     }
     let id_token = jws::sign(signer, ID_TOKEN_TYPE, &id_claims);

@@ -139,7 +139,7 @@ async fn claims(
         return Err(invalid("the access token does not match its grant"));
     }
     let mut body = json!({ "sub": grant.sub, "openid": grant.openid });
-    for (name, value) in super::identity_claims(&grant) {
+    for (name, value) in super::identity_claims(&grant, super::ClaimsTarget::UserInfo) {
         body[name] = json!(value);
     }
     Ok((body, grant))

@@ -103,6 +103,7 @@ fn routes_reach_the_functions_whose_code_serves_them() {
             ("auth", Some("HasMpVerifyToken")),
         ),
         ("GET /oauth2/authorize", ("auth", Some("OidcEnabled"))),
+        ("POST /oauth2/authorize", ("auth", Some("OidcEnabled"))),
         ("GET /getOpenId", ("base-callback", None)),
         ("GET /getWxUserInfo", ("userinfo-callback", None)),
         ("POST /oauth2/token", ("oidc-token", Some("OidcEnabled"))),
@@ -224,7 +225,7 @@ fn the_explicit_routes_exist_only_when_configured() {
     );
     let without = Evaluator::new(&t, &plain_parameters(&[]));
     let routes = of_type(&t, "AWS::ApiGatewayV2::Route");
-    assert_eq!(routes.len(), 2);
+    assert_eq!(routes.len(), 3);
     for (id, route) in &routes {
         let condition = route["Condition"].as_str().expect("conditional");
         assert!(with.condition(condition), "{id}");
@@ -247,13 +248,16 @@ fn the_explicit_routes_exist_only_when_configured() {
         );
     }
 
-    // The authorize route exists exactly when the auth function holds clients to check.
+    // The authorize routes (GET and POST) exist exactly when the auth function holds
+    // clients to check.
     for (ev, oidc) in [(&with, true), (&without, false)] {
-        let authorize = routes
-            .values()
-            .find(|r| r["Properties"]["RouteKey"] == "GET /oauth2/authorize")
-            .expect("the authorize route");
-        assert_eq!(created(ev, authorize), oidc);
+        for key in ["GET /oauth2/authorize", "POST /oauth2/authorize"] {
+            let authorize = routes
+                .values()
+                .find(|r| r["Properties"]["RouteKey"] == key)
+                .expect("the authorize route");
+            assert_eq!(created(ev, authorize), oidc, "{key}");
+        }
         let env = ev.environment(auth_function);
         let config = Config::for_routes(Serves::StartOnly, |name| env.get(name).cloned()).unwrap();
         assert_eq!(config.oidc.clients.is_some(), oidc);

@@ -170,6 +170,7 @@ mod tests {
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
                 profile: true,
                 unionid: true,
+                claims: Default::default(),
             }),
         };
         assert_eq!(from_item(&to_item(&login)).unwrap(), login);
