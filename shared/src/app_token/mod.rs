@@ -93,7 +93,10 @@ impl SharedAppToken<'_> {
             let (replacing, force) = match (stored, &opened) {
                 (Some(token), Some(_)) if is_rejected => (Replacing::Version(&token.version), true),
                 (Some(token), None) => {
-                    tracing::warn!(app_id, "the stored app access token does not open with this SEALING_KEY; fetching it again");
+                    tracing::warn!(
+                        app_id,
+                        "the stored app access token does not open with this SEALING_KEY; fetching it again"
+                    );
                     (Replacing::Version(&token.version), false)
                 }
                 (Some(token), Some(secret)) if now < token.refresh_at => return Ok(secret.clone()),
@@ -153,10 +156,15 @@ impl SharedAppToken<'_> {
         match self.store.put_app_token(app_id, lease, &token).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                tracing::info!(app_id, "the app token's lease expired before it was stored; another process fetches the next")
+                tracing::info!(
+                    app_id,
+                    "the app token's lease expired before it was stored; another process fetches the next"
+                )
             }
             // This request still has its token; the next ones fetch after the lease.
-            Err(err) => tracing::warn!(app_id, error = %err, "could not store the app access token"),
+            Err(err) => {
+                tracing::warn!(app_id, error = %err, "could not store the app access token")
+            }
         }
         Ok(fetched.token)
     }

@@ -37,7 +37,11 @@ pub fn open(sealed: &[u8], key: &SealingKey, app_id: &str) -> Option<Secret> {
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut data = data.to_vec();
     let plain = aead_key(key, app_id)
-        .open_in_place(nonce, Aad::from(app_token_key(app_id).as_bytes()), &mut data)
+        .open_in_place(
+            nonce,
+            Aad::from(app_token_key(app_id).as_bytes()),
+            &mut data,
+        )
         .ok()?;
     String::from_utf8(plain.to_vec()).ok().map(Secret::new)
 }

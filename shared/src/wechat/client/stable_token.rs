@@ -90,7 +90,10 @@ mod tests {
         assert!(parse_stable_token_reply(at_limit.as_bytes()).is_ok());
         for body in [
             format!(r#"{{"access_token":"{longest}t","expires_in":7200}}"#),
-            format!(r#"{{"access_token":"t","expires_in":{}}}"#, MAX_EXPIRES_IN + 1),
+            format!(
+                r#"{{"access_token":"t","expires_in":{}}}"#,
+                MAX_EXPIRES_IN + 1
+            ),
             r#"{"access_token":"t","expires_in":0}"#.to_owned(),
             r#"{"access_token":"a b","expires_in":7200}"#.to_owned(),
             r#"{"expires_in":7200}"#.to_owned(),
