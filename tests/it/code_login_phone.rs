@@ -252,10 +252,13 @@ async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token(
     assert!(!logs.contains(&number[3..]), "the phone number in the logs");
 }
 
+/// The status, `error` and `Retry-After` a client is told.
+type Told = (u16, &'static str, Option<&'static str>);
+
 #[tokio::test]
 async fn every_class_of_phone_failure_has_its_status_and_none_is_a_500() {
     let w = world(1).await;
-    let cases: [(Endpoint, Fault, (u16, &str, Option<&str>), &str); 7] = [
+    let cases: [(Endpoint, Fault, Told, &str); 7] = [
         (
             Endpoint::StableToken,
             Fault::Errcode(40164, "invalid ip 203.0.113.9, not in whitelist".into()),
