@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::config::{CallbackSecrets, Config};
+use crate::config::Config;
 use crate::metrics::MetricsSink;
+use crate::sealing_key::SealingKey;
 use crate::store::{DynamoStateStore, StateStore, TimedStore};
 use crate::wechat::WeChatClients;
 
@@ -71,8 +72,8 @@ impl Gateway {
     }
 
     /// What a callback takes to finish a login: `None` in a process that serves none.
-    pub fn finisher(&self) -> Option<(&WeChatClients, &CallbackSecrets)> {
-        self.wechat.as_ref().zip(self.config.callback.as_ref())
+    pub fn finisher(&self) -> Option<(&WeChatClients, &SealingKey)> {
+        self.wechat.as_ref().zip(self.config.sealing_key.as_ref())
     }
 
     /// The WeChat clients of the apps whose AppSecrets this process keeps: `None` where no

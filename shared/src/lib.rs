@@ -8,6 +8,7 @@
 // the handlers, error mapping, rendering) is reached only through `Gateway::handle`.
 pub(crate) mod accept;
 pub mod allowed_origins;
+pub mod app_token;
 pub mod apps;
 pub mod base_url;
 pub(crate) mod callback;

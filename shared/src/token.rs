@@ -96,6 +96,13 @@ pub struct ResultClaims {
     /// The `nonce` the front end passed to `/auth`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// A Mini Program user's phone number as WeChat verified it, E.164 (`+8613800138000`):
+    /// only after a `POST /login/code` with a `phone_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// `true` with `phone_number` (OpenID Connect's claim name), else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -196,6 +203,8 @@ mod tests {
             headimgurl: None,
             is_snapshotuser: None,
             nonce: None,
+            phone_number: None,
+            phone_number_verified: None,
         }
     }
 
@@ -217,6 +226,8 @@ mod tests {
         assert_eq!(json["nickname"], "小明");
         assert!(json.get("unionid").is_none());
         assert!(json.get("headimgurl").is_none());
+        assert!(json.get("phone_number").is_none());
+        assert!(json.get("phone_number_verified").is_none());
         let verified = verify(
             &token,
             &key(),

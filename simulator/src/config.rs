@@ -14,6 +14,8 @@ pub struct SimulatorConfig {
     pub bound_to_open_platform: bool,
     pub code_ttl: Duration,
     pub access_token_ttl: Duration,
+    /// How long an app's own access token (`/cgi-bin/stable_token`) lives.
+    pub app_token_ttl: Duration,
     /// WeChat's 网页授权域名 (for a Website App, its 授权回调域): a bare host that the
     /// `redirect_uri` host must equal exactly (subdomains do not match, the port is not
     /// checked). `None` accepts any host. One domain serves every registered app.
@@ -35,6 +37,7 @@ impl SimulatorConfig {
             bound_to_open_platform: false,
             code_ttl: Self::DEFAULT_CODE_TTL,
             access_token_ttl: Self::DEFAULT_ACCESS_TOKEN_TTL,
+            app_token_ttl: Self::DEFAULT_ACCESS_TOKEN_TTL,
             registered_callback_domain: None,
             extra_apps: Vec::new(),
         }

@@ -15,6 +15,10 @@ pub enum Endpoint {
     UserInfo,
     /// `GET /sns/jscode2session` (Mini Programs)
     JsCode2Session,
+    /// `POST /cgi-bin/stable_token` (an app's own access token)
+    StableToken,
+    /// `POST /wxa/business/getuserphonenumber` (Mini Programs)
+    PhoneNumber,
 }
 
 /// A misbehaviour to inject in place of (or before) an endpoint's normal answer.

@@ -79,6 +79,17 @@ pub(crate) fn request_id() -> String {
     format!("{}-{}-{}", &hex[0..8], &hex[8..16], &hex[16..24])
 }
 
+/// A user's mainland mobile number (national part, 11 digits starting with 1), the same
+/// for every app: WeChat's verified number belongs to the person.
+pub(crate) fn phone_number(user_name: &str) -> String {
+    let digest = Sha256::digest(format!("phone:{user_name}").as_bytes());
+    let tail: String = digest[..8]
+        .iter()
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    format!("138{tail}")
+}
+
 fn derive(prefix: char, material: &str) -> String {
     let digest = Sha256::digest(material.as_bytes());
     let mut id = String::with_capacity(28);

@@ -21,7 +21,10 @@
 //! (Official Accounts), `GET /connect/qrconnect`, `GET /connect/qrconnect/confirm`
 //! (Website Apps; the confirm step plays the phone that scans and confirms),
 //! `GET /sns/oauth2/access_token`, `GET /sns/userinfo` (every app but Mini Programs),
-//! `GET /sns/jscode2session` (Mini Programs: openid, `session_key`, unionid when bound).
+//! `GET /sns/jscode2session` (Mini Programs: openid, `session_key`, unionid when bound),
+//! `POST /cgi-bin/stable_token` (an app's own access token, fetches counted per app:
+//! `stable_token_fetches`), `POST /wxa/business/getuserphonenumber` (a Mini Program's
+//! phone codes, minted by `phone_code`).
 //!
 //! The user "holding the phone" is taken from the `wechat_sim_user` cookie,
 //! else the `x-wechat-sim-user` header, else the `sim_user` query parameter,
@@ -29,6 +32,7 @@
 //! (as WeChat does) that name the error code in the page and in the
 //! `x-wechat-sim-error` response header.
 
+mod app_tokens;
 mod apps;
 mod codes;
 mod config;
@@ -113,6 +117,8 @@ struct State {
     users: HashMap<String, SimUser>,
     codes: CodeStore,
     tokens: TokenStore,
+    app_tokens: app_tokens::AppTokenBook,
+    phone_codes: CodeStore,
     faults: FaultBook,
     calls: HashMap<Endpoint, usize>,
     api_time: std::time::Duration,
@@ -134,6 +140,8 @@ impl WeChatSimulator {
                     users: HashMap::new(),
                     codes: CodeStore::new(config.code_ttl.saturating_mul(2)),
                     tokens: TokenStore::new(config.access_token_ttl.saturating_mul(2)),
+                    app_tokens: app_tokens::AppTokenBook::default(),
+                    phone_codes: CodeStore::new(config.code_ttl.saturating_mul(2)),
                     faults: FaultBook::default(),
                     calls: HashMap::new(),
                     api_time: std::time::Duration::ZERO,
@@ -219,6 +227,61 @@ impl WeChatSimulator {
         self.issue_code_for_app(app_id, user_name, Scope::Base)
     }
 
+    /// Mints a phone code for the Mini Program `app_id`, as `<button
+    /// open-type="getPhoneNumber">` hands it over when `user_name` agrees: single use,
+    /// `code_ttl`, only with that Mini Program's access token.
+    pub fn phone_code(&self, app_id: &str, user_name: &str) -> String {
+        self.lock()
+            .phone_codes
+            .issue(app_id, user_name, Scope::Base, Instant::now())
+    }
+
+    /// The number `getuserphonenumber` gives for `user_name`, in E.164.
+    pub fn phone_number_for(&self, user_name: &str) -> String {
+        format!("+86{}", ids::phone_number(user_name))
+    }
+
+    /// `stable_token` answers for the app `app_id` so far (forced ones included).
+    pub fn stable_token_fetches(&self, app_id: &str) -> usize {
+        self.lock().app_tokens.fetches(app_id)
+    }
+
+    /// `stable_token` answers with `force_refresh` for the app `app_id` so far.
+    pub fn forced_refreshes(&self, app_id: &str) -> usize {
+        self.lock().app_tokens.forced(app_id)
+    }
+
+    /// Retires the app's current access token early, as a fetch elsewhere would: WeChat
+    /// answers 40001 to it, and only `force_refresh` gets a new one before it expires.
+    pub fn expire_app_token(&self, app_id: &str) {
+        self.lock().app_tokens.retire_current(app_id);
+    }
+
+    pub(crate) fn fetch_app_token(&self, app_id: &str, force: bool) -> (String, u64) {
+        let ttl = self.inner.config.app_token_ttl;
+        self.lock()
+            .app_tokens
+            .fetch(app_id, force, Instant::now(), ttl)
+    }
+
+    pub(crate) fn app_of_token(&self, token: &str) -> Option<String> {
+        let ttl = self.inner.config.app_token_ttl;
+        self.lock()
+            .app_tokens
+            .app_of(token, Instant::now(), ttl)
+            .map(str::to_owned)
+    }
+
+    pub(crate) fn redeem_phone_code(&self, code: &str, app_id: &str) -> Redemption {
+        self.lock()
+            .phone_codes
+            .redeem(code, app_id, Instant::now(), self.inner.config.code_ttl)
+    }
+
+    pub(crate) fn phone_number_of(&self, user_name: &str) -> String {
+        ids::phone_number(user_name)
+    }
+
     /// Makes the next `times` requests to `endpoint` suffer `fault`
     /// (`usize::MAX`: until `clear_faults`). Faults queue up in injection order.
     pub fn inject(&self, endpoint: Endpoint, fault: Fault, times: usize) {
@@ -239,6 +302,8 @@ impl WeChatSimulator {
             .all()
             .chain(state.tokens.all())
             .chain(state.session_keys.iter())
+            .chain(state.app_tokens.all())
+            .chain(state.phone_codes.all())
             .cloned()
             .collect()
     }

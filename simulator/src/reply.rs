@@ -35,6 +35,7 @@ impl ApiError {
     pub(crate) const ACCESS_TOKEN_EXPIRED: Self = Self::new(42001, "access_token expired");
     pub(crate) const CODE_EXPIRED: Self = Self::new(42003, "code expired");
     pub(crate) const API_UNAUTHORIZED: Self = Self::new(48001, "api unauthorized");
+    pub(crate) const DATA_FORMAT: Self = Self::new(47001, "data format error");
 
     const fn new(code: i64, msg: &'static str) -> Self {
         Self { code, msg }

@@ -365,8 +365,8 @@ async fn a_request_wechat_cannot_answer_is_refused_before_wechat_is_asked() {
         ),
         (
             "application/x-www-form-urlencoded",
-            encode(&[("code", "abc"), ("app", "mini"), ("phone_code", "p")]),
-            "not supported yet",
+            encode(&[("code", "abc"), ("app", "ios"), ("phone_code", "p")]),
+            "phone_code is for Mini Programs",
         ),
         (
             "application/x-www-form-urlencoded",

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use wxauth_core::app_token::stored::{AppTokenRecord, LeaseRequest, NewAppToken, Replacing};
 use wxauth_core::login::browser_binding;
 use wxauth_core::login_state::{Consumed, LoginState, OidcRequest, StateId, now_epoch_seconds};
 use wxauth_core::oidc::grant::{
@@ -69,6 +70,10 @@ contract!(
     a_code_expires_at_the_second,
     a_replay_revokes_the_grant,
     a_redeemed_grant_is_kept_until_its_access_tokens_expire,
+    of_racing_lease_takers_exactly_one_wins,
+    a_lease_expires_exactly_at_its_end,
+    a_token_is_stored_only_under_the_lease_that_is_still_held,
+    a_lease_replaces_only_a_due_token_or_the_version_named,
 );
 
 const COOKIE: &str = "TheStartingBrowsersCookie0123456";
@@ -626,4 +631,195 @@ async fn a_redeemed_grant_is_kept_until_its_access_tokens_expire(store: Store) {
             .is_some()
     );
     assert_eq!(store.find_grant(&id, keep_until).await.unwrap(), None);
+}
+
+const APP: &str = "wx00000000000000cc";
+
+fn lease_at(now: i64, replacing: Replacing<'_>) -> LeaseRequest<'_> {
+    LeaseRequest {
+        now,
+        until: now + 5,
+        replacing,
+    }
+}
+
+fn new_token(sealed: &[u8], refresh_at: i64) -> NewAppToken<'_> {
+    NewAppToken {
+        sealed,
+        refresh_at,
+        expires_at: refresh_at + 300,
+    }
+}
+
+async fn of_racing_lease_takers_exactly_one_wins(store: Store) {
+    assert_eq!(
+        store.find_app_token(APP).await.unwrap(),
+        AppTokenRecord::default()
+    );
+    let now = now_epoch_seconds();
+    let mut racers = Vec::new();
+    for _ in 0..16 {
+        let store = Arc::clone(&store);
+        racers.push(tokio::spawn(async move {
+            store
+                .take_app_token_lease(APP, &lease_at(now, Replacing::DueBy(now)))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut won = 0;
+    for racer in racers {
+        won += usize::from(racer.await.unwrap().is_some());
+    }
+    assert_eq!(won, 1);
+    let record = store.find_app_token(APP).await.unwrap();
+    assert_eq!((record.token, record.lease_until), (None, Some(now + 5)));
+    // Another app's item is its own.
+    assert!(
+        store
+            .take_app_token_lease("wx-other", &lease_at(now, Replacing::DueBy(now)))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn a_lease_expires_exactly_at_its_end(store: Store) {
+    let t = now_epoch_seconds();
+    let first = store
+        .take_app_token_lease(APP, &lease_at(t, Replacing::DueBy(t)))
+        .await
+        .unwrap()
+        .expect("a free lease");
+    // Held one second before its end, expired at it.
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t + 4, Replacing::DueBy(t + 4)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let second = store
+        .take_app_token_lease(APP, &lease_at(t + 5, Replacing::DueBy(t + 5)))
+        .await
+        .unwrap()
+        .expect("expired at its end");
+    assert_ne!(first, second);
+    // And one second past the new one's end.
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t + 11, Replacing::DueBy(t + 11)))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn a_token_is_stored_only_under_the_lease_that_is_still_held(store: Store) {
+    let t = now_epoch_seconds();
+    let lost = store
+        .take_app_token_lease(APP, &lease_at(t, Replacing::DueBy(t)))
+        .await
+        .unwrap()
+        .unwrap();
+    let held = store
+        .take_app_token_lease(APP, &lease_at(t + 5, Replacing::DueBy(t + 5)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .put_app_token(APP, &lost, &new_token(b"late", t + 100))
+            .await
+            .unwrap(),
+        None,
+        "a lease that expired and was taken stores nothing"
+    );
+    let version = store
+        .put_app_token(APP, &held, &new_token(b"sealed\x00\xff", t + 100))
+        .await
+        .unwrap()
+        .expect("the held lease stores");
+    let record = store.find_app_token(APP).await.unwrap();
+    assert_eq!(record.lease_until, None, "storing releases the lease");
+    let token = record.token.unwrap();
+    assert_eq!(token.sealed, b"sealed\x00\xff");
+    assert_eq!((token.refresh_at, token.expires_at), (t + 100, t + 400));
+    assert_eq!(token.version, version);
+    // A released lease stores nothing a second time.
+    assert_eq!(
+        store
+            .put_app_token(APP, &held, &new_token(b"again", t + 200))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_app_token(APP)
+            .await
+            .unwrap()
+            .token
+            .unwrap()
+            .sealed,
+        b"sealed\x00\xff"
+    );
+}
+
+async fn a_lease_replaces_only_a_due_token_or_the_version_named(store: Store) {
+    let t = now_epoch_seconds();
+    let lease = store
+        .take_app_token_lease(APP, &lease_at(t, Replacing::DueBy(t)))
+        .await
+        .unwrap()
+        .unwrap();
+    let version = store
+        .put_app_token(APP, &lease, &new_token(b"v1", t + 100))
+        .await
+        .unwrap()
+        .unwrap();
+    // Not due one second before refresh_at, due at it.
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t + 99, Replacing::DueBy(t + 99)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t, Replacing::Version("not-the-stored-one")))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let by_version = store
+        .take_app_token_lease(APP, &lease_at(t, Replacing::Version(&version)))
+        .await
+        .unwrap()
+        .expect("the version named is the stored one");
+    // Held now, so not even a due token's lease is taken; the old token stays readable.
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t + 4, Replacing::DueBy(t + 100)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let record = store.find_app_token(APP).await.unwrap();
+    assert_eq!(record.token.unwrap().version, version);
+    assert_eq!(record.lease_until, Some(t + 5));
+    let next = store
+        .put_app_token(APP, &by_version, &new_token(b"v2", t + 200))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(next, version);
+    assert!(
+        store
+            .take_app_token_lease(APP, &lease_at(t + 200, Replacing::DueBy(t + 200)))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -292,6 +292,8 @@ async fn the_result_page_escapes_what_it_echoes_and_rejects_forged_tokens() {
         headimgurl: None,
         is_snapshotuser: None,
         nonce: None,
+        phone_number: None,
+        phone_number_verified: None,
     };
     let forged = wxauth_core::token::sign(&claims, &other);
     let page = get(
@@ -532,6 +534,8 @@ async fn echoed_input_is_escaped(accept_language: Option<&str>, lang: &str, veri
         headimgurl: Some(HOSTILE.into()),
         is_snapshotuser: None,
         nonce: None,
+        phone_number: None,
+        phone_number_verified: None,
     };
     let token = wxauth_core::token::sign(&claims, &key);
     let params = form_urlencoded::Serializer::new(String::new())

@@ -73,6 +73,8 @@ fn token(server: &LocalServer, sub: &str, key: Option<&SigningKey>) -> String {
         headimgurl: None,
         is_snapshotuser: None,
         nonce: None,
+        phone_number: None,
+        phone_number_verified: None,
     };
     wxauth_core::token::sign(&claims, key.unwrap_or(&demo))
 }

@@ -49,7 +49,7 @@ pub(crate) async fn finish_login(
 ) -> Result<Handled, RequestError> {
     let deadline = CallbackDeadline::starting_now();
     // A process that only starts logins holds no secrets and serves no callback.
-    let (clients, secrets) = gateway.finisher().ok_or(RequestError::NotFound)?;
+    let (clients, sealing_key) = gateway.finisher().ok_or(RequestError::NotFound)?;
     let params = parse_query(request.raw_query, &["code", "state"])?;
     let state = params.get("state").ok_or(RequestError::Missing("state"))?;
     let state = StateId::parse(state).ok_or(StateProblem::Malformed)?;
@@ -98,7 +98,7 @@ pub(crate) async fn finish_login(
                 outcome,
             };
             let fields = repeat
-                .answer(gateway, secrets, &claim, code, &deadline)
+                .answer(gateway, sealing_key, &claim, code, &deadline)
                 .await?;
             let repeated = answered(repeat.login, fields, Outcome::Repeated);
             return Ok(repeated.into_handled(cookie, base_url, request.accept_language));
@@ -149,7 +149,7 @@ pub(crate) async fn finish_login(
             .await
         }
     };
-    let sealed = seal(&fields, &secrets.sealing_key, &state, code.unwrap_or(""));
+    let sealed = seal(&fields, sealing_key, &state, code.unwrap_or(""));
     record(gateway, &deadline, &state, &sealed).await;
     let finished = answered(login, fields, outcome);
     Ok(finished.into_handled(cookie, base_url, request.accept_language))

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::CallbackSecrets;
 use crate::error::{RequestError, StateProblem};
 use crate::gateway::Gateway;
 use crate::login::deadline::CallbackDeadline;
 use crate::login::outcome::ResultFields;
 use crate::login_state::{Consumed, LoginState};
+use crate::sealing_key::SealingKey;
 use crate::store::Claim;
 use crate::timing::{Wait, waiting_on};
 
@@ -31,7 +31,7 @@ impl Repeat {
     pub(crate) async fn answer(
         &mut self,
         gateway: &Gateway,
-        secrets: &CallbackSecrets,
+        sealing_key: &SealingKey,
         claim: &Claim<'_>,
         code: Option<&str>,
         deadline: &CallbackDeadline,
@@ -68,7 +68,7 @@ impl Repeat {
         }
         sealed
             .filter(|s| !s.is_empty())
-            .and_then(|s| open(&s, &secrets.sealing_key, state, code.unwrap_or("")))
+            .and_then(|s| open(&s, sealing_key, state, code.unwrap_or("")))
             .ok_or_else(refused)
     }
 }

@@ -1,5 +1,6 @@
 //! What `POST /login/code` answers: the openid, the unionid, the AppID and a signed result
-//! token (with the profile for a mobile app that reads it), or a JSON error whose status
+//! token (with the profile for a mobile app that reads it, the verified phone number for
+//! a Mini Program asked for it), or a JSON error whose status
 //! says what the client can do: start again (400 `invalid_grant`), wait (429 `slow_down`),
 //! retry shortly (503 `temporarily_unavailable`), give up for this user (403
 //! `access_denied`), or tell an operator (502 `server_error`: WeChat refused the gateway's
@@ -19,8 +20,8 @@ use crate::wechat::{ErrorClass, WeChatError};
 
 /// How long a client should wait after WeChat's rate limit (about 100 logins a minute per
 /// user), and after WeChat was busy or slow.
-const RATE_LIMIT_RETRY_SECONDS: &str = "60";
-const UNAVAILABLE_RETRY_SECONDS: &str = "1";
+pub(super) const RATE_LIMIT_RETRY_SECONDS: &str = "60";
+pub(super) const UNAVAILABLE_RETRY_SECONDS: &str = "1";
 
 /// The signed-in answer (200).
 pub(super) struct SignedInAnswer<'a> {
@@ -28,6 +29,8 @@ pub(super) struct SignedInAnswer<'a> {
     pub app: &'a WeChatApp,
     pub issuer: &'a BaseUrl,
     pub nonce: Option<String>,
+    /// E.164, when the request brought a phone code and WeChat verified the number.
+    pub phone_number: Option<String>,
     pub now: i64,
 }
 
@@ -53,6 +56,8 @@ impl SignedInAnswer<'_> {
             headimgurl: profile.headimgurl.clone(),
             is_snapshotuser: None,
             nonce: self.nonce,
+            phone_number_verified: self.phone_number.is_some().then_some(true),
+            phone_number: self.phone_number.clone(),
         };
         let token = sign_result(self.config, &claims);
         let mut body = json!({
@@ -69,6 +74,11 @@ impl SignedInAnswer<'_> {
             ("city", profile.city.map(Value::from)),
             ("country", profile.country.map(Value::from)),
             ("headimgurl", profile.headimgurl.map(Value::from)),
+            (
+                "phone_number_verified",
+                self.phone_number.is_some().then_some(Value::Bool(true)),
+            ),
+            ("phone_number", self.phone_number.map(Value::from)),
         ];
         for (name, value) in optional {
             if let Some(value) = value {
@@ -132,7 +142,7 @@ pub(super) fn failure(err: &WeChatError) -> (GatewayResponse, &'static str) {
     (response, class.as_str())
 }
 
-fn error(
+pub(super) fn error(
     status: StatusCode,
     code: &str,
     description: &str,

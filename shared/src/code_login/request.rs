@@ -1,10 +1,11 @@
 //! Reading `POST /login/code`: a form (`application/x-www-form-urlencoded`) or a JSON
 //! object with `code` (required), `app`, `nonce` and `phone_code`, and the app it names (or
-//! the only Mini Program or mobile app). Anything wrong is refused before WeChat is asked.
+//! the only Mini Program or mobile app). Anything wrong is refused before WeChat is asked,
+//! a phone code for a mobile app among it (only Mini Programs have the phone button).
 
 use serde_json::Value;
 
-use crate::apps::{WeChatApp, WeChatApps};
+use crate::apps::{AppKind, WeChatApp, WeChatApps};
 use crate::login::begin::is_nonce;
 use crate::query::{QueryError, is_form, parse_query};
 use crate::secret::Secret;
@@ -23,6 +24,8 @@ pub(super) struct CodeRequest<'a> {
     /// Never logged.
     pub code: Secret,
     pub nonce: Option<String>,
+    /// A Mini Program's phone code (`getPhoneNumber`); never logged.
+    pub phone_code: Option<Secret>,
 }
 
 /// Why a request is refused with `400 invalid_request`: the description the client gets.
@@ -50,15 +53,18 @@ pub(super) fn read<'a>(
             "the body must be application/x-www-form-urlencoded or application/json".into(),
         );
     };
-    if fields.contains_key("phone_code") {
-        return Err("phone_code is not supported yet".into());
-    }
     let code = fields
         .remove("code")
         .ok_or_else(|| "the `code` parameter is required".to_owned())?;
-    if code.is_empty() || code.len() > MAX_CODE_LEN || !code.bytes().all(|b| b.is_ascii_graphic()) {
+    if !is_code(&code) {
         return Err(format!(
             "code must be the client SDK's code: 1 to {MAX_CODE_LEN} printable ASCII characters"
+        ));
+    }
+    let phone_code = fields.remove("phone_code");
+    if phone_code.as_deref().is_some_and(|c| !is_code(c)) {
+        return Err(format!(
+            "phone_code must be getPhoneNumber's code: 1 to {MAX_CODE_LEN} printable ASCII characters"
         ));
     }
     let nonce = fields.remove("nonce");
@@ -79,11 +85,23 @@ pub(super) fn read<'a>(
             app.kind
         ));
     }
+    if phone_code.is_some() && app.kind != AppKind::MiniProgram {
+        return Err(format!(
+            "phone_code is for Mini Programs; app is a WeChat {} app",
+            app.kind
+        ));
+    }
     Ok(CodeRequest {
         app,
         code: Secret::new(code),
         nonce,
+        phone_code: phone_code.map(Secret::new),
     })
+}
+
+/// What a client SDK's code looks like, a login's or a phone number's.
+fn is_code(code: &str) -> bool {
+    !code.is_empty() && code.len() <= MAX_CODE_LEN && code.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
@@ -234,8 +252,14 @@ mod tests {
             ),
             (
                 FORM,
-                "code=a&phone_code=p",
-                "phone_code is not supported yet",
+                "code=a&phone_code=p%20q",
+                "phone_code must be getPhoneNumber's code",
+            ),
+            (FORM, "code=a&phone_code=", "phone_code must be"),
+            (
+                JSON,
+                "{\"code\":\"a\",\"phone_code\":7}",
+                "`phone_code` must be a string",
             ),
         ] {
             let refused = refusal(&apps, content_type, body);
@@ -254,6 +278,40 @@ mod tests {
             refusal(&apps, FORM, &format!("code=a&nonce={longest_nonce}n")).starts_with("nonce")
         );
         assert!(read(&apps, FORM, b"code=a\xff").is_err());
+    }
+
+    #[test]
+    fn a_phone_code_is_checked_at_its_limit_and_only_for_mini_programs() {
+        let apps = apps(&[("mini", AppKind::MiniProgram), ("ios", AppKind::MobileApp)]);
+        let longest = "p".repeat(MAX_CODE_LEN);
+        let read_one = read(
+            &apps,
+            FORM,
+            format!("code=a&app=mini&phone_code={longest}").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            read_one.phone_code.as_ref().map(Secret::expose),
+            Some(&*longest)
+        );
+        assert!(!format!("{read_one:?}").contains(&longest));
+        assert!(
+            read(&apps, FORM, b"code=a&app=mini")
+                .unwrap()
+                .phone_code
+                .is_none()
+        );
+        let over = refusal(
+            &apps,
+            FORM,
+            &format!("code=a&app=mini&phone_code={longest}p"),
+        );
+        assert!(over.starts_with("phone_code must be"), "{over}");
+        let mobile = refusal(&apps, FORM, "code=a&app=ios&phone_code=p");
+        assert_eq!(
+            mobile,
+            "phone_code is for Mini Programs; app is a WeChat mobile_app app"
+        );
     }
 
     #[test]

@@ -77,8 +77,8 @@ pub enum Serves {
     Callbacks,
     /// `POST /login/code`: the AppSecrets of the Mini Programs and mobile apps alone (never
     /// `WECHAT_APP_SECRET`, the default Official Account's), `TOKEN_SIGNING_KEY` and, as the
-    /// callbacks, `RESULT_SIGNING_KEYS` to sign the result token. Not `SEALING_KEY`: it
-    /// answers no repeated callback; not the OpenID Provider's clients or keys.
+    /// callbacks, `RESULT_SIGNING_KEYS` to sign the result token, and `SEALING_KEY`, which
+    /// seals the apps' shared access token; not the OpenID Provider's clients or keys.
     CodeLogin,
     /// Every route: wxauth-local (which derives the public keys from the private ones).
     Everything,
@@ -121,7 +121,7 @@ impl Serves {
                 !public_keys
                     && !matches!(
                         name,
-                        "WECHAT_APP_SECRET" | "SEALING_KEY" | "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS"
+                        "WECHAT_APP_SECRET" | "OIDC_CLIENTS" | "OIDC_SIGNING_KEYS"
                     )
             }
             Self::StartOnly => !finishing && !public_keys && name != "OIDC_SIGNING_KEYS",

@@ -3,8 +3,8 @@
 //! process may read is decided by the routes it serves ([`least_privilege`]); the apps, the
 //! WeChat API and the OpenID Provider are each read by a step of their own.
 
-mod callback_secrets;
 mod least_privilege;
+mod login_keys;
 mod oidc;
 mod reader;
 mod result_keys;
@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use callback_secrets::CallbackSecrets;
 pub use least_privilege::{
     LOGIN_FINISHING_SECRETS, REFERENCE_VARIABLES, Serves, VARIABLES, exposed_secret_warnings,
 };
@@ -31,6 +30,7 @@ pub use wechat_api::{
 
 use crate::apps::WeChatApps;
 use crate::base_url::BaseUrl;
+use crate::sealing_key::SealingKey;
 use crate::token::SigningKey;
 use crate::wechat::{EXTRA_ROOTS_VARIABLE, ExtraRoots};
 
@@ -46,8 +46,9 @@ pub struct Config {
     /// `TOKEN_SIGNING_KEY`, the result tokens' HS256 key, where logins finish
     /// ([`Serves::finishes_logins`]).
     pub signing_key: Option<SigningKey>,
-    /// Only where the callbacks are served.
-    pub callback: Option<CallbackSecrets>,
+    /// Seals what one process keeps for another (a repeated callback's answer, an app's
+    /// shared access token): `SEALING_KEY`, where logins finish.
+    pub sealing_key: Option<SealingKey>,
     /// `None` only makes sense for the local server (embedded in-memory store).
     pub state_table: Option<String>,
     pub state_ttl: Duration,
@@ -115,7 +116,7 @@ impl Config {
         let mut reader = Reader::new(&set);
         // The order of the steps is the order of the problems reported.
         let apps = wechat_apps::read(&mut reader, serves);
-        let (signing_key, callback) = CallbackSecrets::read(&mut reader, serves);
+        let (signing_key, sealing_key) = login_keys::read(&mut reader, serves);
         let (state_table, state_ttl) = read_state(&mut reader);
         let public_base_url = reader.optional("PUBLIC_BASE_URL", public_base_url);
         let wechat = WeChatApi::read(&mut reader);
@@ -138,7 +139,7 @@ impl Config {
             serves,
             apps,
             signing_key,
-            callback,
+            sealing_key,
             state_table,
             state_ttl,
             public_base_url,
@@ -234,7 +235,7 @@ pub(crate) mod tests {
         assert!(c.browser_binding);
         assert!(c.init_warm_up);
         assert!(c.wechat_extra_roots.is_none());
-        assert!(c.callback.is_some());
+        assert!(c.sealing_key.is_some());
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(!format!("{c:?}").contains("0123456789abcdef0123456789abcdef"));
     }

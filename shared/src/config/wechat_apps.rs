@@ -189,7 +189,7 @@ mod tests {
         })
         .unwrap();
         assert!(c.apps.iter().all(|a| a.secret.is_none()));
-        assert!(c.callback.is_none());
+        assert!(c.sealing_key.is_none());
     }
 
     #[test]

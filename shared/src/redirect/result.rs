@@ -55,6 +55,8 @@ impl RedirectAnswer<'_> {
             headimgurl: profile.headimgurl.clone(),
             is_snapshotuser: reply.is_snapshot_user.then_some(1),
             nonce: login.nonce.clone(),
+            phone_number: None,
+            phone_number_verified: None,
         };
         let token = sign_result(self.config, &claims);
         let sex = profile.sex.map(|s| s.to_string());

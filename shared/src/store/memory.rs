@@ -1,7 +1,9 @@
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::expiring_map::{Expiring, ExpiringMap};
 use super::{Claim, StateStore, StoreError};
+use crate::app_token::stored::{AppTokenRecord, Lease, LeaseRequest, NewAppToken, StoredAppToken};
 use crate::login_state::{Consumed, LoginState, StateId, now_epoch_seconds};
 use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 
@@ -10,6 +12,14 @@ use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 pub struct MemoryStateStore {
     logins: Mutex<ExpiringMap<StateId, Entry>>,
     grants: Mutex<ExpiringMap<GrantId, GrantEntry>>,
+    /// One entry per app ever asked about, so no sweep: a few apps, for the process's life.
+    app_tokens: Mutex<HashMap<String, AppTokenEntry>>,
+}
+
+#[derive(Clone, Default)]
+struct AppTokenEntry {
+    record: AppTokenRecord,
+    lease: Option<Lease>,
 }
 
 #[derive(Clone)]
@@ -49,6 +59,10 @@ impl MemoryStateStore {
 
     fn grants(&self) -> std::sync::MutexGuard<'_, ExpiringMap<GrantId, GrantEntry>> {
         self.grants.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn app_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, AppTokenEntry>> {
+        self.app_tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -185,6 +199,64 @@ impl StateStore for MemoryStateStore {
                 revoked: e.revoked,
             }))
     }
+
+    async fn find_app_token(&self, app_id: &str) -> Result<AppTokenRecord, StoreError> {
+        Ok(self
+            .app_tokens()
+            .get(app_id)
+            .map(|e| e.record.clone())
+            .unwrap_or_default())
+    }
+
+    async fn take_app_token_lease(
+        &self,
+        app_id: &str,
+        request: &LeaseRequest<'_>,
+    ) -> Result<Option<Lease>, StoreError> {
+        let mut tokens = self.app_tokens();
+        let entry = tokens.entry(app_id.to_owned()).or_default();
+        if !request.fits(&entry.record) {
+            return Ok(None);
+        }
+        let lease = Lease(random_id());
+        entry.record.lease_until = Some(request.until);
+        entry.lease = Some(lease.clone());
+        Ok(Some(lease))
+    }
+
+    async fn put_app_token(
+        &self,
+        app_id: &str,
+        lease: &Lease,
+        token: &NewAppToken<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tokens = self.app_tokens();
+        let Some(entry) = tokens.get_mut(app_id) else {
+            return Ok(None);
+        };
+        if entry.lease.as_ref() != Some(lease) {
+            return Ok(None);
+        }
+        let version = random_id();
+        entry.record = AppTokenRecord {
+            token: Some(StoredAppToken {
+                sealed: token.sealed.to_vec(),
+                refresh_at: token.refresh_at,
+                expires_at: token.expires_at,
+                version: version.clone(),
+            }),
+            lease_until: None,
+        };
+        entry.lease = None;
+        Ok(Some(version))
+    }
+}
+
+/// 128 random bits, hex: a lease's or a token version's id.
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@
 //! the hash of its authorization code; `redeem_grant` at the token endpoint (atomic, first
 //! fitting caller wins; a replay revokes it); `find_grant` at userinfo.
 //!
+//! Each app's shared access token is one more item (`apptoken:<appid>`): `find_app_token`
+//! reads it, `take_app_token_lease` lets one caller at a time fetch a new token, and
+//! `put_app_token` stores it under that lease (`crate::app_token`).
+//!
 //! Both stores keep one contract, checked case by case against each of them by the
 //! conformance suite in `tests/it/store_contract.rs`.
 
@@ -23,6 +27,7 @@ pub use dynamo::{DynamoStateStore, attr, dynamo_timeouts};
 pub use memory::MemoryStateStore;
 pub use timed::TimedStore;
 
+use crate::app_token::stored::{AppTokenRecord, Lease, LeaseRequest, NewAppToken};
 use crate::login_state::{Consumed, LoginState, StateId};
 use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use crate::scope::Scope;
@@ -104,6 +109,30 @@ pub trait StateStore: Send + Sync {
     /// Reads a grant (strongly consistent): `None` if unknown or past the time it is kept
     /// (`now`, epoch seconds; TTL deletion lags).
     async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError>;
+
+    /// Reads the app's token item (strongly consistent); an empty record if there is none.
+    /// Times are the caller's to judge (TTL deletion lags).
+    async fn find_app_token(&self, app_id: &str) -> Result<AppTokenRecord, StoreError>;
+
+    /// Takes the app's lease until `request.until`, in one atomic step, if and only if
+    /// `request` fits the item ([`LeaseRequest::fits`]); creates the item if there is none.
+    /// Of concurrent callers at most one gets `Some`; a request that does not fit changes
+    /// nothing.
+    async fn take_app_token_lease(
+        &self,
+        app_id: &str,
+        request: &LeaseRequest<'_>,
+    ) -> Result<Option<Lease>, StoreError>;
+
+    /// Stores a new token and releases the lease, if `lease` is still the item's (it may
+    /// have expired and been taken by another). `Some(version)` of the stored token, or
+    /// `None` when the lease was lost and nothing changed.
+    async fn put_app_token(
+        &self,
+        app_id: &str,
+        lease: &Lease,
+        token: &NewAppToken<'_>,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// What a callback must show to consume a login.

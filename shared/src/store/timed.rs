@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::{Claim, StateStore, StoreError};
+use crate::app_token::stored::{AppTokenRecord, Lease, LeaseRequest, NewAppToken};
 use crate::login_state::{Consumed, LoginState, StateId};
 use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use crate::timing::{Wait, waiting_on};
@@ -52,5 +53,26 @@ impl StateStore for TimedStore {
 
     async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError> {
         waiting_on(Wait::Store, self.0.find_grant(id, now)).await
+    }
+
+    async fn find_app_token(&self, app_id: &str) -> Result<AppTokenRecord, StoreError> {
+        waiting_on(Wait::Store, self.0.find_app_token(app_id)).await
+    }
+
+    async fn take_app_token_lease(
+        &self,
+        app_id: &str,
+        request: &LeaseRequest<'_>,
+    ) -> Result<Option<Lease>, StoreError> {
+        waiting_on(Wait::Store, self.0.take_app_token_lease(app_id, request)).await
+    }
+
+    async fn put_app_token(
+        &self,
+        app_id: &str,
+        lease: &Lease,
+        token: &NewAppToken<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        waiting_on(Wait::Store, self.0.put_app_token(app_id, lease, token)).await
     }
 }

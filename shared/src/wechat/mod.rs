@@ -12,7 +12,7 @@ mod reply;
 mod sign_in;
 
 pub use authorize_url::authorize_url;
-pub use client::{MiniProgramSession, WeChatClient};
+pub use client::{FetchedAppToken, MiniProgramSession, WeChatClient};
 pub use clients::WeChatClients;
 pub use error::WeChatError;
 pub use error_class::ErrorClass;

@@ -86,7 +86,7 @@ pub(super) fn missing(name: &str) -> WeChatError {
 }
 
 /// A non-empty string field; numbers are accepted as their decimal text.
-fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
+pub(super) fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
     match fields.get(name)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -114,7 +114,7 @@ pub(super) fn identifier(
     }
 }
 
-fn integer(fields: &Map<String, Value>, name: &str) -> Option<i64> {
+pub(super) fn integer(fields: &Map<String, Value>, name: &str) -> Option<i64> {
     fields.get(name).and_then(lenient_integer)
 }
 

@@ -2,7 +2,9 @@ mod access_token;
 mod authorize;
 mod jscode2session;
 mod login_request;
+mod phone_number;
 mod qrconnect;
+mod stable_token;
 mod userinfo;
 
 use std::time::Instant;
@@ -11,7 +13,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::WeChatSimulator;
 
@@ -20,6 +22,11 @@ pub(crate) fn router(sim: WeChatSimulator) -> Router {
         .route("/sns/oauth2/access_token", get(access_token::access_token))
         .route("/sns/userinfo", get(userinfo::userinfo))
         .route("/sns/jscode2session", get(jscode2session::jscode2session))
+        .route("/cgi-bin/stable_token", post(stable_token::stable_token))
+        .route(
+            "/wxa/business/getuserphonenumber",
+            post(phone_number::phone_number),
+        )
         .route_layer(middleware::from_fn_with_state(sim.clone(), timed));
     Router::new()
         .route("/connect/oauth2/authorize", get(authorize::authorize))

@@ -1,14 +1,16 @@
 //! `POST /login/code` through the login-code binary: a Mini Program's and a mobile app's
 //! login with their AppSecrets read from SSM by that function alone (the callbacks read
 //! only the Official Account's), the tokens verified by an independent JWT library, no
-//! `session_key` in any answer or log line, and nothing stored.
+//! `session_key` in any answer or log line, a verified phone number with the app's access
+//! token fetched once and shared through the table, and no other item touched.
 
 use std::collections::BTreeSet;
 
 use lambda_runtime_emulator::aws_secrets::SecretsDouble;
 use wechat_simulator::{Scope, SimApp, SimulatorConfig};
-use wxauth_tests::{APP_ID, APP_SECRET, DOMAIN, SIGNING_KEY, encode, exclusive};
+use wxauth_tests::{APP_ID, APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, encode, exclusive};
 
+use super::flows::{calls_name_only_the_keys_the_role_allows, granted_dynamodb_actions};
 use super::{FUNCTIONS, Stack};
 
 const MINI_ID: &str = "wx00000000000000cc";
@@ -145,18 +147,66 @@ async fn mini_program_and_mobile_app_logins_through_the_login_code_function() {
         .unwrap();
     assert_eq!(response.status(), 400);
 
-    // The code login stores nothing: the table only at init.
+    // A Mini Program's verified phone number: the app's access token fetched once and
+    // shared through the table (`apptoken:` items), sealed under SEALING_KEY.
+    for user in ["mei", "ming"] {
+        let code = stack.sim.wx_login_code(MINI_ID, user);
+        let phone_code = stack.sim.phone_code(MINI_ID, user);
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"code": code, "app": "mini", "phone_code": phone_code})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        answers.push(text.clone());
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            body["phone_number"]
+                .as_str()
+                .is_some_and(|n| n.starts_with('+')),
+            "{body}"
+        );
+        let claims = verify(body["token"].as_str().unwrap(), MINI_AUDIENCE);
+        assert_eq!(claims["phone_number"], body["phone_number"]);
+        assert_eq!(claims["phone_number_verified"], true);
+    }
+    assert_eq!(
+        stack.sim.stable_token_fetches(MINI_ID),
+        1,
+        "one fetch, shared"
+    );
+
+    // Its DynamoDB calls are exactly what its role grants, on the keys it grants them:
+    // the app token's item, never a login or a grant.
     assert_eq!(
         stack.dynamodb["login-code"].iam_actions("dynamodb"),
-        BTreeSet::from(["dynamodb:DescribeTable".to_owned()])
+        granted_dynamodb_actions("login-code")
     );
+    assert_eq!(
+        granted_dynamodb_actions("login-code"),
+        BTreeSet::from(
+            [
+                "dynamodb:DescribeTable",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem"
+            ]
+            .map(String::from)
+        )
+    );
+    calls_name_only_the_keys_the_role_allows("login-code", &stack.dynamodb["login-code"].calls());
     let logs = stack.logs();
     assert!(logs.contains("\"route\":\"code-login\""), "{logs}");
     let session_keys = stack.sim.issued_session_keys();
     assert_eq!(
         session_keys.len(),
-        1,
-        "WeChat sent the Mini Program's session_key"
+        3,
+        "WeChat sent the Mini Program's session_keys"
     );
     for key in &session_keys {
         assert!(
@@ -170,7 +220,13 @@ async fn mini_program_and_mobile_app_logins_through_the_login_code_function() {
             );
         }
     }
-    for secret in [APP_SECRET, MINI_SECRET, MOBILE_SECRET, SIGNING_KEY] {
+    for secret in [
+        APP_SECRET,
+        MINI_SECRET,
+        MOBILE_SECRET,
+        SIGNING_KEY,
+        SEALING_KEY,
+    ] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }

@@ -158,12 +158,14 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
         ["AmazonSSM.GetParameter /wxauth/oidc-jwks"]
     );
     assert_eq!(calls_of("oidc-token").len(), 2);
-    // The code login: the signing key alone (no Mini Program listed here, and never the
-    // Official Account's AppSecret nor the sealing key).
-    assert_eq!(
-        calls_of("login-code"),
-        [format!("secretsmanager.GetSecretValue {SECRET_ARN}")]
-    );
+    // The code login: the signing key and the sealing key (for the apps' shared access
+    // token); no Mini Program is listed here, and never the Official Account's AppSecret.
+    let mut expected = vec![
+        format!("secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"),
+        format!("secretsmanager.GetSecretValue {SECRET_ARN}"),
+    ];
+    expected.sort();
+    assert_eq!(calls_of("login-code"), expected);
     assert_eq!(calls_of("base-callback").len(), 4);
     assert!(calls_of("base-callback").contains(&format!(
         "secretsmanager.GetSecretValue {SEALING_SECRET_ARN}"
@@ -201,7 +203,7 @@ async fn secrets_referenced_in_ssm_and_secrets_manager_are_read_at_cold_start() 
     let total: usize = FUNCTIONS.iter().map(|f| calls_of(f).len()).sum();
     assert_eq!(
         total,
-        1 + 4 + 4 + 2 + 1 + 1,
+        1 + 4 + 4 + 2 + 1 + 2,
         "secrets are read at init only"
     );
 

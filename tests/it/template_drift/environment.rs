@@ -64,7 +64,7 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
     assert!(required_variables(Serves::StartOnly, Some(APPS_INLINE)).is_empty());
     assert_eq!(
         required_variables(Serves::CodeLogin, Some(APPS_INLINE)),
-        BTreeSet::from(["TOKEN_SIGNING_KEY"])
+        BTreeSet::from(["SEALING_KEY", "TOKEN_SIGNING_KEY"])
     );
 
     // The longest list WeChatApps takes (MaxLength), beside plain values for everything
@@ -217,7 +217,10 @@ fn every_environment_variable_is_one_the_code_reads_and_the_configuration_parses
                     app.name
                 );
             }
-            assert_eq!(config.callback.is_some(), serves == Serves::Callbacks);
+            assert_eq!(
+                config.sealing_key.is_some(),
+                matches!(serves, Serves::Callbacks | Serves::CodeLogin)
+            );
             let signs = matches!(serves, Serves::Callbacks | Serves::CodeLogin);
             assert_eq!(config.signing_key.is_some(), signs, "{id}: the signing key");
             // Each holds the OpenID Provider's clients and keys exactly where it uses them.

@@ -441,7 +441,14 @@ fn each_role_may_make_only_its_functions_calls_on_the_one_table() {
             vec!["dynamodb:DescribeTable", "dynamodb:GetItem"],
         ),
         // It stores nothing: the table only at init (the warm-up).
-        ("login-code", vec!["dynamodb:DescribeTable"]),
+        (
+            "login-code",
+            vec![
+                "dynamodb:DescribeTable",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+            ],
+        ),
     ]);
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);

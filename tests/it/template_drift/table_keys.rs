@@ -1,10 +1,12 @@
 //! The state table's rights split by key: a login is keyed by its state (alphanumeric), a
-//! grant by `GRANT_KEY_PREFIX` and a hash, and each role may touch only the items its
-//! function does. So the auth function can never write or read a grant, and the token and
-//! userinfo functions never a login. Judged as IAM evaluates the roles' conditions on
+//! grant by `GRANT_KEY_PREFIX` and a hash, an app's shared access token by
+//! `APP_TOKEN_KEY_PREFIX` and its AppID, and each role may touch only the items its
+//! function does. So the auth function can never write or read a grant or an app token,
+//! the token and userinfo functions never a login, and the code login only app tokens. Judged as IAM evaluates the roles' conditions on
 //! `dynamodb:LeadingKeys`, for real keys and the ones beside them, and shown to catch
 //! the ways a statement can be broken.
 
+use wxauth_core::app_token::stored::APP_TOKEN_KEY_PREFIX;
 use wxauth_core::login_state::StateId;
 use wxauth_core::oidc::grant::GrantId;
 use wxauth_core::store::attr::GRANT_KEY_PREFIX;
@@ -16,11 +18,14 @@ use wxauth_tests::template::{self, Value, functions, role_of};
 enum Items {
     Logins,
     Grants,
+    AppTokens,
 }
 
 fn items_of(key: &str) -> Items {
     if key.starts_with(GRANT_KEY_PREFIX) {
         Items::Grants
+    } else if key.starts_with(APP_TOKEN_KEY_PREFIX) {
+        Items::AppTokens
     } else {
         Items::Logins
     }
@@ -38,8 +43,11 @@ fn item_calls(binary: &str) -> &'static [(&'static str, Items)] {
         ],
         "oidc-token" => &[("dynamodb:UpdateItem", Items::Grants)],
         "oidc-userinfo" => &[("dynamodb:GetItem", Items::Grants)],
-        // The code login stores nothing.
-        "login-code" => &[],
+        // The code login shares the apps' access tokens (shared/src/app_token/).
+        "login-code" => &[
+            ("dynamodb:GetItem", Items::AppTokens),
+            ("dynamodb:UpdateItem", Items::AppTokens),
+        ],
         other => panic!("no expectation for {other}"),
     }
 }
@@ -73,7 +81,18 @@ fn probes() -> Vec<Vec<String>> {
     let short = GRANT_KEY_PREFIX[..GRANT_KEY_PREFIX.len() - 1].to_owned();
     assert!(StateId::parse(&short).is_some(), "{short} can be a state");
     let inside = format!("x{GRANT_KEY_PREFIX}{}", grant_id.as_str());
+    let app_token = format!("{APP_TOKEN_KEY_PREFIX}wx00000000000000cc");
+    let app_token_short = APP_TOKEN_KEY_PREFIX[..APP_TOKEN_KEY_PREFIX.len() - 1].to_owned();
+    assert!(
+        StateId::parse(&app_token_short).is_some(),
+        "{app_token_short} can be a state"
+    );
     vec![
+        vec![app_token.clone()],
+        vec![APP_TOKEN_KEY_PREFIX.to_owned()],
+        vec![app_token_short],
+        vec![format!("x{app_token}")],
+        vec![app_token.clone(), grant.clone()],
         vec![],
         vec![state.clone()],
         vec![grant.clone()],

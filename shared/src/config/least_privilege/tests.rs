@@ -59,7 +59,7 @@ fn the_start_function_neither_needs_nor_reads_the_secrets() {
             .map(|(_, v)| v.to_string())
     })
     .unwrap();
-    assert!(start.callback.is_none());
+    assert!(start.sealing_key.is_none());
     // Set anyway, they are not read: the process never holds them.
     let read = std::cell::RefCell::new(Vec::new());
     let with_secrets = Config::for_routes(Serves::StartOnly, |name| {
@@ -70,7 +70,7 @@ fn the_start_function_neither_needs_nor_reads_the_secrets() {
             .map(|(_, v)| v.to_string())
     })
     .unwrap();
-    assert!(with_secrets.callback.is_none());
+    assert!(with_secrets.sealing_key.is_none());
     for secret in LOGIN_FINISHING_SECRETS {
         assert!(
             !read.borrow().iter().any(|n| n == secret),
@@ -265,7 +265,7 @@ fn the_userinfo_function_holds_public_keys_only() {
 }
 
 #[test]
-fn the_code_login_reads_its_apps_secrets_and_the_result_keys_and_nothing_else() {
+fn the_code_login_reads_its_apps_secrets_its_keys_and_nothing_else() {
     let result_pem = SigningKeys::generate_pem();
     let apps = r#"[{"name":"mini","kind":"miniprogram","app_id":"wx00000000000000cc","app_secret":"mini-s3cr3t"},
         {"name":"web","kind":"website","app_id":"wx00000000000000bb","app_secret":"web-s3cr3t"}]"#;
@@ -288,9 +288,12 @@ fn the_code_login_reads_its_apps_secrets_and_the_result_keys_and_nothing_else() 
                 .map(|(_, v)| v.to_string())
         })
         .unwrap();
-        // It signs result tokens, and answers no callback.
+        // It signs result tokens and seals the shared app token.
         assert!(c.signing_key.is_some(), "{alg:?}");
-        assert!(c.callback.is_none(), "{alg:?}");
+        assert!(
+            c.sealing_key.is_some(),
+            "{alg:?}: it seals the shared app token"
+        );
         assert_eq!(c.result_keys.signing.is_some(), signs, "{alg:?}");
         // The Mini Program's AppSecret, not the Official Account's nor the Website App's.
         let kept: Vec<&str> = c
@@ -302,7 +305,6 @@ fn the_code_login_reads_its_apps_secrets_and_the_result_keys_and_nothing_else() 
         assert_eq!(kept, ["mini"], "{alg:?}");
         for never in [
             "WECHAT_APP_SECRET",
-            "SEALING_KEY",
             "OIDC_CLIENTS",
             "OIDC_SIGNING_KEYS",
             "OIDC_JWKS",

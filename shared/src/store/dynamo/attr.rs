@@ -36,6 +36,21 @@ pub const REDEEMED_AT: &str = "redeemed_at";
 /// Set when a redeemed code is presented again.
 pub const REVOKED: &str = "revoked";
 
+/// An app's shared access token: its key is `apptoken:` + the AppID
+/// (`crate::app_token::stored::APP_TOKEN_KEY_PREFIX`), and `expires_at`, its TTL, is the
+/// token's own expiry (or the lease's, before there is a token).
+pub const APP_TOKEN: &str = "app_token";
+/// Epoch seconds when a process should fetch the next token.
+pub const TOKEN_REFRESH_AT: &str = "token_refresh_at";
+/// Epoch seconds when WeChat's token dies.
+pub const TOKEN_EXPIRES_AT: &str = "token_expires_at";
+/// A random id, new with each stored token.
+pub const TOKEN_VERSION: &str = "token_version";
+/// Epoch seconds until which the lease is held; the lease's id is the `write_id` of the
+/// write that took it.
+pub const LEASE_UNTIL: &str = "lease_until";
+pub const LEASE_ID: &str = "lease_id";
+
 /// A random id of the last conditional write that created or claimed the item (new
 /// per call). The SDK sends a write again when its answer was lost (a dropped
 /// connection, an attempt that timed out after DynamoDB acted); the second attempt

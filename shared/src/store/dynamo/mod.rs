@@ -2,6 +2,7 @@
 //! execution environment. Each file holds one side of it; this one the store itself and
 //! the [`StateStore`] calls, each handed to the file that knows how.
 
+mod app_tokens;
 pub mod attr;
 mod errors;
 mod grants;
@@ -15,6 +16,7 @@ use aws_sdk_dynamodb::Client;
 pub use setup::dynamo_timeouts;
 
 use super::{Claim, StateStore, StoreError};
+use crate::app_token::stored::{AppTokenRecord, Lease, LeaseRequest, NewAppToken};
 use crate::login_state::{Consumed, LoginState, StateId};
 use crate::oidc::grant::{Grant, GrantId, GrantStatus, Redeemed, Redemption};
 use errors::store_error;
@@ -94,5 +96,26 @@ impl StateStore for DynamoStateStore {
 
     async fn find_grant(&self, id: &GrantId, now: i64) -> Result<Option<GrantStatus>, StoreError> {
         grants::find(self, id, now).await
+    }
+
+    async fn find_app_token(&self, app_id: &str) -> Result<AppTokenRecord, StoreError> {
+        app_tokens::find(self, app_id).await
+    }
+
+    async fn take_app_token_lease(
+        &self,
+        app_id: &str,
+        request: &LeaseRequest<'_>,
+    ) -> Result<Option<Lease>, StoreError> {
+        app_tokens::take_lease(self, app_id, request).await
+    }
+
+    async fn put_app_token(
+        &self,
+        app_id: &str,
+        lease: &Lease,
+        token: &NewAppToken<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        app_tokens::put(self, app_id, lease, token).await
     }
 }

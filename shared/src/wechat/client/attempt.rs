@@ -1,4 +1,4 @@
-//! One attempt at one API base: the request, sent once more when a pooled connection
+//! One attempt at one API base: the request (a GET, or a POST of a JSON body), sent once more when a pooled connection
 //! closes before any answer, and its reply read up to [`MAX_REPLY_BYTES`]. Its errors
 //! never carry the request's URL, which holds the AppSecret and the code.
 
@@ -16,20 +16,30 @@ impl WeChatClient {
         base: &Url,
         path: &str,
         query: &[(&str, &str)],
+        json: Option<&str>,
         budget: Duration,
     ) -> Result<Vec<u8>, WeChatError> {
         let mut url = Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/')))
             .map_err(|e| WeChatError::Malformed(format!("bad API URL: {e}")))?;
         url.query_pairs_mut().extend_pairs(query);
+        // A POST's body (stable_token's holds the AppSecret) goes as JSON, never in the URL.
+        let request = |url: Url| match json {
+            None => self.http.get(url),
+            Some(body) => self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_owned()),
+        };
         let read = async {
-            let response = match self.http.get(url.clone()).send().await {
+            let response = match request(url.clone()).send().await {
                 // A pooled connection that WeChat closed while it sat idle, in the instant
                 // our request went out on it: nothing came back, so once more, on a fresh
                 // connection. For a code exchange the worst case (WeChat did read the
                 // first one) is "code been used", the error the user would get anyway.
                 Err(err) if closed_before_response(&err) => {
                     tracing::info!(error = %error_chain(&err.without_url()), "WeChat closed a pooled connection; retrying once on a new one");
-                    self.http.get(url).send().await
+                    request(url).send().await
                 }
                 other => other,
             };

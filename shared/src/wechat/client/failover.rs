@@ -25,6 +25,29 @@ impl WeChatClient {
         failover: Failover,
         deadline: Instant,
     ) -> Result<Vec<u8>, WeChatError> {
+        self.call(path, query, None, failover, deadline).await
+    }
+
+    /// A POST of `json` (WeChat's `cgi-bin` and `wxa` calls).
+    pub(super) async fn post_json(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        json: &str,
+        failover: Failover,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, WeChatError> {
+        self.call(path, query, Some(json), failover, deadline).await
+    }
+
+    async fn call(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        json: Option<&str>,
+        failover: Failover,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, WeChatError> {
         let mut last_error = WeChatError::Timeout;
         for (i, base) in self.api_bases.iter().enumerate() {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -36,7 +59,7 @@ impl WeChatClient {
                 Failover::OnlyIfNeverSent => remaining,
                 Failover::WheneverWeChatSeemsDown => remaining / (self.api_bases.len() - i) as u32,
             };
-            match self.attempt(base, path, query, attempt_budget).await {
+            match self.attempt(base, path, query, json, attempt_budget).await {
                 Ok(body) => return Ok(body),
                 Err(err) if may_fail_over(&err, failover) => {
                     tracing::warn!(base = %base, error = %err, "WeChat API attempt failed; trying the next base");

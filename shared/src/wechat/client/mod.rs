@@ -1,5 +1,6 @@
 //! The WeChat API client and its calls: `exchange_code` and `user_info`, a Mini Program's
-//! `code_to_session` (`jscode2session.rs`), and the warm-up
+//! `code_to_session` (`jscode2session.rs`), the app's own access token (`stable_token.rs`),
+//! a Mini Program user's phone number (`phone_number.rs`), and the warm-up
 //! connection. How a call reaches WeChat lives beside it: `http` (the HTTP client and its
 //! trust roots), `failover` (which base, and when to move on), `attempt` (one request to
 //! one base, its one retry, the bounded read of the reply).
@@ -8,6 +9,8 @@ mod attempt;
 mod failover;
 mod http;
 mod jscode2session;
+mod phone_number;
+mod stable_token;
 
 use tokio::time::Instant;
 use url::Url;
@@ -17,6 +20,7 @@ use super::reply::{AccessTokenReply, UserProfile, parse_access_token_reply, pars
 use crate::secret::Secret;
 use failover::Failover;
 pub use jscode2session::MiniProgramSession;
+pub use stable_token::FetchedAppToken;
 
 /// Replies larger than this are not WeChat's: stop reading instead of buffering them.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
