@@ -325,7 +325,8 @@ fn the_code_login_reads_its_apps_secrets_its_keys_and_nothing_else() {
             "{alg:?}"
         );
     }
-    // It signs with TOKEN_SIGNING_KEY: without it, it does not start.
+    // It signs with TOKEN_SIGNING_KEY and seals with SEALING_KEY: without them, it does
+    // not start.
     let err = config_for(
         Serves::CodeLogin,
         &[
@@ -335,7 +336,7 @@ fn the_code_login_reads_its_apps_secrets_its_keys_and_nothing_else() {
     )
     .unwrap_err();
     let names: Vec<&str> = err.problems.iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, ["TOKEN_SIGNING_KEY"]);
+    assert_eq!(names, ["TOKEN_SIGNING_KEY", "SEALING_KEY"]);
     // Only its route.
     assert!(Serves::CodeLogin.serves(&Route::CodeLogin));
     for other in [
