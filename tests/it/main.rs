@@ -7,7 +7,6 @@ mod apps;
 mod browser_binding;
 mod client_kits;
 mod code_login;
-mod code_login_phone;
 mod concurrency;
 mod connection_reuse;
 mod duplicate_callbacks;

@@ -1,155 +1,17 @@
-//! `POST /login/code` through `wxauth-local` over real sockets, WeChat simulated on its own
-//! port and DynamoDB Local as the store (which the route must leave empty): a Mini
-//! Program's and a mobile app's login with the token verified by an independent JWT
-//! library, every class of WeChat failure, every refusal before WeChat, and no
-//! `session_key` in any response, header or log line at trace level.
+//! The logins (the table left empty): a Mini Program's and a mobile app's, with the token
+//! verified by an independent JWT library, every class of WeChat failure, every refusal
+//! before WeChat, and no `session_key` in any response, header or log line at trace level.
 
-use std::collections::HashMap;
-
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
-use wechat_simulator::{
-    Endpoint, Fault, RunningSimulator, Scope, SimApp, SimulatorConfig, WeChatSimulator,
-};
+use wechat_simulator::{Endpoint, Fault, Scope};
 use wxauth_core::wechat::MAX_CODE_LEN;
 use wxauth_tests::*;
 
-const MINI_ID: &str = "wx00000000000000cc";
-const MINI_SECRET: &str = "MINISECRET-must-never-leak-5d2e";
-const MOBILE_ID: &str = "wx00000000000000dd";
-const MOBILE_SECRET: &str = "MOBILESECRET-must-never-leak-8f3a";
-const MINI_AUDIENCE: &str = "https://api.example.com";
-
-struct World {
-    sim: WeChatSimulator,
-    _sim_server: RunningSimulator,
-    server: wxauth_local::LocalServer,
-    dynamo: aws_sdk_dynamodb::Client,
-    table: String,
-    http: reqwest::Client,
-}
-
-/// The Official Account of the single-app variables, a Mini Program and a mobile app, all
-/// bound to one Open Platform account; `apps` picks which code apps WECHAT_APPS lists.
-async fn world(apps: &[&str]) -> World {
-    let mut config = SimulatorConfig::new(APP_ID, APP_SECRET)
-        .with_app(SimApp::miniprogram(MINI_ID, MINI_SECRET).bound())
-        .with_app(SimApp::mobile_app(MOBILE_ID, MOBILE_SECRET).bound());
-    config.bound_to_open_platform = true;
-    let sim = WeChatSimulator::new(config);
-    let sim_server = sim.serve_on_loopback().await.unwrap();
-    let dynamo = dynamo_client().await;
-    let table = create_state_table(&dynamo).await;
-    let mut vars = test_vars(&sim_server.base_url, &table);
-    let listed: Vec<Value> = apps
-        .iter()
-        .map(|name| match *name {
-            "mini" => serde_json::json!({"name": "mini", "kind": "miniprogram", "app_id": MINI_ID,
-                "app_secret": MINI_SECRET, "token_audience": MINI_AUDIENCE}),
-            _ => serde_json::json!({"name": "ios", "kind": "mobile_app", "app_id": MOBILE_ID,
-                "app_secret": MOBILE_SECRET}),
-        })
-        .collect();
-    vars.insert("WECHAT_APPS", Value::from(listed).to_string());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = wxauth_local::start(|name| vars.get(name).cloned(), listener)
-        .await
-        .expect("wxauth-local starts");
-    World {
-        sim,
-        _sim_server: sim_server,
-        server,
-        dynamo,
-        table,
-        http: reqwest::Client::new(),
-    }
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap()
-    }
-}
-
-impl World {
-    async fn post(&self, content_type: &str, body: String) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}/login/code", self.server.base_url))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        Answer {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            text: response.text().await.unwrap(),
-        }
-    }
-
-    async fn form(&self, pairs: &[(&str, &str)]) -> Answer {
-        self.post("application/x-www-form-urlencoded", encode(pairs))
-            .await
-    }
-
-    async fn stored(&self) -> i32 {
-        let scan = self
-            .dynamo
-            .scan()
-            .table_name(&self.table)
-            .send()
-            .await
-            .unwrap();
-        scan.count()
-    }
-
-    /// Verifies the token as the app's backend would, with an independent JWT library.
-    fn verify(&self, token: &str, audience: &str) -> HashMap<String, Value> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[audience]);
-        validation.set_issuer(&[&self.server.base_url]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let verified = jsonwebtoken::decode::<HashMap<String, Value>>(
-            token,
-            &DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
-            &validation,
-        )
-        .expect("the token verifies");
-        assert_eq!(
-            verified.header.typ.as_deref(),
-            Some(wxauth_core::token::RESULT_TOKEN_TYPE)
-        );
-        verified.claims
-    }
-}
-
-fn no_secret_in(answer: &Answer, sim: &WeChatSimulator) {
-    let headers = format!("{:?}", answer.headers);
-    for secret in [APP_SECRET, MINI_SECRET, MOBILE_SECRET, SIGNING_KEY]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(sim.issued_session_keys())
-    {
-        assert!(
-            !answer.text.contains(&secret),
-            "{secret} in {}",
-            answer.text
-        );
-        assert!(!headers.contains(&secret), "{secret} in {headers}");
-    }
-}
+use super::{MINI_AUDIENCE, MINI_ID, MINI_SECRET, MOBILE_ID, world};
 
 #[tokio::test]
 async fn a_mini_programs_code_gives_the_openid_and_a_token_for_its_backend_and_no_session_key() {
     let (captured, _guard) = CapturedLogs::start("trace");
-    let w = world(&["mini"]).await;
+    let w = world(&["mini"], 1).await;
     let code = w.sim.wx_login_code(MINI_ID, "mei");
     let answer = w.form(&[("code", &code), ("nonce", "n-0S6_WzA2Mj")]).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -197,9 +59,9 @@ async fn a_mini_programs_code_gives_the_openid_and_a_token_for_its_backend_and_n
     let keys = w.sim.issued_session_keys();
     assert_eq!(keys.len(), 2, "WeChat sent a session_key each time");
     for answer in [&answer, &replay, &json] {
-        no_secret_in(answer, &w.sim);
+        w.assert_nothing_secret_in(answer);
     }
-    assert_eq!(w.stored().await, 0, "the route stores nothing");
+    assert_eq!(w.items().await.len(), 0, "the route stores nothing");
     let logs = captured.text();
     assert!(logs.contains("\"route\":\"code-login\""), "{logs}");
     for secret in w
@@ -214,7 +76,7 @@ async fn a_mini_programs_code_gives_the_openid_and_a_token_for_its_backend_and_n
 
 #[tokio::test]
 async fn a_mobile_apps_code_gives_the_profile_and_a_token_for_its_app_id() {
-    let w = world(&["ios"]).await;
+    let w = world(&["ios"], 1).await;
     let code = w.sim.issue_code_for_app(MOBILE_ID, "lin", Scope::UserInfo);
     let answer = w.form(&[("code", &code)]).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -227,13 +89,13 @@ async fn a_mobile_apps_code_gives_the_profile_and_a_token_for_its_app_id() {
     assert_eq!(claims["nickname"], "lin");
     assert!(!claims.contains_key("nonce"));
     assert_eq!(w.sim.calls(Endpoint::UserInfo), 1);
-    no_secret_in(&answer, &w.sim);
-    assert_eq!(w.stored().await, 0);
+    w.assert_nothing_secret_in(&answer);
+    assert_eq!(w.items().await.len(), 0);
 }
 
 #[tokio::test]
 async fn every_class_of_wechat_failure_has_its_status_and_none_is_a_500() {
-    let w = world(&["mini", "ios"]).await;
+    let w = world(&["mini", "ios"], 1).await;
     let cases: [(Fault, u16, &str, Option<&str>); 7] = [
         (
             Fault::Errcode(40029, "invalid code".into()),
@@ -316,12 +178,12 @@ async fn every_class_of_wechat_failure_has_its_status_and_none_is_a_500() {
         (answer.status, answer.json()["error"].clone()),
         (502, "server_error".into())
     );
-    assert_eq!(w.stored().await, 0);
+    assert_eq!(w.items().await.len(), 0);
 }
 
 #[tokio::test]
 async fn a_request_wechat_cannot_answer_is_refused_before_wechat_is_asked() {
-    let w = world(&["mini", "ios"]).await;
+    let w = world(&["mini", "ios"], 1).await;
     let longest = "c".repeat(MAX_CODE_LEN);
     let too_long = format!("{longest}c");
     let over_cap = format!(
@@ -404,7 +266,7 @@ async fn a_request_wechat_cannot_answer_is_refused_before_wechat_is_asked() {
     // Other methods, and the browser routes for a code-login app.
     let get = w
         .http
-        .get(format!("{}/login/code", w.server.base_url))
+        .get(format!("{}/login/code", w.base_url()))
         .send()
         .await
         .unwrap();
@@ -414,7 +276,7 @@ async fn a_request_wechat_cannot_answer_is_refused_before_wechat_is_asked() {
         .http
         .get(format!(
             "{}/auth?{}",
-            w.server.base_url,
+            w.base_url(),
             encode(&[
                 ("url", "https://app.example.com/x"),
                 ("scope", "snsapi_base"),
@@ -426,5 +288,5 @@ async fn a_request_wechat_cannot_answer_is_refused_before_wechat_is_asked() {
         .unwrap();
     assert_eq!(auth.status(), 400);
     assert!(auth.headers().get("location").is_none());
-    assert_eq!(w.stored().await, 0);
+    assert_eq!(w.items().await.len(), 0);
 }

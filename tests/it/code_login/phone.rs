@@ -1,116 +1,22 @@
-//! The verified phone number through `wxauth-local` over real sockets, WeChat simulated on
-//! its own port and DynamoDB Local as the table every gateway shares: the number in the
+//! The verified phone number, DynamoDB Local the table every gateway shares: the number in the
 //! answer and in the token, every class of failure, a token WeChat retired early (one
 //! forced refresh, one retry), a hundred concurrent lookups over four gateways that make
 //! one `stable_token` call, and no access token, phone code or `session_key` in any
 //! answer, header or log line at trace level.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
-use wechat_simulator::{
-    Endpoint, Fault, RunningSimulator, SimApp, SimulatorConfig, WeChatSimulator,
-};
+use wechat_simulator::{Endpoint, Fault};
 use wxauth_tests::*;
 
-const MINI_ID: &str = "wx00000000000000cc";
-const MINI_SECRET: &str = "MINISECRET-must-never-leak-5d2e";
-const MOBILE_ID: &str = "wx00000000000000dd";
-const MOBILE_SECRET: &str = "MOBILESECRET-must-never-leak-8f3a";
-const AUDIENCE: &str = "https://api.example.com";
-
-struct World {
-    sim: WeChatSimulator,
-    _sim_server: RunningSimulator,
-    /// Gateways as separate processes would be: each its own store client, HTTP client
-    /// and configuration, one table.
-    servers: Vec<wxauth_local::LocalServer>,
-    dynamo: aws_sdk_dynamodb::Client,
-    table: String,
-    http: reqwest::Client,
-}
-
-async fn world(gateways: usize) -> World {
-    let config = SimulatorConfig::new(APP_ID, APP_SECRET)
-        .with_app(SimApp::miniprogram(MINI_ID, MINI_SECRET))
-        .with_app(SimApp::mobile_app(MOBILE_ID, MOBILE_SECRET));
-    let sim = WeChatSimulator::new(config);
-    let sim_server = sim.serve_on_loopback().await.unwrap();
-    let dynamo = dynamo_client().await;
-    let table = create_state_table(&dynamo).await;
-    let mut vars = test_vars(&sim_server.base_url, &table);
-    let apps = serde_json::json!([
-        {"name": "mini", "kind": "miniprogram", "app_id": MINI_ID, "app_secret": MINI_SECRET,
-         "token_audience": AUDIENCE},
-        {"name": "ios", "kind": "mobile_app", "app_id": MOBILE_ID, "app_secret": MOBILE_SECRET},
-    ]);
-    vars.insert("WECHAT_APPS", apps.to_string());
-    let mut servers = Vec::new();
-    for _ in 0..gateways {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let vars = vars.clone();
-        servers.push(
-            wxauth_local::start(move |name| vars.get(name).cloned(), listener)
-                .await
-                .expect("wxauth-local starts"),
-        );
-    }
-    World {
-        sim,
-        _sim_server: sim_server,
-        servers,
-        dynamo,
-        table,
-        http: reqwest::Client::new(),
-    }
-}
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap()
-    }
-
-    fn error(&self) -> (u16, String, Option<String>) {
-        (
-            self.status,
-            self.json()["error"].as_str().unwrap_or_default().to_owned(),
-            self.headers
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_owned()),
-        )
-    }
-}
+use super::{Answer, MINI_AUDIENCE, MINI_ID, World, world};
 
 impl World {
-    async fn post_to(&self, server: usize, pairs: &[(&str, &str)]) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}/login/code", self.servers[server].base_url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode(pairs))
-            .send()
-            .await
-            .unwrap();
-        Answer {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            text: response.text().await.unwrap(),
-        }
-    }
-
     /// A Mini Program login of `user` with a fresh phone code, on gateway `server`.
     async fn phone_login(&self, server: usize, user: &str) -> Answer {
         let code = self.sim.wx_login_code(MINI_ID, user);
         let phone_code = self.sim.phone_code(MINI_ID, user);
-        self.post_to(
+        self.form_to(
             server,
             &[
                 ("code", &code),
@@ -120,57 +26,12 @@ impl World {
         )
         .await
     }
-
-    fn verify(&self, token: &str) -> HashMap<String, Value> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[&self.servers[0].base_url]);
-        jsonwebtoken::decode::<HashMap<String, Value>>(
-            token,
-            &DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
-            &validation,
-        )
-        .expect("the token verifies")
-        .claims
-    }
-
-    /// The table's items, as text, for searching.
-    async fn table_text(&self) -> String {
-        let scan = self
-            .dynamo
-            .scan()
-            .table_name(&self.table)
-            .send()
-            .await
-            .unwrap();
-        format!("{:?}", scan.items())
-    }
-
-    fn assert_nothing_secret_in(&self, answer: &Answer) {
-        let headers = format!("{:?}", answer.headers);
-        for secret in self.secrets() {
-            assert!(
-                !answer.text.contains(&secret),
-                "{secret} in {}",
-                answer.text
-            );
-            assert!(!headers.contains(&secret), "{secret} in {headers}");
-        }
-    }
-
-    /// Access tokens, phone codes, login codes and session keys WeChat handed out, and
-    /// the AppSecrets.
-    fn secrets(&self) -> Vec<String> {
-        let mut secrets = self.sim.issued_secrets();
-        secrets.extend([MINI_SECRET, MOBILE_SECRET, SIGNING_KEY, SEALING_KEY].map(str::to_owned));
-        secrets
-    }
 }
 
 #[tokio::test]
 async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token() {
     let (captured, _guard) = CapturedLogs::start("trace");
-    let w = world(1).await;
+    let w = world(&["mini", "ios"], 1).await;
     let answer = w.phone_login(0, "mei").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let body = answer.json();
@@ -182,7 +43,7 @@ async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token(
     assert_eq!(body["phone_number"], number);
     assert_eq!(body["phone_number_verified"], true);
     assert_eq!(body["openid"], w.sim.openid_for_app(MINI_ID, "mei"));
-    let claims = w.verify(body["token"].as_str().unwrap());
+    let claims = w.verify(body["token"].as_str().unwrap(), MINI_AUDIENCE);
     assert_eq!(claims["phone_number"], number);
     assert_eq!(claims["phone_number_verified"], true);
     assert_eq!(claims["sub"], body["openid"]);
@@ -192,7 +53,7 @@ async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token(
     assert_eq!(w.sim.stable_token_fetches(MINI_ID), 1);
     // Without a phone code nothing changes: no number, no claim, no lookup.
     let plain = w
-        .post_to(
+        .form_to(
             0,
             &[
                 ("code", &w.sim.wx_login_code(MINI_ID, "mei")),
@@ -202,14 +63,14 @@ async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token(
         .await;
     assert_eq!(plain.status, 200, "{}", plain.text);
     assert!(plain.json().get("phone_number").is_none());
-    let claims = w.verify(plain.json()["token"].as_str().unwrap());
+    let claims = w.verify(plain.json()["token"].as_str().unwrap(), MINI_AUDIENCE);
     assert!(!claims.contains_key("phone_number") && !claims.contains_key("phone_number_verified"));
     assert_eq!(w.sim.calls(Endpoint::PhoneNumber), 2);
     // A phone code works once.
     let code = w.sim.wx_login_code(MINI_ID, "mei");
     let phone_code = w.sim.phone_code(MINI_ID, "mei");
     let first = w
-        .post_to(
+        .form_to(
             0,
             &[
                 ("code", &code),
@@ -221,7 +82,7 @@ async fn a_phone_login_gives_the_verified_number_in_the_answer_and_in_the_token(
     assert_eq!(first.status, 200);
     let code = w.sim.wx_login_code(MINI_ID, "mei");
     let replay = w
-        .post_to(
+        .form_to(
             0,
             &[
                 ("code", &code),
@@ -257,7 +118,7 @@ type Told = (u16, &'static str, Option<&'static str>);
 
 #[tokio::test]
 async fn every_class_of_phone_failure_has_its_status_and_none_is_a_500() {
-    let w = world(1).await;
+    let w = world(&["mini", "ios"], 1).await;
     let cases: [(Endpoint, Fault, Told, &str); 7] = [
         (
             Endpoint::StableToken,
@@ -336,7 +197,7 @@ async fn every_class_of_phone_failure_has_its_status_and_none_is_a_500() {
     // A mobile app has no phone button: refused before WeChat.
     let calls = w.sim.calls(Endpoint::PhoneNumber) + w.sim.calls(Endpoint::StableToken);
     let refused = w
-        .post_to(0, &[("code", "abc"), ("app", "ios"), ("phone_code", "p")])
+        .form_to(0, &[("code", "abc"), ("app", "ios"), ("phone_code", "p")])
         .await;
     assert_eq!(refused.error(), (400, "invalid_request".into(), None));
     assert_eq!(
@@ -348,7 +209,7 @@ async fn every_class_of_phone_failure_has_its_status_and_none_is_a_500() {
 
 #[tokio::test]
 async fn a_token_wechat_retired_early_costs_one_forced_refresh_and_one_retry() {
-    let w = world(2).await;
+    let w = world(&["mini", "ios"], 2).await;
     assert_eq!(w.phone_login(0, "mei").await.status, 200);
     w.sim.expire_app_token(MINI_ID);
     let lookups = w.sim.calls(Endpoint::PhoneNumber);
@@ -381,7 +242,7 @@ const GATEWAYS: usize = 4;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_phone_lookups_over_four_gateways_make_one_stable_token_call() {
     let _exclusive = exclusive().await;
-    let w = Arc::new(world(GATEWAYS).await);
+    let w = Arc::new(world(&["mini", "ios"], GATEWAYS).await);
     let mut tasks = Vec::new();
     for i in 0..LOOKUPS {
         let w = Arc::clone(&w);
