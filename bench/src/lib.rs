@@ -5,6 +5,7 @@ use std::time::Duration;
 pub mod cpu;
 pub mod functions;
 mod handled;
+pub mod oidc;
 pub mod tls;
 pub use handled::{HandledLines, HandledTimes};
 
