@@ -70,9 +70,9 @@ async fn run(pin: bool) {
     let cpu = pin.then_some(1);
     let mut providers = Vec::new();
     for alg in algs.split(',') {
-        let (alg, pem) = keys.of(alg);
         for kind in [Kind::Wxauth, Kind::Node] {
-            providers.push(start(kind, alg, pem, settings.auth, &server, &node, cpu).await);
+            let (alg, pem) = keys.of(alg, kind);
+            providers.push(start(kind, alg, &pem, settings.auth, &server, &node, cpu).await);
         }
     }
     println!(
@@ -268,11 +268,15 @@ impl KeyPems {
         }
     }
 
-    fn of(&self, alg: &str) -> (&'static str, &str) {
-        match alg {
-            "RS256" => ("RS256", &self.rsa),
-            "ES256" => ("ES256", &self.ec),
-            other => panic!("--algs lists RS256 and/or ES256, not {other}"),
+    /// The key text `kind` signs `alg` tokens with. wxauth requires an RSA key beside an
+    /// EC one (OpenID Connect's RS256) and signs with the first; oidc-provider is given
+    /// the one key it signs with.
+    fn of(&self, alg: &str, kind: Kind) -> (&'static str, String) {
+        match (alg, kind) {
+            ("RS256", _) => ("RS256", self.rsa.clone()),
+            ("ES256", Kind::Wxauth) => ("ES256", format!("{}{}", self.ec, self.rsa)),
+            ("ES256", Kind::Node) => ("ES256", self.ec.clone()),
+            (other, _) => panic!("--algs lists RS256 and/or ES256, not {other}"),
         }
     }
 }

@@ -208,7 +208,8 @@ fn key_pem(alg: Alg) -> String {
     let (rsa, ec) = both.split_at(second);
     match alg {
         Alg::RS256 => rsa.to_owned(),
-        Alg::ES256 => ec.to_owned(),
+        // wxauth requires an RSA key (OpenID Connect's RS256); the first key signs.
+        Alg::ES256 => format!("{ec}{rsa}"),
     }
 }
 
