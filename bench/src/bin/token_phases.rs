@@ -103,7 +103,7 @@ async fn run() {
         // The whole handler, as `wxauth-local` and the Lambda adapter call it.
         let mut whole = Duration::ZERO;
         for _ in 0..iterations {
-            let (code, verifier) = fresh_grant(&*store).await;
+            let (code, verifier) = fresh_grant(&store).await;
             let request = token_request(&code, &verifier);
             let started = thread_cpu();
             let answer = gateway.handle(request).await;
@@ -160,7 +160,7 @@ async fn run() {
         );
         let mut redeem = Duration::ZERO;
         for _ in 0..iterations {
-            let (code, verifier) = fresh_grant(&*store).await;
+            let (code, verifier) = fresh_grant(&store).await;
             let id = GrantId::of_code(&code).unwrap();
             let challenge = s256_challenge(&verifier).unwrap();
             let redemption = Redemption {
