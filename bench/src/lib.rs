@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod functions;
 mod handled;
 pub mod oidc;
+pub mod release_profile;
 pub mod tls;
 pub use handled::{HandledLines, HandledTimes};
 
