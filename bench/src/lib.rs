@@ -5,6 +5,8 @@ use std::time::Duration;
 pub mod cpu;
 pub mod functions;
 mod handled;
+pub mod oidc;
+pub mod release_profile;
 pub mod tls;
 pub use handled::{HandledLines, HandledTimes};
 
