@@ -230,6 +230,7 @@ async fn fresh_grant(store: &MemoryStateStore) -> (String, String) {
         unionid_scope: false,
         name: None,
         picture: None,
+        claims: Default::default(),
         code_expires_at: now() + CODE_LIFETIME_SECONDS,
     };
     store.put_grant(&id, &grant).await.expect("a stored grant");
