@@ -11,7 +11,7 @@ use wechat_simulator::{Scope, SimApp, SimulatorConfig};
 use wxauth_tests::{APP_ID, APP_SECRET, DOMAIN, SEALING_KEY, SIGNING_KEY, encode, exclusive};
 
 use super::flows::{calls_name_only_the_keys_the_role_allows, granted_dynamodb_actions};
-use super::{FUNCTIONS, Stack};
+use super::{FUNCTIONS, Stack, verify_for};
 
 const MINI_ID: &str = "wx00000000000000cc";
 const MINI_SECRET: &str = "MINISECRET-from-ssm-must-never-leak";
@@ -28,20 +28,7 @@ fn fill_app_secrets(double: &SecretsDouble) {
 
 /// The result token, verified as the app's backend does: HS256, its own audience.
 fn verify(token: &str, audience: &str) -> serde_json::Value {
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[format!("https://{DOMAIN}/prod")]);
-    let verified = jsonwebtoken::decode::<serde_json::Value>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
-        &validation,
-    )
-    .expect("a valid token");
-    assert_eq!(
-        verified.header.typ.as_deref(),
-        Some(wxauth_core::token::RESULT_TOKEN_TYPE)
-    );
-    verified.claims
+    verify_for(token, &format!("https://{DOMAIN}/prod"), audience)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -418,10 +418,15 @@ fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
-/// The token, verified independently of the gateway's own code.
+/// The token for the front end's origin, verified independently of the gateway's own code.
 fn verify(token: &str, issuer: &str) -> serde_json::Value {
+    verify_for(token, issuer, "https://app.example.com")
+}
+
+/// The token for `audience`, verified as its backend does: HS256, `typ`, issuer, audience.
+fn verify_for(token: &str, issuer: &str, audience: &str) -> serde_json::Value {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.set_audience(&["https://app.example.com"]);
+    validation.set_audience(&[audience]);
     validation.set_issuer(&[issuer]);
     let verified = jsonwebtoken::decode::<serde_json::Value>(
         token,
